@@ -1,0 +1,176 @@
+// Package collector turns CloudMonitorTask answers into Prometheus metrics.
+//
+// An Exporter is built for one scrape: it carries the scrape's context (whose
+// deadline comes from Prometheus' scrape timeout) and the list of tasks to
+// read. Collect fetches the tasks concurrently, bounded, and writes constant
+// metrics; it never parses JSON and never keeps values between scrapes, so a
+// task that fails now shows only its failure, never a stale number.
+package collector
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
+)
+
+// DefaultConcurrency bounds how many tasks one scrape reads at once when the
+// caller does not say: enough to hide API latency for tens of tasks without
+// bursting a quota that every RAM user of the account shares.
+const DefaultConcurrency = 8
+
+// MonitorAPI is the one API call the collector needs; *apiclient.Client
+// satisfies it, and tests can put anything in between.
+type MonitorAPI interface {
+	CloudMonitorTask(ctx context.Context, enterpriseID, taskID int64) (*apiclient.CloudMonitorTaskResponse, error)
+}
+
+// Task names one call-centre task.
+type Task struct {
+	EnterpriseID int64
+	TaskID       int64
+}
+
+func (t Task) labels() (string, string) {
+	return strconv.FormatInt(t.EnterpriseID, 10), strconv.FormatInt(t.TaskID, 10)
+}
+
+// ErrorReporter is told about each failed task; the exporter uses it to log a
+// configuration error once rather than on every scrape.
+type ErrorReporter func(task Task, err error)
+
+// Exporter collects the metrics of a set of tasks for one scrape.
+type Exporter struct {
+	ctx         context.Context
+	api         MonitorAPI
+	tasks       []Task
+	concurrency int
+	logger      log.Logger
+	report      ErrorReporter
+}
+
+var _ prometheus.Collector = (*Exporter)(nil)
+
+// Options tune an Exporter; the zero value is usable.
+type Options struct {
+	Concurrency int           // tasks fetched at once; 0 means DefaultConcurrency
+	Logger      log.Logger    // nil discards
+	OnError     ErrorReporter // nil logs every failure at warn level
+}
+
+// New returns an Exporter for one scrape. Repeated tasks are read once: the
+// same task reached through two routes (a static entry and discovery, say)
+// must not produce duplicate series and fail the whole scrape.
+func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError}
+	if e.report == nil {
+		e.report = func(t Task, err error) {
+			level.Warn(e.logger).Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "err", err)
+		}
+	}
+	return e
+}
+
+func uniqueTasks(in []Task) []Task {
+	seen := make(map[Task]struct{}, len(in))
+	out := make([]Task, 0, len(in))
+	for _, t := range in {
+		if _, dup := seen[t]; dup {
+			continue
+		}
+		seen[t] = struct{}{}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Describe sends every descriptor the exporter can produce.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs() {
+		ch <- d
+	}
+}
+
+// Collect reads every task concurrently and writes its metrics. It returns
+// when all reads have finished or the scrape context has expired, whichever
+// is first; a task that did not answer in time reports success 0.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	sem := make(chan struct{}, e.concurrency)
+	var wg sync.WaitGroup
+	for _, t := range e.tasks {
+		wg.Add(1)
+		go func(t Task) {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-e.ctx.Done():
+				e.emitFailure(ch, t, 0, e.ctx.Err())
+				return
+			}
+			e.scrapeTask(ch, t)
+		}(t)
+	}
+	wg.Wait()
+}
+
+// scrapeTask fetches one task and emits its metrics, or only its failure.
+// Metrics are buffered until the task is known good, so a failure half-way
+// through (or a panic in the mapping) never leaves half a task exposed.
+func (e *Exporter) scrapeTask(ch chan<- prometheus.Metric, t Task) {
+	start := time.Now()
+	var (
+		metrics []prometheus.Metric
+		err     error
+	)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("internal error while reading task: %v", r)
+				level.Error(e.logger).Log("msg", "panic while collecting task", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "panic", r, "stack", string(debug.Stack()))
+			}
+		}()
+		var resp *apiclient.CloudMonitorTaskResponse
+		resp, err = e.api.CloudMonitorTask(e.ctx, t.EnterpriseID, t.TaskID)
+		if err != nil {
+			return
+		}
+		if resp == nil || resp.Data == nil {
+			err = fmt.Errorf("CloudMonitorTask answer has no Data object")
+			return
+		}
+		metrics = taskMetrics(t, resp.Data, metrics)
+	}()
+	elapsed := time.Since(start).Seconds()
+	if err != nil {
+		e.emitFailure(ch, t, elapsed, err)
+		return
+	}
+	ent, task := t.labels()
+	for _, m := range metrics {
+		ch <- m
+	}
+	ch <- prometheus.MustNewConstMetric(descScrapeSuccess, prometheus.GaugeValue, 1, ent, task)
+	ch <- prometheus.MustNewConstMetric(descScrapeDuration, prometheus.GaugeValue, elapsed, ent, task)
+}
+
+func (e *Exporter) emitFailure(ch chan<- prometheus.Metric, t Task, seconds float64, err error) {
+	e.report(t, err)
+	ent, task := t.labels()
+	ch <- prometheus.MustNewConstMetric(descScrapeSuccess, prometheus.GaugeValue, 0, ent, task)
+	ch <- prometheus.MustNewConstMetric(descScrapeDuration, prometheus.GaugeValue, seconds, ent, task)
+}
