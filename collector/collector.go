@@ -174,3 +174,9 @@ func (e *Exporter) emitFailure(ch chan<- prometheus.Metric, t Task, seconds floa
 	ch <- prometheus.MustNewConstMetric(descScrapeSuccess, prometheus.GaugeValue, 0, ent, task)
 	ch <- prometheus.MustNewConstMetric(descScrapeDuration, prometheus.GaugeValue, seconds, ent, task)
 }
+
+// FormatTask renders a task as "enterprise_id/task_id" for logs and errors.
+func FormatTask(t Task) string {
+	e, k := t.labels()
+	return e + "/" + k
+}
