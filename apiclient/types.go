@@ -1,6 +1,9 @@
 package apiclient
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Response types for the two dyvmsapi operations the exporter uses.
 //
@@ -36,11 +39,14 @@ type Time struct {
 
 // CloudMonitorTaskResponse holds every field of a CloudMonitorTask answer.
 type CloudMonitorTaskResponse struct {
-	RequestID          string `json:"RequestId"`
-	Code               string `json:"Code"`
-	Message            string `json:"Message"`
-	AccessDeniedDetail Text   `json:"AccessDeniedDetail"` // deprecated by the vendor
-	Data               *MonitorData
+	RequestID string `json:"RequestId"`
+	Code      string `json:"Code"`
+	Message   string `json:"Message"`
+	Data      *MonitorData
+	// AccessDeniedDetail is deprecated by the vendor and kept raw: it is a
+	// string here but an object in other Alibaba Cloud APIs, and a field
+	// nobody reads must not be able to fail the decoding of the whole answer.
+	AccessDeniedDetail json.RawMessage `json:"AccessDeniedDetail"`
 }
 
 // MonitorData is the Data object of CloudMonitorTask.
@@ -109,6 +115,19 @@ type AgentStatistic struct {
 	AvgBridgeTime                Float64 // seconds
 	AgentAvgIdleTime             Float64 // seconds
 	BridgeIn2sRate               Float64
+}
+
+// CloudQueryTaskResponse is one page of a CloudQueryTask answer.
+type CloudQueryTaskResponse struct {
+	RequestID string `json:"RequestId"`
+	Code      string `json:"Code"`
+	Message   string `json:"Message"`
+	Data      *TaskPage
+}
+
+// TaskPage is the Data object of CloudQueryTask.
+type TaskPage struct {
+	TaskProperties []TaskSummary
 }
 
 // TaskQuery selects tasks for CloudQueryTask. The client pages through all

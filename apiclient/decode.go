@@ -1,0 +1,433 @@
+package apiclient
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	// The exporter ships in a scratch image without /usr/share/zoneinfo;
+	// embedding the database keeps Asia/Shanghai loadable there.
+	_ "time/tzdata"
+)
+
+// TimeLayout is the vendor's wall-clock layout. It carries no zone.
+const TimeLayout = "2006-01-02 15:04:05"
+
+// maxQuotedValue bounds how much of a rejected JSON value an error repeats:
+// enough to recognise it, not enough to flood a log line.
+const maxQuotedValue = 40
+
+// defaultLocation is the call centre's zone (China Standard Time), used when
+// a caller does not configure one.
+var defaultLocation = sync.OnceValue(func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		// Unreachable with time/tzdata linked in; a fixed +08:00 is the
+		// same for this zone, which has had no DST since 1991.
+		return time.FixedZone("CST", 8*60*60)
+	}
+	return loc
+})
+
+var (
+	int64Type   = reflect.TypeFor[int64]()
+	float64Type = reflect.TypeFor[float64]()
+	stringType  = reflect.TypeFor[string]()
+	timeType    = reflect.TypeFor[Time]()
+)
+
+// UnmarshalJSON accepts a JSON number or a numeric string so that the
+// vendor's habit of switching between 2 and "2" does not break a scrape.
+// An integral float (3.0, "3e2") is accepted because some gateways
+// re-serialise every number as a double.
+func (n *Int64) UnmarshalJSON(b []byte) error {
+	kind, s := scalar(b)
+	switch kind {
+	case kindNull:
+		*n = Int64{}
+		return nil
+	case kindString, kindNumber:
+		s = strings.TrimSpace(s)
+		if s == "" && kind == kindString {
+			*n = Int64{}
+			return nil
+		}
+		if v, ok := parseInt(s); ok {
+			*n = Int64{Value: v, Valid: true}
+			return nil
+		}
+	}
+	return typeError(b, int64Type)
+}
+
+// UnmarshalJSON accepts a JSON number or a numeric string; see Int64.
+// NaN and infinities are refused: JSON cannot carry them, so a string
+// spelling one is a vendor bug, not a measurement.
+func (f *Float64) UnmarshalJSON(b []byte) error {
+	kind, s := scalar(b)
+	switch kind {
+	case kindNull:
+		*f = Float64{}
+		return nil
+	case kindString, kindNumber:
+		s = strings.TrimSpace(s)
+		if s == "" && kind == kindString {
+			*f = Float64{}
+			return nil
+		}
+		if v, ok := parseFloat(s); ok {
+			*f = Float64{Value: v, Valid: true}
+			return nil
+		}
+	}
+	return typeError(b, float64Type)
+}
+
+// UnmarshalJSON keeps a number's literal text, so a Cno sent as 1111
+// reads the same as "1111".
+func (t *Text) UnmarshalJSON(b []byte) error {
+	kind, s := scalar(b)
+	switch kind {
+	case kindNull:
+		*t = ""
+		return nil
+	case kindString:
+		*t = Text(s)
+		return nil
+	case kindNumber:
+		*t = Text(s)
+		return nil
+	}
+	return typeError(b, stringType)
+}
+
+// UnmarshalJSON parses the vendor layout as a UTC wall clock; the decode
+// functions then move that wall clock into the configured location, because
+// a JSON unmarshaler has no way to receive it.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	kind, s := scalar(b)
+	switch kind {
+	case kindNull:
+		*t = Time{}
+		return nil
+	case kindString:
+		s = strings.TrimSpace(s)
+		// MySQL's zero date is how some back ends spell "never".
+		if s == "" || s == "0000-00-00 00:00:00" {
+			*t = Time{}
+			return nil
+		}
+		if v, err := time.Parse(TimeLayout, s); err == nil {
+			*t = Time{Time: v, Valid: true}
+			return nil
+		}
+	}
+	return typeError(b, timeType)
+}
+
+// in reinterprets the decoded wall clock in loc (not a conversion: 10:00
+// stays 10:00, only the zone changes).
+func (t *Time) in(loc *time.Location) {
+	if !t.Valid {
+		return
+	}
+	y, mo, d := t.Time.Date()
+	h, mi, s := t.Time.Clock()
+	t.Time = time.Date(y, mo, d, h, mi, s, t.Time.Nanosecond(), loc)
+}
+
+type jsonKind int
+
+const (
+	kindInvalid jsonKind = iota
+	kindNull
+	kindString
+	kindNumber
+	kindBool
+	kindObject
+	kindArray
+)
+
+var kindNames = [...]string{"invalid JSON", "null", "string", "number", "bool", "object", "array"}
+
+// scalar classifies one JSON value and returns the text of a string
+// (unescaped) or a number (verbatim).
+func scalar(b []byte) (jsonKind, string) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return kindInvalid, ""
+	}
+	switch b[0] {
+	case 'n':
+		if string(b) == "null" {
+			return kindNull, ""
+		}
+	case 't', 'f':
+		if string(b) == "true" || string(b) == "false" {
+			return kindBool, ""
+		}
+	case '{':
+		return kindObject, ""
+	case '[':
+		return kindArray, ""
+	case '"':
+		if s, ok := plainString(b); ok {
+			return kindString, s
+		}
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			return kindString, s
+		}
+	default:
+		if isNumber(string(b), false) {
+			return kindNumber, string(b)
+		}
+	}
+	return kindInvalid, ""
+}
+
+// plainString is the allocation-light path for the common string with
+// nothing to unescape; anything else goes through encoding/json.
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(inner), true
+}
+
+// isNumber reports whether s is a decimal number: optional sign, digits
+// with an optional fraction, optional exponent. It exists because
+// strconv.ParseFloat also takes "NaN", "Inf", hex floats and underscores,
+// none of which is a number on this wire. relaxed additionally allows a
+// leading '+', leading zeros and a bare "3." or ".5", which a numeric
+// string may contain even though a JSON number may not.
+func isNumber(s string, relaxed bool) bool {
+	i := 0
+	if i < len(s) && (s[i] == '-' || (relaxed && s[i] == '+')) {
+		i++
+	}
+	intDigits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+		intDigits++
+	}
+	fracDigits := 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			fracDigits++
+		}
+	}
+	if intDigits+fracDigits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		expDigits := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			expDigits++
+		}
+		if expDigits == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func parseInt(s string) (int64, bool) {
+	if !isNumber(s, true) {
+		return 0, false
+	}
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return v, true
+	}
+	// "3.000": drop a zero fraction so that large values keep full
+	// precision instead of going through float64.
+	if dot := strings.IndexByte(s, '.'); dot >= 0 && strings.Trim(s[dot+1:], "0") == "" && dot > 0 {
+		if v, err := strconv.ParseInt(s[:dot], 10, 64); err == nil {
+			return v, true
+		}
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func parseFloat(s string) (float64, bool) {
+	if !isNumber(s, true) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	// Underflow rounds to zero, which is fine; overflow is ±Inf, which is not.
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// typeError returns a *json.UnmarshalTypeError so that encoding/json adds
+// the field path (Data.Statistic.AgentCount) to the message on its way out.
+func typeError(b []byte, t reflect.Type) error {
+	kind, s := scalar(b)
+	var v string
+	switch kind {
+	case kindString:
+		v = "string " + strconv.Quote(truncateUTF8(s, maxQuotedValue))
+	case kindInvalid:
+		v = "invalid JSON " + strconv.Quote(truncateUTF8(string(bytes.TrimSpace(b)), maxQuotedValue))
+	default:
+		v = kindNames[kind] + " " + oneLine(truncateUTF8(string(bytes.TrimSpace(b)), maxQuotedValue))
+	}
+	return &json.UnmarshalTypeError{Value: v, Type: t}
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a rune and
+// marks the cut.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// oneLine makes untrusted text safe for a single log line: control
+// characters and invalid UTF-8 become spaces, runs of spaces collapse.
+func oneLine(s string) string {
+	var sb strings.Builder
+	sb.Grow(len(s))
+	space := false
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				r = ' '
+			}
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			r = ' '
+		}
+		if r == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		sb.WriteRune(r)
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+// envelope is the part every dyvmsapi answer shares, success or error.
+// Text rather than string so that a malformed error body still yields its
+// Code.
+type envelope struct {
+	RequestID Text `json:"RequestId"`
+	HostID    Text `json:"HostId"`
+	Code      Text
+	Message   Text
+	Recommend Text
+}
+
+func (e *envelope) apiError(op string) *Error {
+	return &Error{
+		Operation: op,
+		Code:      string(e.Code),
+		Message:   string(e.Message),
+		RequestID: string(e.RequestID),
+		HostID:    string(e.HostID),
+		Recommend: string(e.Recommend),
+	}
+}
+
+// decodeResponse unmarshals body into v and makes sure Code is "OK". A
+// non-OK Code wins over a decoding error: an error body need not match the
+// success schema, and the Code is what the caller acts on.
+func decodeResponse(op string, body []byte, v any, code *string) error {
+	err := json.Unmarshal(body, v)
+	if err == nil && *code == "OK" {
+		return nil
+	}
+	var env envelope
+	if json.Unmarshal(body, &env) == nil && env.Code != "" && env.Code != "OK" {
+		return env.apiError(op)
+	}
+	if err != nil {
+		return &requestError{Operation: op, class: classBadResponse, msg: "cannot decode response: " + err.Error()}
+	}
+	return &requestError{Operation: op, class: classBadResponse, msg: "response has no Code"}
+}
+
+// DecodeCloudMonitorTask parses a CloudMonitorTask response body, placing
+// its wall-clock times in loc (nil means Asia/Shanghai). A Code other than
+// "OK" is returned as *Error; a body that is not the expected JSON is an
+// error for which ErrorCode reports "bad_response".
+func DecodeCloudMonitorTask(body []byte, loc *time.Location) (*CloudMonitorTaskResponse, error) {
+	const op = "CloudMonitorTask"
+	var r CloudMonitorTaskResponse
+	if err := decodeResponse(op, body, &r, &r.Code); err != nil {
+		return nil, err
+	}
+	if r.Data == nil {
+		// A success without Data would otherwise reach the collector as
+		// a task with no numbers at all.
+		return nil, &requestError{Operation: op, class: classBadResponse, msg: "response has Code OK but no Data"}
+	}
+	if loc == nil {
+		loc = defaultLocation()
+	}
+	for _, p := range []*TaskProperty{&r.Data.Statistic.CtiLinkTaskProperty, &r.Data.TodayStatistic.CtiLinkTaskProperty} {
+		p.StartTime.in(loc)
+		p.OverTime.in(loc)
+	}
+	return &r, nil
+}
+
+// DecodeCloudQueryTask parses one page of a CloudQueryTask response; see
+// DecodeCloudMonitorTask. A missing Data or TaskProperties is an empty page,
+// which is how an empty listing may come back.
+func DecodeCloudQueryTask(body []byte, loc *time.Location) (*CloudQueryTaskResponse, error) {
+	const op = "CloudQueryTask"
+	var r CloudQueryTaskResponse
+	if err := decodeResponse(op, body, &r, &r.Code); err != nil {
+		return nil, err
+	}
+	if r.Data == nil {
+		r.Data = &TaskPage{}
+	}
+	if loc == nil {
+		loc = defaultLocation()
+	}
+	for i := range r.Data.TaskProperties {
+		r.Data.TaskProperties[i].CreateTime.in(loc)
+	}
+	return &r, nil
+}
