@@ -1,0 +1,199 @@
+package credentials
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
+)
+
+// maxFileSize bounds what is read from a credential file. An access key
+// secret is 30 bytes and an STS token a few KiB; anything much larger is the
+// wrong file, and reading it on every request would be wasteful.
+const maxFileSize = 64 << 10
+
+// rereadAfter is how long a file's content is trusted while its mtime and
+// size stay the same. Access key secrets all have the same length, and some
+// file systems keep mtime in whole seconds, so a rotation within one second
+// can look like no change at all; re-reading now and then bounds how long
+// such a rotation goes unnoticed.
+const rereadAfter = time.Minute
+
+// FilesConfig says where each part of an access key comes from. A part with
+// a file set is read from that file; otherwise the inline value is used, so a
+// fixed secret can be combined with an STS token that a sidecar rotates.
+type FilesConfig struct {
+	AccessKeyID         string
+	AccessKeySecret     string // used only when AccessKeySecretFile is empty
+	AccessKeySecretFile string
+	SecurityToken       string // used only when SecurityTokenFile is empty; optional
+	SecurityTokenFile   string // optional
+}
+
+// String shows the key id and the paths, never the inline values.
+func (c FilesConfig) String() string {
+	var b strings.Builder
+	b.WriteString("access_key_id=" + c.AccessKeyID)
+	switch {
+	case c.AccessKeySecretFile != "":
+		b.WriteString(" access_key_secret_file=" + c.AccessKeySecretFile)
+	case c.AccessKeySecret != "":
+		b.WriteString(" access_key_secret=" + redacted)
+	}
+	switch {
+	case c.SecurityTokenFile != "":
+		b.WriteString(" security_token_file=" + c.SecurityTokenFile)
+	case c.SecurityToken != "":
+		b.WriteString(" security_token=" + redacted)
+	}
+	return b.String()
+}
+
+// GoString makes %#v as safe as %v.
+func (c FilesConfig) GoString() string { return "credentials.FilesConfig{" + c.String() + "}" }
+
+// Format keeps every verb away from the inline values.
+func (c FilesConfig) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, c.String(), c.GoString())
+}
+
+// Files reads the secret and/or the token from files, and reads them again
+// whenever a file changes (another inode, mtime or size), so that a rotated
+// key is picked up on the next request without reloading the exporter. It
+// opens each file on every call: one open and fstat per API request is cheap
+// next to an HTTPS round trip, and it is the only way to notice a rotation
+// without a watcher goroutine.
+//
+// A file that is missing, unreadable or empty at use time is an error for
+// that request (naming the path, never the content); the last good value is
+// deliberately not reused, since a vanished secret usually means the operator
+// revoked it.
+type Files struct {
+	sealed
+}
+
+type filesState struct {
+	id     string
+	mu     sync.Mutex // guards the sources' caches
+	secret fileSource
+	token  fileSource
+	now    func() time.Time
+}
+
+// fileSource is one credential part: inline, or a file with a cached copy.
+type fileSource struct {
+	field  string // the configuration key, for messages
+	inline string
+	path   string
+
+	info   fs.FileInfo // of the cached read; nil when nothing is cached
+	value  string
+	readAt time.Time
+}
+
+// NewFiles checks the shape of cfg; the files themselves are read at first
+// use, so that a file mounted a moment after start-up is no problem.
+func NewFiles(cfg FilesConfig) (*Files, error) { return newFiles(cfg, time.Now) }
+
+func newFiles(cfg FilesConfig, now func() time.Time) (*Files, error) {
+	if cfg.AccessKeyID == "" {
+		return nil, errors.New("credentials: access_key_id is empty")
+	}
+	if cfg.AccessKeySecret == "" && cfg.AccessKeySecretFile == "" {
+		return nil, errors.New("credentials: neither access_key_secret nor access_key_secret_file is set")
+	}
+	st := &filesState{
+		id:     cfg.AccessKeyID,
+		secret: fileSource{field: "access_key_secret_file", inline: cfg.AccessKeySecret, path: cfg.AccessKeySecretFile},
+		token:  fileSource{field: "security_token_file", inline: cfg.SecurityToken, path: cfg.SecurityTokenFile},
+		now:    now,
+	}
+	return &Files{sealed{creds: st.credentials, desc: "file credentials " + cfg.String()}}, nil
+}
+
+func (st *filesState) credentials(context.Context) (apiclient.Credentials, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := st.now()
+	secret, err := st.secret.get(now)
+	if err != nil {
+		return apiclient.Credentials{}, err
+	}
+	token, err := st.token.get(now)
+	if err != nil {
+		return apiclient.Credentials{}, err
+	}
+	return apiclient.Credentials{AccessKeyID: st.id, AccessKeySecret: secret, SecurityToken: token}, nil
+}
+
+func (s *fileSource) get(now time.Time) (string, error) {
+	if s.path == "" {
+		return s.inline, nil
+	}
+	v, err := s.read(now)
+	if err != nil {
+		s.info, s.value = nil, ""
+		return "", err
+	}
+	return v, nil
+}
+
+// read opens the file once and compares the open file's identity with the
+// cached one, so that a rename between a stat and a read cannot pair new
+// content with old metadata.
+func (s *fileSource) read(now time.Time) (string, error) {
+	fh, err := os.Open(s.path)
+	if err != nil {
+		return "", s.fileErr(err)
+	}
+	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		return "", s.fileErr(err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("credentials: %s %s: not a regular file", s.field, s.path)
+	}
+	if s.info != nil && os.SameFile(s.info, info) && s.info.ModTime().Equal(info.ModTime()) &&
+		s.info.Size() == info.Size() && now.Sub(s.readAt) < rereadAfter {
+		return s.value, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	if err != nil {
+		return "", s.fileErr(err)
+	}
+	if len(b) > maxFileSize {
+		return "", fmt.Errorf("credentials: %s %s: larger than %d KiB, not a credential file", s.field, s.path, maxFileSize>>10)
+	}
+	// A trailing newline (echo, most editors) is never part of a key;
+	// Kubernetes secrets usually have none. Accept both.
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("credentials: %s %s is empty", s.field, s.path)
+	}
+	s.info, s.value, s.readAt = info, v, now
+	return v, nil
+}
+
+// fileErr keeps the operating system's reason but states the path once and
+// the configuration key that points at it.
+func (s *fileSource) fileErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("credentials: %s %s: %w", s.field, s.path, err)
+}
+
+// GoString makes %#v as safe as %v.
+func (f Files) GoString() string { return "credentials.Files{" + f.String() + "}" }
+
+// Format keeps every verb away from the secrets.
+func (f Files) Format(s fmt.State, verb rune) { formatRedacted(s, verb, f.String(), f.GoString()) }
