@@ -72,6 +72,19 @@ type Client struct {
 	observe  func(operation, code string, d time.Duration)
 }
 
+// String identifies the client without its credentials: the unexported
+// credentials field would otherwise be printed raw by %v, which does not
+// call the provider's redacting formatter for unexported fields.
+func (c *Client) String() string {
+	return "apiclient.Client{endpoint=" + c.endpoint.String() + " user_agent=" + c.ua + "}"
+}
+
+// GoString makes %#v as safe as %v.
+func (c *Client) GoString() string { return c.String() }
+
+// Format routes every verb through String.
+func (c *Client) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
+
 // New checks o and fills in its defaults.
 func New(o Options) (*Client, error) {
 	if o.Credentials == nil {
@@ -369,7 +382,9 @@ func transportError(ctx context.Context, op, msg string, err error) error {
 		re.class = classTimeout
 	case ctx.Err() != nil:
 		re.class = classCanceled
-	case errors.As(err, &ne) && ne.Timeout():
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		// The caller's context is alive, so this was the deadline of the
+		// attempt (http.Client.Timeout, a transport timeout): retryable.
 		re.class, re.retryable = classTimeout, true
 	default:
 		re.class, re.retryable = classNetwork, true
@@ -383,8 +398,7 @@ func snippet(body []byte, red redactor) string {
 		return "(empty)"
 	}
 	s := string(body[:min(len(body), snippetScan)])
-	s = oneLine(red.redact(s))
-	return strconv.Quote(truncateUTF8(s, snippetLen))
+	return truncateUTF8(oneLine(red.redact(s)), snippetLen)
 }
 
 func formatBytes(n int64) string {
