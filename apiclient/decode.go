@@ -54,8 +54,8 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 		*n = Int64{}
 		return nil
 	case kindString, kindNumber:
-		s = strings.TrimSpace(s)
-		if s == "" && kind == kindString {
+		s = bytes.TrimSpace(s)
+		if len(s) == 0 && kind == kindString {
 			*n = Int64{}
 			return nil
 		}
@@ -77,8 +77,8 @@ func (f *Float64) UnmarshalJSON(b []byte) error {
 		*f = Float64{}
 		return nil
 	case kindString, kindNumber:
-		s = strings.TrimSpace(s)
-		if s == "" && kind == kindString {
+		s = bytes.TrimSpace(s)
+		if len(s) == 0 && kind == kindString {
 			*f = Float64{}
 			return nil
 		}
@@ -98,10 +98,7 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 	case kindNull:
 		*t = ""
 		return nil
-	case kindString:
-		*t = Text(s)
-		return nil
-	case kindNumber:
+	case kindString, kindNumber:
 		*t = Text(s)
 		return nil
 	}
@@ -118,13 +115,13 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		*t = Time{}
 		return nil
 	case kindString:
-		s = strings.TrimSpace(s)
+		s = bytes.TrimSpace(s)
 		// MySQL's zero date is how some back ends spell "never".
-		if s == "" || s == "0000-00-00 00:00:00" {
+		if len(s) == 0 || string(s) == "0000-00-00 00:00:00" {
 			*t = Time{}
 			return nil
 		}
-		if v, err := time.Parse(TimeLayout, s); err == nil {
+		if v, err := time.Parse(TimeLayout, string(s)); err == nil {
 			*t = Time{Time: v, Valid: true}
 			return nil
 		}
@@ -158,54 +155,61 @@ const (
 var kindNames = [...]string{"invalid JSON", "null", "string", "number", "bool", "object", "array"}
 
 // scalar classifies one JSON value and returns the text of a string
-// (unescaped) or a number (verbatim).
-func scalar(b []byte) (jsonKind, string) {
+// (unescaped) or a number (verbatim). The text aliases b when nothing needed
+// unescaping: most values are parsed and dropped, and not copying them
+// saves an allocation per field.
+func scalar(b []byte) (jsonKind, []byte) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
-		return kindInvalid, ""
+		return kindInvalid, nil
 	}
 	switch b[0] {
 	case 'n':
 		if string(b) == "null" {
-			return kindNull, ""
+			return kindNull, nil
 		}
 	case 't', 'f':
 		if string(b) == "true" || string(b) == "false" {
-			return kindBool, ""
+			return kindBool, nil
 		}
 	case '{':
-		return kindObject, ""
+		return kindObject, nil
 	case '[':
-		return kindArray, ""
+		return kindArray, nil
 	case '"':
 		if s, ok := plainString(b); ok {
 			return kindString, s
 		}
 		var s string
 		if json.Unmarshal(b, &s) == nil {
-			return kindString, s
+			return kindString, []byte(s)
 		}
 	default:
-		if isNumber(string(b), false) {
-			return kindNumber, string(b)
+		if isNumber(b, false) {
+			return kindNumber, b
 		}
 	}
-	return kindInvalid, ""
+	return kindInvalid, nil
 }
 
-// plainString is the allocation-light path for the common string with
+// plainString is the allocation-free path for the common string with
 // nothing to unescape; anything else goes through encoding/json.
-func plainString(b []byte) (string, bool) {
+func plainString(b []byte) ([]byte, bool) {
 	if len(b) < 2 || b[len(b)-1] != '"' {
-		return "", false
+		return nil, false
 	}
 	inner := b[1 : len(b)-1]
+	ascii := true
 	for _, c := range inner {
-		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			return "", false
+		if c < 0x20 || c == '"' || c == '\\' {
+			return nil, false
+		}
+		if c >= 0x80 {
+			ascii = false
 		}
 	}
-	return string(inner), true
+	// encoding/json would turn invalid UTF-8 into U+FFFD; leave that to it.
+	return inner, ascii || utf8.Valid(inner)
 }
 
 // isNumber reports whether s is a decimal number: optional sign, digits
@@ -214,7 +218,7 @@ func plainString(b []byte) (string, bool) {
 // none of which is a number on this wire. relaxed additionally allows a
 // leading '+', leading zeros and a bare "3." or ".5", which a numeric
 // string may contain even though a JSON number may not.
-func isNumber(s string, relaxed bool) bool {
+func isNumber(s []byte, relaxed bool) bool {
 	i := 0
 	if i < len(s) && (s[i] == '-' || (relaxed && s[i] == '+')) {
 		i++
@@ -252,33 +256,35 @@ func isNumber(s string, relaxed bool) bool {
 	return i == len(s)
 }
 
-func parseInt(s string) (int64, bool) {
+// parseInt and parseFloat take bytes and convert at the call into strconv,
+// where the string does not escape and the compiler keeps it on the stack.
+func parseInt(s []byte) (int64, bool) {
 	if !isNumber(s, true) {
 		return 0, false
 	}
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if v, err := strconv.ParseInt(string(s), 10, 64); err == nil {
 		return v, true
 	}
 	// "3.000": drop a zero fraction so that large values keep full
 	// precision instead of going through float64.
-	if dot := strings.IndexByte(s, '.'); dot >= 0 && strings.Trim(s[dot+1:], "0") == "" && dot > 0 {
-		if v, err := strconv.ParseInt(s[:dot], 10, 64); err == nil {
+	if dot := bytes.IndexByte(s, '.'); dot > 0 && len(bytes.Trim(s[dot+1:], "0")) == 0 {
+		if v, err := strconv.ParseInt(string(s[:dot]), 10, 64); err == nil {
 			return v, true
 		}
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(s), 64)
 	if err != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
 		return 0, false
 	}
 	return int64(f), true
 }
 
-func parseFloat(s string) (float64, bool) {
+func parseFloat(s []byte) (float64, bool) {
 	if !isNumber(s, true) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(s), 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, false
 	}
@@ -296,7 +302,7 @@ func typeError(b []byte, t reflect.Type) error {
 	var v string
 	switch kind {
 	case kindString:
-		v = "string " + strconv.Quote(truncateUTF8(s, maxQuotedValue))
+		v = "string " + strconv.Quote(truncateUTF8(string(s), maxQuotedValue))
 	case kindInvalid:
 		v = "invalid JSON " + strconv.Quote(truncateUTF8(string(bytes.TrimSpace(b)), maxQuotedValue))
 	default:

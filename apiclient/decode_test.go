@@ -341,6 +341,7 @@ func TestUnmarshalScalars(t *testing.T) {
 	}{
 		{`"abc"`, "abc", true}, {`1111`, "1111", true}, {`-1.5e3`, "-1.5e3", true}, {`null`, "", true},
 		{`""`, "", true}, {`" a "`, " a ", true}, {`"\u4efb\n"`, "任\n", true}, {`"名"`, "名", true},
+		{"\"a\xffb\"", "a\ufffdb", true}, // invalid UTF-8 is replaced, as encoding/json does
 		{`true`, "", false}, {`[]`, "", false}, {`{}`, "", false},
 	} {
 		v := Text("old")
