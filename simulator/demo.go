@@ -1,0 +1,39 @@
+package simulator
+
+import "time"
+
+// DemoConfig is a small call centre with moving numbers for demos and
+// dashboards: three enterprises, six tasks in every status, 5 to 30 agents
+// each, reachable with the one key pair given.
+func DemoConfig(cred Credential) Config {
+	d := func(v time.Duration) Duration { return Duration(v) }
+	return Config{
+		Seed:        1,
+		Speed:       1,
+		Credentials: []Credential{cred},
+		Enterprises: []Enterprise{
+			{ID: 7000002, Channels: 60, Tasks: []Task{
+				{ID: 19, Name: "回访任务", Status: intp(statusRunning), StartedAgo: d(90 * time.Minute),
+					Numbers: intp(20000), Agents: intp(30), RemovedAgents: 2, DialRatio: 1.8,
+					AnswerProbability: floatp(0.4), TalkMean: d(100 * time.Second), WrapupMean: durp(20 * time.Second)},
+				{ID: 20, Name: "满意度调查", Status: intp(statusRunning), StartedAgo: d(40 * time.Minute),
+					Numbers: intp(1500), Agents: intp(8), DialRatio: 2.2, CallLimit: intp(40),
+					AnswerProbability: floatp(0.3), TalkMean: d(60 * time.Second), WrapupMean: durp(10 * time.Second)},
+				{ID: 21, Name: "账单通知", Type: 2, Status: intp(statusRunning), StartedAgo: d(20 * time.Minute),
+					Numbers: intp(8000), Agents: intp(0), Concurrency: 20,
+					AnswerProbability: floatp(0.5), TalkMean: d(35 * time.Second)},
+			}},
+			{ID: 7000003, Channels: 20, CallLimit: intp(60), Tasks: []Task{
+				{ID: 31, Name: "续费营销", Status: intp(statusPaused), StartedAgo: d(2 * time.Hour),
+					Numbers: intp(5000), Agents: intp(12), RemovedAgents: 1, DialRatio: 1.5,
+					AnswerProbability: floatp(0.35), TalkMean: d(150 * time.Second), WrapupMean: durp(30 * time.Second)},
+				{ID: 32, Name: "预约确认", Status: intp(statusRunning), StartedAgo: d(3 * time.Hour),
+					Numbers: intp(600), Agents: intp(5), DialRatio: 1.6,
+					AnswerProbability: floatp(0.45), TalkMean: d(45 * time.Second), WrapupMean: durp(5 * time.Second)},
+			}},
+			{ID: 7000004, Channels: 10, Tasks: []Task{
+				{ID: 41, Name: "活动邀约", Status: intp(statusInitial), Numbers: intp(3000), Agents: intp(6)},
+			}},
+		},
+	}
+}
