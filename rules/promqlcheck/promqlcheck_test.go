@@ -1,0 +1,131 @@
+package promqlcheck
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSubstitute(t *testing.T) {
+	vars := map[string]bool{"job": true, "task_id": true}
+	for _, c := range []struct {
+		in, want string
+		unknown  []string
+	}{
+		{`rate(x{job=~"$job"}[$__rate_interval])`, `rate(x{job=~"__var_job__"}[4242s])`, nil},
+		{`x{task_id=~"${task_id}",a=~"[[job]]"}`, `x{task_id=~"__var_task_id__",a=~"__var_job__"}`, nil},
+		{`x{t=~"${task_id:regex}"}[$__range] offset $__interval`, `x{t=~"__var_task_id__"}[3607s] offset 61s`, nil},
+		{`label_replace(x, "a", "$1", "b", "(.*)")`, `label_replace(x, "a", "$1", "b", "(.*)")`, nil},
+		{`x{instance=~"$instance"}`, `x{instance=~"$instance"}`, []string{"instance"}},
+	} {
+		got, unknown := Substitute(c.in, vars)
+		if got != c.want || !reflect.DeepEqual(unknown, c.unknown) {
+			t.Errorf("Substitute(%s) = %s, %v; want %s, %v", c.in, got, unknown, c.want, c.unknown)
+		}
+	}
+}
+
+func TestSelectorsAndNames(t *testing.T) {
+	e, err := Parse(`sum(rate(a_total{job="j"}[5m])) / on() group_left b + max_over_time(c[5m:1m]) + {__name__="d"} + {job="x"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, vs := range Selectors(e) {
+		names = append(names, MetricName(vs))
+	}
+	if want := []string{"a_total", "b", "c", "d", ""}; !reflect.DeepEqual(names, want) {
+		t.Errorf("names = %q, want %q", names, want)
+	}
+	p := UnknownNames(e, map[string]bool{"a_total": true, "b": true, "d": true})
+	if len(p) != 2 || !strings.Contains(p[0], `"c"`) || !strings.Contains(p[1], "does not name a metric") {
+		t.Errorf("UnknownNames = %q", p)
+	}
+	if _, err := Parse(`sum(rate(a[5m])`); err == nil {
+		t.Error("Parse accepted a broken expression")
+	}
+}
+
+func TestRateRanges(t *testing.T) {
+	e, err := Parse(`rate(a[4242s]) + increase(b[5m]) + irate(c[4242s]) + avg_over_time(d[5m])`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := RateRanges(e)
+	if len(got) != 3 || got[0].Range != RateInterval || got[1].Func != "increase" || got[1].Range == RateInterval || got[2].Range != RateInterval {
+		t.Errorf("RateRanges = %+v", got)
+	}
+}
+
+func TestUnguardedDivisions(t *testing.T) {
+	for expr, want := range map[string]int{
+		`a / (b > 0)`:      0,
+		`a / (b >= 100)`:   0,
+		`a / 60`:           0,
+		`a / b`:            1,
+		`a / (b > bool 0)`: 1,
+		`a / (b >= 0)`:     1,
+		`a / 0`:            1,
+		`sum(a) / on(x) (max by (x) (b) > 0) + c / d`: 1,
+	} {
+		e, err := Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := UnguardedDivisions(e); len(got) != want {
+			t.Errorf("UnguardedDivisions(%s) = %q, want %d problems", expr, got, want)
+		}
+	}
+}
+
+func TestReadNameList(t *testing.T) {
+	got, err := ReadNameList(strings.NewReader("# comment\n\na_total\nb:c:d\n"))
+	if err != nil || len(got) != 2 || !got["a_total"] || !got["b:c:d"] {
+		t.Errorf("ReadNameList = %v, %v", got, err)
+	}
+	if _, err := ReadNameList(strings.NewReader("a\na\n")); err == nil {
+		t.Error("a repeated name was accepted")
+	}
+	if _, err := ReadNameList(strings.NewReader("a b\n")); err == nil {
+		t.Error("a bad name was accepted")
+	}
+}
+
+func TestNamesFromExposition(t *testing.T) {
+	const expo = `# HELP dyvms_task_channels Calls.
+# TYPE dyvms_task_channels gauge
+dyvms_task_channels{enterprise_id="1",task_id="2"} 3
+dyvms_exporter_build_info{version="x"} 1
+h_bucket{le="+Inf"} 1
+h_sum 2
+up 1 1700000000000
+`
+	got, err := NamesFromExposition(strings.NewReader(expo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"dyvms_exporter_build_info", "dyvms_task_channels", "h_bucket", "h_sum", "up"}
+	if !reflect.DeepEqual(Sorted(got), want) {
+		t.Errorf("NamesFromExposition = %v, want %v", Sorted(got), want)
+	}
+	if _, err := NamesFromExposition(strings.NewReader("{a=\"b\"} 1\n")); err == nil {
+		t.Error("a sample without a name was accepted")
+	}
+}
+
+func TestExporterMetricNamesFile(t *testing.T) {
+	names, err := ExporterMetricNames("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"dyvms_task_scrape_success", "dyvms_agent_status", "dyvms_api_requests_total"} {
+		if !names[n] {
+			t.Errorf("%s missing from %s", n, ExporterMetricsFile)
+		}
+	}
+	for n := range names {
+		if !strings.HasPrefix(n, "dyvms_") {
+			t.Errorf("%s in %s is not an exporter metric", n, ExporterMetricsFile)
+		}
+	}
+}
