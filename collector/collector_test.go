@@ -160,8 +160,8 @@ func TestAgentMapping(t *testing.T) {
 	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{7, 19}: smallAnswer()}}
 	got := seriesOfTask(gather(t, New(context.Background(), api, []Task{{7, 19}}, Options{})), "7", "19")
 	want := map[string]float64{
-		"dyvms_agent_info{cno=1001,removed=false,agent_name=Ann}":             1,
-		"dyvms_agent_info{cno=1001,removed=true,agent_name=Ann (removed)}":    1,
+		"dyvms_agent_info{agent_name=Ann,cno=1001,removed=false}":             1,
+		"dyvms_agent_info{agent_name=Ann (removed),cno=1001,removed=true}":    1,
 		"dyvms_agent_status{cno=1001,removed=false,status=inuse}":             1,
 		"dyvms_agent_status{cno=1001,removed=false,status=idle}":              0,
 		"dyvms_agent_status{cno=1002,removed=false,status=unknown}":           1,
@@ -182,7 +182,7 @@ func TestAgentMapping(t *testing.T) {
 	for _, absent := range []string{
 		"dyvms_agent_call_limit{cno=1002,removed=false}",            // -1: no limit
 		"dyvms_agent_enterprise_call_limit{cno=1001,removed=false}", // -1
-		"dyvms_agent_info{cno=1001,removed=false,agent_name=Ann again}",
+		"dyvms_agent_info{agent_name=Ann again,cno=1001,removed=false}",
 		"dyvms_task_today_answered{}", // absent in the answer: no made-up zero
 		"dyvms_task_start_timestamp_seconds{}",
 	} {
