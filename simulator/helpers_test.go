@@ -152,7 +152,7 @@ func testConfig() Config {
 		Enterprises: []Enterprise{{ID: 7000002, Channels: 40, Tasks: []Task{
 			{ID: 19, Name: "回访任务", Agents: intp(50), RemovedAgents: 2, Numbers: intp(100000), StartedAgo: Duration(30 * time.Minute), DialRatio: 2, AnswerProbability: floatp(0.5)},
 			{ID: 20, Name: "small", Agents: intp(5), Numbers: intp(200), DialRatio: 2},
-			{ID: 21, Name: "auto", Type: 2, Numbers: intp(300), Concurrency: 10},
+			{ID: 21, Name: "auto", Type: 2, Numbers: intp(100000), Concurrency: 10},
 		}}},
 	}
 }
