@@ -1,0 +1,620 @@
+package grafana
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
+)
+
+var update = flag.Bool("update", false, "rewrite dashboards/*.json from the generator")
+
+const (
+	repoRoot      = ".."
+	dashboardsDir = "dashboards"
+)
+
+// The uids are part of the dashboards' URLs and of links between them:
+// changing one breaks bookmarks, so they are pinned here.
+var wantUIDs = map[string]string{
+	"dyvms-exporter.json": "dyvms-exporter",
+	"dyvms-overview.json": "dyvms-overview",
+	"dyvms-task.json":     "dyvms-task",
+}
+
+func TestDashboardsAreCurrent(t *testing.T) {
+	files, err := Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		for name, b := range files {
+			if err := os.WriteFile(filepath.Join(dashboardsDir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join(dashboardsDir, name))
+		if err != nil {
+			t.Errorf("%v (run: go test ./grafana -run TestDashboardsAreCurrent -update)", err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s/%s is not what the generator writes (run: go test ./grafana -run TestDashboardsAreCurrent -update)", dashboardsDir, name)
+		}
+	}
+}
+
+func dashboardFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dashboardsDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(p)] = b
+	}
+	if len(out) == 0 {
+		t.Fatal("no dashboards")
+	}
+	return out
+}
+
+func TestDashboardUIDsStableAndUnique(t *testing.T) {
+	seen := map[string]string{}
+	for name, raw := range dashboardFiles(t) {
+		var d struct {
+			UID string `json:"uid"`
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, ok := wantUIDs[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: not in wantUIDs; add it there with its uid", name)
+		case d.UID != want:
+			t.Errorf("%s: uid %q, want %q (uids are part of URLs: do not change them)", name, d.UID, want)
+		}
+		if other, dup := seen[d.UID]; dup {
+			t.Errorf("uid %q used by %s and %s", d.UID, name, other)
+		}
+		seen[d.UID] = name
+	}
+	for name := range wantUIDs {
+		if _, ok := seen[wantUIDs[name]]; !ok {
+			t.Errorf("%s is missing", name)
+		}
+	}
+}
+
+func knownNames(t *testing.T) map[string]bool {
+	t.Helper()
+	known, err := promqlcheck.KnownNames(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return known
+}
+
+func TestDashboardsLint(t *testing.T) {
+	known := knownNames(t)
+	for name, raw := range dashboardFiles(t) {
+		problems := lintDashboard(raw, known)
+		for _, p := range problems {
+			t.Errorf("%s: %s", name, p)
+		}
+	}
+}
+
+// What every dashboard must show, by panel title (a regression guard for the
+// panels the brief asks for).
+func TestDashboardsHaveTheRequiredPanels(t *testing.T) {
+	want := map[string][]string{
+		"dyvms-overview.json": {"Tasks", "List progress", "Answer rate today", "Agents online and available",
+			"Customers waiting for an agent (5-minute peak)", "IVR overflow", "Agent occupancy"},
+		"dyvms-task.json": {"Channels", "Agent states (task counts)", "Agents", "Average talk time per agent",
+			"Average idle time per agent", "Answered within 2 s", "Daily call limit used"},
+		"dyvms-exporter.json": {"Task scrape success", "Task scrape duration", "API requests by code", "API throttling"},
+	}
+	files := dashboardFiles(t)
+	for file, titles := range want {
+		var d dashboardJSON
+		if err := json.Unmarshal(files[file], &d); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		have := map[string]bool{}
+		for _, p := range flatten(d.Panels) {
+			have[p.Title] = true
+		}
+		for _, title := range titles {
+			if !have[title] {
+				t.Errorf("%s: no panel %q", file, title)
+			}
+		}
+	}
+}
+
+// --- the linter, in the spirit of grafana/dashboard-linter
+
+type dashboardJSON struct {
+	UID        string      `json:"uid"`
+	Title      string      `json:"title"`
+	Tags       []string    `json:"tags"`
+	Panels     []panelJSON `json:"panels"`
+	Templating struct {
+		List []variableJSON `json:"list"`
+	} `json:"templating"`
+}
+
+type panelJSON struct {
+	ID          int             `json:"id"`
+	Type        string          `json:"type"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Datasource  json.RawMessage `json:"datasource"`
+	GridPos     struct{ H, W, X, Y int }
+	FieldConfig struct {
+		Defaults struct {
+			Unit string `json:"unit"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
+	Targets []struct {
+		RefID      string          `json:"refId"`
+		Expr       string          `json:"expr"`
+		Datasource json.RawMessage `json:"datasource"`
+	} `json:"targets"`
+	Panels []panelJSON `json:"panels"`
+}
+
+type variableJSON struct {
+	Name       string          `json:"name"`
+	Type       string          `json:"type"`
+	Query      json.RawMessage `json:"query"`
+	Datasource json.RawMessage `json:"datasource"`
+	Multi      bool            `json:"multi"`
+	IncludeAll bool            `json:"includeAll"`
+	AllValue   string          `json:"allValue"`
+}
+
+func flatten(ps []panelJSON) []panelJSON {
+	var out []panelJSON
+	for _, p := range ps {
+		out = append(out, p)
+		out = append(out, flatten(p.Panels)...)
+	}
+	return out
+}
+
+var (
+	uidRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+	datasourceVar = map[string]bool{"${datasource}": true, "$datasource": true}
+	labelValuesRE = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+	filterVars    = []string{"job", "instance", "enterprise_id", "task_id"}
+)
+
+// lintDashboard returns every problem of one dashboard JSON.
+func lintDashboard(raw []byte, known map[string]bool) []string {
+	var p []string
+	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+
+	var d dashboardJSON
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return []string{"not JSON: " + err.Error()}
+	}
+	if !uidRE.MatchString(d.UID) {
+		add("uid %q is not a short stable slug", d.UID)
+	}
+	if d.Title == "" || len(d.Tags) == 0 {
+		add("title and tags must be set")
+	}
+
+	// Every "datasource" anywhere must be the datasource variable.
+	var generic any
+	_ = json.Unmarshal(raw, &generic)
+	p = append(p, hardCodedDatasources(generic, "$")...)
+
+	// Template variables.
+	vars := map[string]bool{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = true
+	}
+	var dsVar *variableJSON
+	for i, v := range d.Templating.List {
+		if v.Name == "datasource" {
+			dsVar = &d.Templating.List[i]
+		}
+	}
+	if dsVar == nil || dsVar.Type != "datasource" || string(dsVar.Query) != `"prometheus"` {
+		add(`no template variable "datasource" of type datasource for prometheus`)
+	}
+	for _, name := range filterVars {
+		var v *variableJSON
+		for i := range d.Templating.List {
+			if d.Templating.List[i].Name == name {
+				v = &d.Templating.List[i]
+			}
+		}
+		if v == nil {
+			add("no template variable %q", name)
+			continue
+		}
+		if v.Type != "query" || !v.Multi || !v.IncludeAll || v.AllValue != ".+" {
+			add("variable %q must be a multi-value query variable with All = .+", name)
+		}
+		if !isDatasourceVar(v.Datasource) {
+			add("variable %q does not use the datasource variable", name)
+		}
+		query := variableQuery(v.Query)
+		m := labelValuesRE.FindStringSubmatch(query)
+		if m == nil {
+			add("variable %q: query %q is not label_values(selector, label)", name, query)
+			continue
+		}
+		// A variable's query filters on the variables before it (cascading).
+		prev := filterVars[:slicesIndex(filterVars, name)]
+		for _, e := range checkExpr(m[1], vars, known, func(string) []string { return prev }, false) {
+			add("variable %q: %s", name, e)
+		}
+	}
+
+	// Panels.
+	ids := map[int]bool{}
+	for _, pn := range flatten(d.Panels) {
+		where := fmt.Sprintf("panel %d %q", pn.ID, pn.Title)
+		if ids[pn.ID] {
+			add("%s: duplicate panel id", where)
+		}
+		ids[pn.ID] = true
+		if pn.Title == "" {
+			add("%s: no title", where)
+		}
+		if pn.GridPos.W <= 0 || pn.GridPos.H <= 0 || pn.GridPos.X < 0 || pn.GridPos.X+pn.GridPos.W > 24 {
+			add("%s: gridPos %+v outside the 24-column grid", where, pn.GridPos)
+		}
+		if pn.Type == "row" {
+			continue
+		}
+		if pn.Description == "" {
+			add("%s: no description", where)
+		}
+		if pn.FieldConfig.Defaults.Unit == "" {
+			add("%s: no unit", where)
+		}
+		if !isDatasourceVar(pn.Datasource) {
+			add("%s: does not use the datasource variable", where)
+		}
+		if len(pn.Targets) == 0 {
+			add("%s: no query", where)
+		}
+		for _, tg := range pn.Targets {
+			tw := fmt.Sprintf("%s query %s", where, tg.RefID)
+			if !isDatasourceVar(tg.Datasource) {
+				add("%s: does not use the datasource variable", tw)
+			}
+			for _, e := range checkExpr(tg.Expr, vars, known, panelMatchers, true) {
+				add("%s: %s", tw, e)
+			}
+		}
+	}
+	return p
+}
+
+func variableQuery(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var o struct {
+		Query string `json:"query"`
+	}
+	_ = json.Unmarshal(raw, &o)
+	return o.Query
+}
+
+func isDatasourceVar(raw json.RawMessage) bool {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return datasourceVar[s]
+	}
+	var o struct{ Type, UID string }
+	if json.Unmarshal(raw, &o) != nil {
+		return false
+	}
+	return o.Type == "prometheus" && datasourceVar[o.UID]
+}
+
+// hardCodedDatasources walks any JSON value for "datasource" keys that do not
+// refer to the datasource variable.
+func hardCodedDatasources(v any, path string) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if k == "datasource" {
+				raw, _ := json.Marshal(x[k])
+				if !isDatasourceVar(raw) {
+					out = append(out, fmt.Sprintf("%s.datasource is %s, not the ${datasource} variable", path, raw))
+				}
+				continue
+			}
+			out = append(out, hardCodedDatasources(x[k], path+"."+k)...)
+		}
+	case []any:
+		for i, e := range x {
+			out = append(out, hardCodedDatasources(e, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return out
+}
+
+func slicesIndex(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// panelMatchers are the variables a panel selector of metric name must
+// filter on: job and instance always, enterprise and task where the metric
+// carries those labels.
+func panelMatchers(name string) []string {
+	need := []string{"job", "instance"}
+	if promqlcheck.TaskScoped(name) {
+		need = append(need, "enterprise_id", "task_id")
+	} else if promqlcheck.EnterpriseScoped(name) {
+		need = append(need, "enterprise_id")
+	}
+	return need
+}
+
+// checkExpr parses one query after template substitution and checks metric
+// names, the matchers on the variables need returns for each selector and,
+// for panel queries, $__rate_interval in every rate/irate/increase.
+func checkExpr(expr string, vars, known map[string]bool, need func(metric string) []string, panel bool) []string {
+	var p []string
+	if strings.TrimSpace(expr) == "" {
+		return []string{"empty query"}
+	}
+	sub, unknown := promqlcheck.Substitute(expr, vars)
+	for _, u := range unknown {
+		p = append(p, fmt.Sprintf("undefined variable $%s", u))
+	}
+	e, err := promqlcheck.Parse(sub)
+	if err != nil {
+		return append(p, fmt.Sprintf("does not parse as PromQL (%s): %v", sub, err))
+	}
+	p = append(p, promqlcheck.UnknownNames(e, known)...)
+	for _, vs := range promqlcheck.Selectors(e) {
+		name := promqlcheck.MetricName(vs)
+		for _, l := range need(name) {
+			if !vars[l] {
+				continue // a dashboard without that variable cannot filter on it (and is told so above)
+			}
+			m := promqlcheck.Matcher(vs, l)
+			if m == nil || m.Type != labels.MatchRegexp || m.Value != promqlcheck.VarValue(l) {
+				p = append(p, fmt.Sprintf("selector %s lacks %s=~\"$%s\"", name, l, l))
+			}
+		}
+	}
+	if panel {
+		for _, rc := range promqlcheck.RateRanges(e) {
+			if rc.Range != promqlcheck.RateInterval {
+				p = append(p, fmt.Sprintf("%s() does not use $__rate_interval", rc.Func))
+			}
+		}
+	}
+	return p
+}
+
+// --- the linter must catch what it is for
+
+const goodDashboard = `{
+  "uid": "dyvms-lint", "title": "lint", "tags": ["dyvms"],
+  "templating": {"list": [
+    {"name": "datasource", "type": "datasource", "query": "prometheus"},
+    {"name": "job", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
+     "query": {"query": "label_values(dyvms_exporter_build_info, job)"}},
+    {"name": "instance", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
+     "query": "label_values(dyvms_exporter_build_info{job=~\"$job\"}, instance)"},
+    {"name": "enterprise_id", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
+     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\"}, enterprise_id)"},
+    {"name": "task_id", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
+     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\"}, task_id)"}
+  ]},
+  "panels": [
+    {"id": 1, "type": "row", "title": "Row", "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0}},
+    {"id": 2, "type": "timeseries", "title": "Rate", "description": "d", "gridPos": {"h": 8, "w": 12, "x": 0, "y": 1},
+     "datasource": {"type": "prometheus", "uid": "${datasource}"},
+     "fieldConfig": {"defaults": {"unit": "reqps"}},
+     "targets": [{"refId": "A", "datasource": {"type": "prometheus", "uid": "${datasource}"},
+       "expr": "sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__rate_interval]))"}]},
+    {"id": 3, "type": "stat", "title": "Waiting", "description": "d", "gridPos": {"h": 4, "w": 4, "x": 12, "y": 1},
+     "datasource": {"type": "prometheus", "uid": "${datasource}"},
+     "fieldConfig": {"defaults": {"unit": "none"}},
+     "targets": [{"refId": "A", "datasource": {"type": "prometheus", "uid": "${datasource}"},
+       "expr": "sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", task_id=~\"$task_id\"})"}]}
+  ]
+}`
+
+func TestLinterCatchesMistakes(t *testing.T) {
+	known := knownNames(t)
+	if p := lintDashboard([]byte(goodDashboard), known); len(p) != 0 {
+		t.Fatalf("the good dashboard has problems: %q", p)
+	}
+	rate := `sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__rate_interval]))`
+	waiting := `sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", task_id=~\"$task_id\"})`
+	for _, c := range []struct{ name, from, to, want string }{
+		{"fixed rate range", `[$__rate_interval]`, `[5m]`, "does not use $__rate_interval"},
+		{"increase over the range", `(rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__rate_interval])`, `(increase(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__range])`, "increase() does not use $__rate_interval"},
+		{"broken PromQL", rate, `sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\"}[$__rate_interval])`, "does not parse"},
+		{"unknown metric", `dyvms_task_channels_waiting_agent{`, `dyvms_task_customers_waiting{`, `metric "dyvms_task_customers_waiting"`},
+		{"no job matcher", `{job=~\"$job\", instance=~\"$instance\"}[`, `{instance=~\"$instance\"}[`, `lacks job=~"$job"`},
+		{"hard-coded job", `{job=~\"$job\", instance=~\"$instance\"}[`, `{job=\"dyvms\", instance=~\"$instance\"}[`, `lacks job=~"$job"`},
+		{"no instance matcher", `{job=~\"$job\", instance=~\"$instance\"}[`, `{job=~\"$job\"}[`, `lacks instance=~"$instance"`},
+		{"no task matcher", `, task_id=~\"$task_id\"})`, `})`, `lacks task_id=~"$task_id"`},
+		{"undefined variable", waiting, `sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise\", task_id=~\"$task_id\"})`, "undefined variable $enterprise"},
+		{"no unit", `"unit": "reqps"`, `"unit": ""`, "no unit"},
+		{"no description", `"title": "Rate", "description": "d"`, `"title": "Rate", "description": ""`, "no description"},
+		{"no title", `"title": "Rate"`, `"title": ""`, "no title"},
+		{"hard-coded panel datasource", `"gridPos": {"h": 8, "w": 12, "x": 0, "y": 1},
+     "datasource": {"type": "prometheus", "uid": "${datasource}"}`, `"gridPos": {"h": 8, "w": 12, "x": 0, "y": 1},
+     "datasource": {"type": "prometheus", "uid": "P1809F7CD0C75ACF3"}`, `P1809F7CD0C75ACF3`},
+		{"hard-coded target datasource", `"targets": [{"refId": "A", "datasource": {"type": "prometheus", "uid": "${datasource}"},
+       "expr": "sum by`, `"targets": [{"refId": "A", "datasource": "Prometheus",
+       "expr": "sum by`, `"Prometheus"`},
+		{"no datasource variable", `{"name": "datasource", "type": "datasource", "query": "prometheus"},`, ``, `no template variable "datasource"`},
+		{"task variable without All", `"allValue": ".+",
+     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\", enterprise_id`, `"allValue": "",
+     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\", enterprise_id`, `variable "task_id" must be`},
+		{"variable not cascading", `label_values(dyvms_exporter_build_info{job=~\"$job\"}, instance)`, `label_values(dyvms_exporter_build_info, instance)`, `variable "instance": selector dyvms_exporter_build_info lacks job`},
+		{"variable on unknown metric", `label_values(dyvms_exporter_build_info, job)`, `label_values(dyvms_exporter_info, job)`, `metric "dyvms_exporter_info"`},
+		{"duplicate panel id", `{"id": 3, "type": "stat"`, `{"id": 2, "type": "stat"`, "duplicate panel id"},
+		{"bad uid", `"uid": "dyvms-lint"`, `"uid": "Dyvms Lint!"`, "uid"},
+		{"off the grid", `"w": 4, "x": 12`, `"w": 14, "x": 12`, "gridPos"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(goodDashboard, c.from) {
+				t.Fatalf("the good dashboard does not contain %q", c.from)
+			}
+			bad := strings.Replace(goodDashboard, c.from, c.to, 1)
+			problems := lintDashboard([]byte(bad), known)
+			for _, p := range problems {
+				if strings.Contains(p, c.want) {
+					return
+				}
+			}
+			t.Errorf("no problem mentioning %q; got %q", c.want, problems)
+		})
+	}
+}
+
+// The queries must also be accepted by the Prometheus the project tests
+// against (Debian's, older than the parser module): write them, variables
+// substituted, as recording rules and let promtool check them.
+func TestQueriesPassPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		msg := "promtool is not on PATH (Debian: apt-get install -y prometheus)"
+		if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+			t.Fatalf("%s; CI=%s must have it", msg, ci)
+		}
+		t.Skip(msg + "; skipping (with CI=true this fails)")
+	}
+	type rule struct {
+		Record string `yaml:"record"`
+		Expr   string `yaml:"expr"`
+	}
+	var rules []rule
+	for name, raw := range dashboardFiles(t) {
+		var d dashboardJSON
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		vars := map[string]bool{}
+		for _, v := range d.Templating.List {
+			vars[v.Name] = true
+		}
+		for _, p := range flatten(d.Panels) {
+			for _, tg := range p.Targets {
+				expr, _ := promqlcheck.Substitute(tg.Expr, vars)
+				rules = append(rules, rule{Record: fmt.Sprintf("dashboard_query_%d", len(rules)), Expr: expr})
+			}
+		}
+	}
+	file := map[string]any{"groups": []map[string]any{{"name": "dashboard-queries", "rules": rules}}}
+	b, err := yaml.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "queries.yml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check rules on %d dashboard queries: %v\n%s", len(rules), err, out)
+	}
+	t.Logf("promtool accepted %d dashboard queries", len(rules))
+}
+
+// --- provisioning
+
+func TestProvisioning(t *testing.T) {
+	var ds struct {
+		APIVersion  int `yaml:"apiVersion"`
+		Datasources []struct {
+			Name, Type, Access, URL string
+			UID                     string `yaml:"uid"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, filepath.Join("provisioning", "datasources", "prometheus.yml"), &ds)
+	if ds.APIVersion != 1 || len(ds.Datasources) != 1 || ds.Datasources[0].Type != "prometheus" || ds.Datasources[0].URL == "" {
+		t.Errorf("datasource provisioning: %+v", ds)
+	}
+
+	var prov struct {
+		APIVersion int `yaml:"apiVersion"`
+		Providers  []struct {
+			Name, Type, Folder string
+			Options            struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	readYAML(t, filepath.Join("provisioning", "dashboards", "dyvms.yml"), &prov)
+	if prov.APIVersion != 1 || len(prov.Providers) != 1 || prov.Providers[0].Type != "file" {
+		t.Fatalf("dashboard provisioning: %+v", prov)
+	}
+	path := prov.Providers[0].Options.Path
+	if !strings.HasSuffix(path, "/dashboards") {
+		t.Errorf("provider path %q should be grafana/dashboards where grafana/ is mounted", path)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount := strings.TrimSuffix(path, "/dashboards")
+	for _, s := range []string{mount, mount + "/provisioning", "GF_PATHS_PROVISIONING"} {
+		if !strings.Contains(string(readme), s) {
+			t.Errorf("grafana/README.md does not mention %q", s)
+		}
+	}
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
