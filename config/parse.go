@@ -1,0 +1,403 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// parser collects the problems of one file.
+type parser struct {
+	file string
+	ix   *index
+	errs Error
+	// poisoned paths failed to decode; their values (and those below them)
+	// are zero or default, so validation must not judge them a second time.
+	poisoned map[string]bool
+}
+
+func (p *parser) add(line int, field, format string, args ...any) {
+	p.errs.Problems = append(p.errs.Problems, Problem{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addAt reports a problem at the line of path.
+func (p *parser) addAt(path, format string, args ...any) {
+	if p.isPoisoned(path) {
+		return
+	}
+	p.add(p.ix.line(path), displayPath(path), format, args...)
+}
+
+func (p *parser) poison(path string) { p.poisoned[path] = true }
+
+// isPoisoned tells whether path or one of its ancestors failed to decode.
+func (p *parser) isPoisoned(path string) bool {
+	for {
+		if p.poisoned[path] {
+			return true
+		}
+		if path == "" {
+			return false
+		}
+		path = parentPath(path)
+	}
+}
+
+// Parse parses and validates a configuration file's content. filename is
+// used in messages and to resolve relative secret file paths; it is not
+// read.
+func Parse(data []byte, filename string) (*Config, error) {
+	if filename == "" {
+		filename = "config"
+	}
+	p := &parser{file: filename, poisoned: map[string]bool{}}
+
+	root, ok := p.parseNodes(data)
+	if !ok {
+		return nil, p.result()
+	}
+	p.ix = newIndex(root)
+
+	// The typed decode runs on the same bytes (yaml.v3 offers KnownFields
+	// only on a Decoder, not on Node.Decode).
+	cfg := defaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(&cfg)
+	var te *yaml.TypeError
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+	case errors.As(err, &te):
+		for _, msg := range te.Errors {
+			p.typeError(msg)
+		}
+	default:
+		p.add(0, "", "%s", scrub(strings.TrimPrefix(err.Error(), "yaml: ")))
+		p.poison("")
+	}
+
+	p.checkIntegers()
+	p.validate(&cfg, filename)
+	if err := p.result(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func (p *parser) result() error {
+	if len(p.errs.Problems) == 0 {
+		return nil
+	}
+	p.errs.sort()
+	e := p.errs
+	return &e
+}
+
+var reYAMLLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// parseNodes reads the node tree, for positions, and insists on a single
+// document: yaml.v3 would silently ignore everything after a second "---".
+func (p *parser) parseNodes(data []byte) (*yaml.Node, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, true // empty, or only comments
+		}
+		p.syntaxError(err)
+		return nil, false
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		line := extra.Line
+		if len(extra.Content) > 0 {
+			line = extra.Content[0].Line
+		}
+		p.add(line, "", "a second YAML document starts here; the file must hold exactly one")
+		return nil, false
+	case !errors.Is(err, io.EOF):
+		p.syntaxError(err)
+		return nil, false
+	}
+	if len(doc.Content) == 0 {
+		return nil, true
+	}
+	return doc.Content[0], true
+}
+
+func (p *parser) syntaxError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := reYAMLLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	p.add(line, "", "invalid YAML: %s", scrub(msg))
+}
+
+var (
+	reCannot     = regexp.MustCompile("^cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
+	reNotFound   = regexp.MustCompile(`^field (.+) not found in type \S+$`)
+	reDupKey     = regexp.MustCompile(`^mapping key (".*") already defined at line (\d+)$`)
+	reBackquoted = regexp.MustCompile("`[^`]*`")
+)
+
+// typeError turns one of yaml.v3's "line N: ..." messages into a Problem
+// with a field path, worded without the offending value where that value
+// could be a secret.
+func (p *parser) typeError(raw string) {
+	m := reYAMLLine.FindStringSubmatch(raw)
+	if m == nil {
+		p.add(0, "", "%s", scrub(raw))
+		p.poison("")
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	msg := m[2]
+
+	if m := reCannot.FindStringSubmatch(msg); m != nil {
+		tag, shown, goType := m[1], m[2], m[3]
+		e, ok := p.ix.valueAt(line, tag, shown)
+		if !ok {
+			p.add(line, "", "must be %s, got %s", describeGoType(goType), describeTag(tag))
+			return
+		}
+		p.poison(e.path)
+		if e.path == "" {
+			p.add(line, "", "the top level must be a mapping with keys such as tasks, got %s", describeTag(tag))
+			return
+		}
+		p.add(line, displayPath(e.path), "must be %s, got %s", describeGoType(goType), p.shown(e))
+		return
+	}
+	if m := reNotFound.FindStringSubmatch(msg); m != nil {
+		e, ok := p.ix.keyAt(line, m[1])
+		if !ok {
+			p.add(line, "", "unknown key")
+			return
+		}
+		parent := parentPath(e.path)
+		if sensitive(e.path) && !keyLike(m[1]) {
+			p.add(line, displayPath(parent), "unknown key (name not shown: it does not look like a key and may be a secret); valid keys: %s", validKeys(parent))
+			return
+		}
+		p.add(line, displayPath(e.path), "unknown key; valid keys: %s", validKeys(parent))
+		return
+	}
+	if m := reDupKey.FindStringSubmatch(msg); m != nil {
+		name, _ := strconv.Unquote(m[1])
+		first, _ := strconv.Atoi(m[2])
+		e, ok := p.ix.keyAt(line, name)
+		if !ok {
+			p.add(line, "", "duplicate key, first defined at line %d", first)
+			return
+		}
+		// yaml.v3 gives up on the whole mapping that repeats a key.
+		p.poison(parentPath(e.path))
+		if sensitive(e.path) && !keyLike(name) {
+			p.add(line, displayPath(parentPath(e.path)), "a key is repeated, first defined at line %d", first)
+			return
+		}
+		p.add(line, displayPath(e.path), "duplicate key, first defined at line %d", first)
+		return
+	}
+	p.add(line, "", "%s", scrub(msg))
+}
+
+// valueAt finds the node a "cannot unmarshal" message is about: on that
+// line, with that tag and, when yaml.v3 showed it (up to 7 characters and
+// "..."), that value. Several fields on one line happen in flow style.
+func (ix *index) valueAt(line int, tag, shown string) (entry, bool) {
+	var cands []entry
+	for _, e := range ix.byLine[line] {
+		if e.val.Line == line && e.val.ShortTag() == tag {
+			cands = append(cands, e)
+		}
+	}
+	for _, e := range cands {
+		if prefix, cut := strings.CutSuffix(shown, "..."); cut && strings.HasPrefix(e.val.Value, prefix) || e.val.Value == shown {
+			return e, true
+		}
+	}
+	if len(cands) > 0 {
+		return cands[0], true
+	}
+	return entry{}, false
+}
+
+// keyAt finds the key a message is about. For a repeated key on one line
+// (flow style) the last one is the repetition.
+func (ix *index) keyAt(line int, name string) (entry, bool) {
+	var found entry
+	ok := false
+	for _, e := range ix.byLine[line] {
+		if e.key != nil && e.key.Line == line && e.key.Value == name {
+			found, ok = e, true
+		}
+	}
+	return found, ok
+}
+
+// sensitive paths are under credentials, where a mistyped line can be a
+// secret pasted as a key or a value.
+func sensitive(path string) bool {
+	return path == "credentials" || strings.HasPrefix(path, "credentials.")
+}
+
+var reKeyLike = regexp.MustCompile(`^[a-z][a-z_]{0,39}$`)
+
+// keyLike: lower-case words with underscores look like a mistyped key;
+// anything else under credentials may be a secret pasted in the wrong place.
+func keyLike(s string) bool { return reKeyLike.MatchString(s) }
+
+// displayPath keeps unknown names under credentials out of messages.
+func displayPath(path string) string {
+	if rest, ok := strings.CutPrefix(path, "credentials."); ok {
+		if !keyLike(rest) {
+			return "credentials"
+		}
+	}
+	return path
+}
+
+// scrub removes values that yaml.v3 quotes in backticks.
+func scrub(msg string) string { return reBackquoted.ReplaceAllString(msg, "(value not shown)") }
+
+// shown is how a wrong value appears in a message: a short scalar as
+// written (quoted if it is a string), anything else or anything under
+// credentials by its kind only.
+func (p *parser) shown(e entry) string {
+	v := e.val.Value
+	if e.val.Kind != yaml.ScalarNode || sensitive(e.path) || utf8.RuneCountInString(v) > 40 {
+		return describeTag(e.val.ShortTag())
+	}
+	if e.val.ShortTag() == "!!str" {
+		return strconv.Quote(v)
+	}
+	return v
+}
+
+// checkIntegers catches what yaml.v3 lets through: it truncates a float
+// into an integer field, so "task_id: 19.5" would quietly become task 19.
+func (p *parser) checkIntegers() {
+	for _, e := range p.ix.list {
+		if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!float" || p.isPoisoned(e.path) {
+			continue
+		}
+		if t := goTypeAt(e.path); t != nil && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64 {
+			p.poison(e.path)
+			p.add(e.val.Line, displayPath(e.path), "must be an integer, got %s", p.shown(e))
+		}
+	}
+}
+
+var rePathPart = regexp.MustCompile(`[^.\[\]]+|\[\d+\]`)
+
+// goTypeAt resolves a path such as "tasks[1].task_id" against the Config
+// type, following the yaml tags; nil when nothing is there.
+func goTypeAt(path string) reflect.Type {
+	t := reflect.TypeFor[Config]()
+	for _, part := range rePathPart.FindAllString(path, -1) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if strings.HasPrefix(part, "[") {
+			if t.Kind() != reflect.Slice {
+				return nil
+			}
+			t = t.Elem()
+			continue
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		var next reflect.Type
+		for f := range t.Fields() {
+			if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == part {
+				next = f.Type
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		t = next
+	}
+	return t
+}
+
+func describeGoType(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case t == "time.Duration":
+		return "a duration with a unit, such as 30s, 5m or 1h30m"
+	case t == "string" || t == "config.Secret":
+		return "a string"
+	case t == "float64" || t == "float32":
+		return "a number"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		return "an integer"
+	case t == "bool":
+		return "true or false"
+	default:
+		return "a mapping"
+	}
+}
+
+func describeTag(tag string) string {
+	switch tag {
+	case "!!seq":
+		return "a list"
+	case "!!map":
+		return "a mapping"
+	case "!!str":
+		return "a string"
+	case "!!int":
+		return "an integer"
+	case "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "nothing"
+	default:
+		return "a value tagged " + tag
+	}
+}
+
+// validKeys lists the keys of the section at path, from the yaml tags, so
+// that the list cannot drift from the types.
+func validKeys(path string) string {
+	var t reflect.Type
+	switch {
+	case path == "":
+		t = reflect.TypeFor[Config]()
+	case path == "credentials":
+		t = reflect.TypeFor[Credentials]()
+	case path == "api":
+		t = reflect.TypeFor[APIConfig]()
+	case strings.HasPrefix(path, "discovery["):
+		t = reflect.TypeFor[Discovery]()
+	case strings.HasPrefix(path, "tasks["):
+		t = reflect.TypeFor[Task]()
+	default:
+		return "(none: this is not a mapping)"
+	}
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return strings.Join(keys, ", ")
+}
