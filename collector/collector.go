@@ -55,6 +55,7 @@ type Exporter struct {
 	concurrency int
 	logger      log.Logger
 	report      ErrorReporter
+	onSuccess   func(Task)
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)
@@ -64,6 +65,7 @@ type Options struct {
 	Concurrency int           // tasks fetched at once; 0 means DefaultConcurrency
 	Logger      log.Logger    // nil discards
 	OnError     ErrorReporter // nil logs every failure at warn level
+	OnSuccess   func(Task)    // optional; told about each task read successfully
 }
 
 // New returns an Exporter for one scrape. Repeated tasks are read once: the
@@ -76,7 +78,7 @@ func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError}
+	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess}
 	if e.report == nil {
 		e.report = func(t Task, err error) {
 			level.Warn(e.logger).Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "err", err)
@@ -159,6 +161,9 @@ func (e *Exporter) scrapeTask(ch chan<- prometheus.Metric, t Task) {
 	if err != nil {
 		e.emitFailure(ch, t, elapsed, err)
 		return
+	}
+	if e.onSuccess != nil {
+		e.onSuccess(t)
 	}
 	ent, task := t.labels()
 	for _, m := range metrics {

@@ -35,6 +35,7 @@ type HandlerOptions struct {
 	TimeoutOffset time.Duration
 	Logger        log.Logger
 	OnError       ErrorReporter
+	OnSuccess     func(Task)
 }
 
 // Handler serves one scrape: the tasks' metrics from a fresh registry plus
@@ -50,7 +51,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		defer cancel()
 		s := src()
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError}))
+		reg.MustRegister(New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess}))
 		promhttp.HandlerFor(prometheus.Gatherers{global, reg}, promhttp.HandlerOpts{
 			ErrorLog:      errLog,
 			ErrorHandling: promhttp.ContinueOnError,

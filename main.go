@@ -1,0 +1,136 @@
+// Command dyvms_exporter exports the live state of Alibaba Cloud Voice
+// Messaging Service call-centre tasks (CloudMonitorTask) to Prometheus.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	slgk "github.com/tjhop/slog-gokit"
+
+	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/internal/demo"
+	"github.com/dyvms-community/dyvms_exporter/service"
+)
+
+// defaultAddress: the 9100-9999 exporter range of Prometheus' default port
+// allocations is full; 10251 is ours (see README, "Default port").
+const defaultAddress = ":10251"
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	app := kingpin.New("dyvms_exporter", "Prometheus exporter for Alibaba Cloud Voice Messaging Service call-centre tasks.")
+	var (
+		configFile    = app.Flag("config.file", "Exporter configuration file.").Default("config.yml").String()
+		configCheck   = app.Flag("config.check", "Validate the configuration file and exit (0 valid, 1 invalid) without calling the API.").Bool()
+		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		timeoutOffset = app.Flag("scrape.timeout-offset", "Time kept back from Prometheus' scrape timeout so the answer arrives in time.").Default("500ms").Duration()
+		useSimulator  = app.Flag("simulator", "Ignore --config.file and read a built-in simulated call centre (no Alibaba Cloud account needed).").Bool()
+		simSpeed      = app.Flag("simulator.speed", "With --simulator: how many times faster than real time the simulated call centre runs.").Default("1").Float64()
+		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
+		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
+		toolkitFlags  = kingpinflag.AddFlags(app, defaultAddress)
+	)
+	app.Version(version.Print("dyvms_exporter"))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	logger := newLogger(*logFormat, *logLevel)
+
+	if *configCheck {
+		if _, err := config.Load(*configFile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintf(os.Stdout, "%s: configuration is valid\n", *configFile)
+		return 0
+	}
+
+	if *useSimulator {
+		d, err := demo.Start(*simSpeed)
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot start the simulator", "err", err)
+			return 1
+		}
+		defer d.Close()
+		*configFile = d.ConfigFile
+		level.Info(logger).Log("msg", "reading the built-in simulator, not Alibaba Cloud", "endpoint", d.Endpoint, "admin", d.AdminURL, "config_file", d.ConfigFile)
+	}
+
+	level.Info(logger).Log("msg", "starting dyvms_exporter", "version", version.Info(), "build_context", version.BuildContext())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	service.RegisterBuildInfo(reg)
+	svc, err := service.New(service.Options{ConfigFile: *configFile, Logger: logger, Registerer: reg, Gatherer: reg})
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot load the configuration", "err", err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	hupEvents := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case hupEvents <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
+	reloads := make(chan chan error)
+	go svc.RunReloads(ctx, hupEvents, reloads)
+
+	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset}, reloads)
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot build the HTTP handlers", "err", err)
+		return 1
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() {
+		serveErr <- web.ListenAndServe(srv, toolkitFlags, slog.New(slgk.NewGoKitHandler(logger, nil)))
+	}()
+	select {
+	case err := <-serveErr:
+		level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
+		return 1
+	case <-ctx.Done():
+		level.Info(logger).Log("msg", "shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		return 0
+	}
+}
+
+// newLogger builds the go-kit logger from --log.format and --log.level.
+func newLogger(format, lvl string) log.Logger {
+	var l log.Logger
+	if format == "json" {
+		l = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
+	} else {
+		l = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
+	}
+	l = level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
+	return log.With(l, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+}

@@ -1,0 +1,25 @@
+package service
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/version"
+)
+
+// buildInfo is dyvms_exporter_build_info{version,revision,branch,goversion,...} 1,
+// so a dashboard can tell which build produced a number.
+func buildInfo() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "dyvms",
+		Subsystem: "exporter",
+		Name:      "build_info",
+		Help:      "Version of the exporter that serves these metrics; always 1.",
+		ConstLabels: prometheus.Labels{
+			"version":   version.Version,
+			"revision":  version.GetRevision(),
+			"branch":    version.Branch,
+			"goversion": version.GoVersion,
+			"goos":      version.GoOS,
+			"goarch":    version.GoArch,
+		},
+	}, func() float64 { return 1 })
+}

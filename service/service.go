@@ -1,0 +1,145 @@
+// Package service holds what the exporter runs on between start and stop:
+// the configuration in force, the API client built from it, and the HTTP
+// handlers that read both. main.go only wires flags, logger and these.
+package service
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/config"
+)
+
+// Options are the service's dependencies.
+type Options struct {
+	ConfigFile string
+	Logger     log.Logger
+	// Registerer receives the process-wide metrics (API counters, reload
+	// gauges); scrapes gather them through Gatherer.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// HTTPClient, if set, is used for API calls (tests); nil uses apiclient's default.
+	HTTPClient *http.Client
+}
+
+// Service is the running exporter.
+type Service struct {
+	o          Options
+	logger     log.Logger
+	safe       *config.SafeConfig
+	apiMetrics *collector.APIMetrics
+	errLog     *errorLog
+
+	mu    sync.Mutex
+	built *config.Config // the config api was built from
+	api   collector.MonitorAPI
+}
+
+// New loads the configuration file once; an error here is fatal for the
+// caller, unlike a failed reload later.
+func New(o Options) (*Service, error) {
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	s := &Service{
+		o:          o,
+		logger:     o.Logger,
+		safe:       config.NewSafeConfig(o.Registerer),
+		apiMetrics: collector.NewAPIMetrics(o.Registerer),
+	}
+	s.errLog = newErrorLog(o.Logger)
+	if err := s.safe.Reload(o.ConfigFile); err != nil {
+		return nil, err
+	}
+	if _, err := s.current(); err != nil {
+		return nil, err
+	}
+	s.logLoaded()
+	return s, nil
+}
+
+// Reload re-reads the configuration file; on any error the configuration
+// in force stays, and the error says why.
+func (s *Service) Reload() error {
+	if err := s.safe.Reload(s.o.ConfigFile); err != nil {
+		level.Error(s.logger).Log("msg", "configuration reload failed; keeping the previous configuration", "err", err)
+		return err
+	}
+	if _, err := s.current(); err != nil {
+		level.Error(s.logger).Log("msg", "configuration reload failed; keeping the previous configuration", "err", err)
+		return err
+	}
+	s.logLoaded()
+	return nil
+}
+
+func (s *Service) logLoaded() {
+	c := s.safe.Get()
+	creds := "vendor default credential chain"
+	if c.Credentials != nil {
+		creds = "access key " + c.Credentials.AccessKeyID
+	}
+	level.Info(s.logger).Log("msg", "configuration loaded", "file", s.o.ConfigFile, "endpoint", c.Endpoint,
+		"tasks", len(c.Tasks), "credentials", creds)
+}
+
+// current returns the API client for the configuration in force, building
+// it when the configuration changed. If the new one cannot be built, the
+// previous client stays in use with its own configuration.
+func (s *Service) current() (collector.MonitorAPI, error) {
+	cfg := s.safe.Get()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cfg == s.built && s.api != nil {
+		return s.api, nil
+	}
+	api, err := s.build(cfg)
+	if err != nil {
+		return s.api, fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
+	}
+	s.built, s.api = cfg, api
+	return api, nil
+}
+
+func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
+	creds, err := cfg.CredentialsProvider()
+	if err != nil {
+		return nil, err
+	}
+	return apiclient.New(apiclient.Options{
+		Endpoint:    cfg.Endpoint,
+		Credentials: creds,
+		Location:    cfg.Location,
+		HTTPClient:  s.o.HTTPClient,
+		Observe:     s.apiMetrics.Observe,
+	})
+}
+
+// Config returns the configuration in force.
+func (s *Service) Config() *config.Config { return s.safe.Get() }
+
+// Scrape is the collector.Source of the /metrics handler.
+func (s *Service) Scrape() collector.Scrape {
+	api, _ := s.current() // an error leaves the previous, working client
+	s.mu.Lock()
+	cfg := s.built
+	s.mu.Unlock()
+	tasks := make([]collector.Task, 0, len(cfg.Tasks))
+	for _, t := range cfg.Tasks {
+		tasks = append(tasks, collector.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID})
+	}
+	return collector.Scrape{API: api, Tasks: tasks, Concurrency: cfg.API.Concurrency}
+}
+
+// OnError is the collector's ErrorReporter: see errorLog.
+func (s *Service) OnError(t collector.Task, err error) { s.errLog.report(t, err) }
+
+// OnSuccess tells the error log a task is healthy again.
+func (s *Service) OnSuccess(t collector.Task) { s.errLog.recovered(t) }
