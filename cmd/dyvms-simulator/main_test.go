@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	"github.com/alibabacloud-go/tea/dara"
+
+	"github.com/dyvms-community/dyvms_exporter/simulator"
+)
+
+func TestCheckListen(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:9915": true, "localhost:0": true, "[::1]:9915": true, "127.1.2.3:80": true,
+		":9915": false, "0.0.0.0:9915": false, "192.168.1.10:9915": false, "[::]:9915": false, "nonsense": false,
+	} {
+		if err := checkListen(addr, false); (err == nil) != ok {
+			t.Errorf("checkListen(%q) = %v, want ok=%v", addr, err, ok)
+		}
+	}
+	if err := checkListen("0.0.0.0:9915", true); err != nil {
+		t.Errorf("--allow-remote: %v", err)
+	}
+}
+
+func TestExampleConfig(t *testing.T) {
+	cfg, err := loadConfig(options{configFile: "example.yml", speed: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Speed != 60 || len(cfg.Enterprises) != 2 {
+		t.Fatalf("%+v", cfg)
+	}
+	if _, err := simulator.New(cfg, nil); err != nil {
+		t.Fatalf("example.yml does not start: %v", err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The command serves the demo, logs its key id but not its secret, and
+// stops when its context ends.
+func TestRunDemo(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	demo := simulator.Credential{AccessKeyID: "LTAIdemo", AccessKeySecret: "very-secret-value"}
+	go func() {
+		errc <- run(ctx, slog.New(slog.NewTextHandler(&logs, nil)), options{
+			listen: "127.0.0.1:0", admin: true, demo: demo, ready: func(a string) { addrc <- a },
+		})
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+
+	c, err := openapi.NewClient(&openapi.Config{AccessKeyId: dara.String(demo.AccessKeyID),
+		AccessKeySecret: dara.String(demo.AccessKeySecret), Endpoint: dara.String(addr), Protocol: dara.String("http")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.CallApi(&openapi.Params{Action: dara.String("CloudMonitorTask"), Version: dara.String("2017-05-25"),
+		Protocol: dara.String("HTTP"), Pathname: dara.String("/"), Method: dara.String("POST"), AuthType: dara.String("AK"),
+		Style: dara.String("RPC"), ReqBodyType: dara.String("formData"), BodyType: dara.String("json")},
+		&openapi.OpenApiRequest{Query: map[string]*string{"EnterpriseId": dara.String("7000002"), "TaskId": dara.String("19")}},
+		&dara.RuntimeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := res["body"].(map[string]any); body["Code"] != "OK" {
+		t.Fatalf("%v", res["body"])
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if l := logs.String(); !strings.Contains(l, "LTAIdemo") || strings.Contains(l, demo.AccessKeySecret) {
+		t.Fatalf("logs must name the key and not its secret:\n%s", l)
+	}
+}
