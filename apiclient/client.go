@@ -24,8 +24,9 @@ const (
 	DefaultEndpoint = "https://dyvmsapi.aliyuncs.com"
 	// APIVersion is the dyvmsapi version both operations belong to.
 	APIVersion = "2017-05-25"
-	// DefaultMaxBodyBytes is far above any real answer (a task with
-	// thousands of agents is a few MiB) and far below what would hurt.
+	// DefaultMaxBodyBytes is far above any real answer (an agent row is
+	// about 400 bytes, so even 10,000 agents stay under 5 MiB) and far
+	// below what would hurt the exporter's memory.
 	DefaultMaxBodyBytes = 16 << 20
 
 	// MaxPageSize is the largest Limit CloudQueryTask accepts.
@@ -48,9 +49,9 @@ type Options struct {
 	HTTPClient   *http.Client        // default: a client with sane transport timeouts
 	Location     *time.Location      // zone of the API's wall-clock times; default Asia/Shanghai
 	MaxBodyBytes int64               // default DefaultMaxBodyBytes
-	UserAgent    string              // default "dyvms_exporter/" + version.Version
+	UserAgent    string              // default "dyvms_exporter/" + version.Version ("unknown" when unset)
 	Now          func() time.Time    // clock for x-acs-date; default time.Now
-	Nonce        func() string       // default 32 hex chars from crypto/rand
+	Nonce        func() string       // must be unique per request; default 32 hex chars from crypto/rand
 	// Observe, if set, is called once per HTTP attempt with the operation,
 	// ErrorCode of the attempt's outcome ("OK" on success) and its duration.
 	Observe func(operation, code string, d time.Duration)
