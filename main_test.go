@@ -1,0 +1,521 @@
+package main
+
+// End-to-end in-process tests: the real binary, built once, run against the
+// simulator on loopback; scraped, reloaded by SIGHUP and over HTTP, checked
+// for secrets and against the README's metrics table.
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/dyvms-community/dyvms_exporter/simulator"
+)
+
+const (
+	e2eKeyID  = "LTAIe2etestkey"
+	e2eSecret = "e2e-SECRET-must-never-show-9f8e7d"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// exporterBinary builds the exporter once per test run.
+func exporterBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dyvms-e2e-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "dyvms_exporter")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// startSimulator serves a small generated call centre: 2 enterprises × 3
+// tasks × 5 agents, with the e2e key.
+func startSimulator(t *testing.T) string {
+	t.Helper()
+	cfg, err := simulator.ParseConfig([]byte(fmt.Sprintf(`
+seed: 7
+speed: 20
+credentials:
+  - access_key_id: %s
+    access_key_secret: %s
+generate:
+  enterprises: 2
+  tasks_per_enterprise: 3
+  agents_per_task: 5
+`, e2eKeyID, e2eSecret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := simulator.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func simTasks(t *testing.T) [][2]int64 {
+	t.Helper()
+	cfg, err := simulator.ParseConfig([]byte("credentials: [{access_key_id: a, access_key_secret: b}]\ngenerate: {enterprises: 2, tasks_per_enterprise: 3, agents_per_task: 5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]int64
+	for _, e := range cfg.Enterprises {
+		for _, tk := range e.Tasks {
+			out = append(out, [2]int64{e.ID, tk.ID})
+		}
+	}
+	return out
+}
+
+func writeExporterConfig(t *testing.T, path, endpoint, secretFile string, tasks [][2]int64) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "endpoint: %s\ncredentials:\n  access_key_id: %s\n  access_key_secret_file: %s\ntasks:\n", endpoint, e2eKeyID, secretFile)
+	for _, tk := range tasks {
+		fmt.Fprintf(&b, "  - enterprise_id: %d\n    task_id: %d\n", tk[0], tk[1])
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type exporterProc struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startExporter(t *testing.T, args ...string) *exporterProc {
+	t.Helper()
+	addr := freePort(t)
+	p := &exporterProc{url: "http://" + addr, logs: &syncBuffer{}}
+	p.cmd = exec.Command(exporterBinary(t), append([]string{"--web.listen-address=" + addr, "--log.level=debug"}, args...)...)
+	p.cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", p.logs.String())
+		}
+	})
+	waitFor(t, 20*time.Second, "exporter ready", func() bool {
+		resp, err := http.Get(p.url + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return p
+}
+
+func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// scrape parses /metrics into families.
+func scrape(t *testing.T, p *exporterProc) (string, map[string]*familyView) {
+	t.Helper()
+	code, body := get(t, p.url+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics answered %d: %s", code, body)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("exposition does not parse: %v", err)
+	}
+	out := map[string]*familyView{}
+	for name, mf := range mfs {
+		fv := &familyView{}
+		for _, m := range mf.Metric {
+			labels := map[string]string{}
+			for _, l := range m.Label {
+				labels[l.GetName()] = l.GetValue()
+			}
+			v := m.GetGauge().GetValue()
+			if m.Counter != nil {
+				v = m.GetCounter().GetValue()
+			}
+			fv.samples = append(fv.samples, sample{labels, v})
+		}
+		out[name] = fv
+	}
+	return body, out
+}
+
+type sample struct {
+	labels map[string]string
+	value  float64
+}
+
+type familyView struct{ samples []sample }
+
+// task returns the value for one task (and optional extra label matches), or ok=false.
+func (f *familyView) task(e, tk int64, extra ...string) (float64, bool) {
+	if f == nil {
+		return 0, false
+	}
+outer:
+	for _, s := range f.samples {
+		if s.labels["enterprise_id"] != fmt.Sprint(e) || s.labels["task_id"] != fmt.Sprint(tk) {
+			continue
+		}
+		for i := 0; i+1 < len(extra); i += 2 {
+			if s.labels[extra[i]] != extra[i+1] {
+				continue outer
+			}
+		}
+		return s.value, true
+	}
+	return 0, false
+}
+
+func (f *familyView) tasks() map[string]bool {
+	out := map[string]bool{}
+	if f != nil {
+		for _, s := range f.samples {
+			out[s.labels["enterprise_id"]+"/"+s.labels["task_id"]] = true
+		}
+	}
+	return out
+}
+
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	endpoint := startSimulator(t)
+	all := simTasks(t)
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte(e2eSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "config.yml")
+	first := [][2]int64{all[0], all[1], {all[0][0], 999999}} // the last one does not exist
+	writeExporterConfig(t, cfgFile, endpoint, secretFile, first)
+	p := startExporter(t, "--config.file="+cfgFile)
+
+	// Twice: the API counters are gathered before the tasks are read, so the
+	// first scrape's own calls show in the second.
+	scrape(t, p)
+	body, fams := scrape(t, p)
+	for _, tk := range first[:2] {
+		if v, ok := fams["dyvms_task_scrape_success"].task(tk[0], tk[1]); !ok || v != 1 {
+			t.Errorf("task %v: scrape_success = %v (present %v), want 1", tk, v, ok)
+		}
+		if v, ok := fams["dyvms_task_agents_assigned"].task(tk[0], tk[1]); !ok || v != 5 {
+			t.Errorf("task %v: agents_assigned = %v, want the simulator's 5", tk, v)
+		}
+		n := 0
+		for _, s := range fams["dyvms_task_status"].samples {
+			if s.labels["task_id"] == fmt.Sprint(tk[1]) && s.labels["enterprise_id"] == fmt.Sprint(tk[0]) {
+				n += int(s.value)
+			}
+		}
+		if n != 1 {
+			t.Errorf("task %v: %d task states are 1", tk, n)
+		}
+	}
+	// The unknown task fails alone: success 0, nothing else, HTTP 200.
+	bad := first[2]
+	if v, ok := fams["dyvms_task_scrape_success"].task(bad[0], bad[1]); !ok || v != 0 {
+		t.Errorf("unknown task: scrape_success = %v (present %v), want 0", v, ok)
+	}
+	for name, f := range fams {
+		if name == "dyvms_task_scrape_success" || name == "dyvms_task_scrape_duration_seconds" {
+			continue
+		}
+		if _, ok := f.task(bad[0], bad[1]); ok {
+			t.Errorf("failed task exports %s", name)
+		}
+	}
+	if v, ok := fams["dyvms_api_requests_total"].task(0, 0); ok {
+		t.Errorf("api_requests_total has task labels: %v", v)
+	}
+	codes := map[string]float64{}
+	if fams["dyvms_api_requests_total"] == nil {
+		t.Fatal("dyvms_api_requests_total missing")
+	}
+	for _, s := range fams["dyvms_api_requests_total"].samples {
+		codes[s.labels["code"]] += s.value
+	}
+	if codes["OK"] < 2 || codes["isv.INVALID_PARAMETERS"] < 1 {
+		t.Errorf("dyvms_api_requests_total by code = %v, want OK ≥ 2 and isv.INVALID_PARAMETERS ≥ 1", codes)
+	}
+	for _, name := range []string{"dyvms_exporter_build_info", "dyvms_exporter_config_last_reload_successful", "dyvms_exporter_config_last_reload_success_timestamp_seconds"} {
+		if fams[name] == nil {
+			t.Errorf("%s missing", name)
+		}
+	}
+	checkREADMETable(t, fams)
+	checkPromtool(t, body)
+
+	// SIGHUP with a changed task list: the new list is scraped.
+	second := [][2]int64{all[2], all[3]}
+	writeExporterConfig(t, cfgFile, endpoint, secretFile, second)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{fmt.Sprintf("%d/%d", all[2][0], all[2][1]): true, fmt.Sprintf("%d/%d", all[3][0], all[3][1]): true}
+	waitFor(t, 10*time.Second, "the reloaded task list to be scraped", func() bool {
+		_, f := scrape(t, p)
+		got := f["dyvms_task_scrape_success"].tasks()
+		if len(got) != len(want) {
+			return false
+		}
+		for k := range want {
+			if !got[k] {
+				return false
+			}
+		}
+		return true
+	})
+
+	// A broken file over HTTP: refused with file and line, old list kept.
+	if err := os.WriteFile(cfgFile, []byte("endpoint: "+endpoint+"\ntasks:\n  - enterprise_id: 1\n    task_id: 2\n    colour: blue\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(p.url+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(rb), "config.yml:5") || !strings.Contains(string(rb), "colour") {
+		t.Errorf("bad reload answered %d %q, want 500 naming config.yml:5 and the field", resp.StatusCode, rb)
+	}
+	_, f := scrape(t, p)
+	if got := f["dyvms_task_scrape_success"].tasks(); len(got) != 2 || !got[fmt.Sprintf("%d/%d", all[2][0], all[2][1])] {
+		t.Errorf("after a failed reload the tasks are %v, want the previous list", got)
+	}
+	if r := f["dyvms_exporter_config_last_reload_successful"]; r == nil || len(r.samples) != 1 || r.samples[0].value != 0 {
+		t.Errorf("config_last_reload_successful after a failed reload: %+v, want 0", r)
+	}
+	if code, _ := get(t, p.url+"/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload answered %d, want 405", code)
+	}
+
+	// The landing page and health endpoints, and no secret anywhere.
+	_, landing := get(t, p.url+"/")
+	if !strings.Contains(landing, "/metrics") {
+		t.Errorf("landing page does not link /metrics")
+	}
+	body, _ = scrape(t, p)
+	for what, text := range map[string]string{"metrics": body, "landing page": landing, "reload answer": string(rb), "logs": p.logs.String()} {
+		if strings.Contains(text, e2eSecret) {
+			t.Errorf("the secret appears in the %s", what)
+		}
+	}
+}
+
+var readmeMetric = regexp.MustCompile("`(dyvms_[a-z0-9_]+)(\\{[^`]*\\})?`")
+
+// checkREADMETable compares the metric names in the README's metrics table
+// with the real exposition (this scrape plus the golden file, which holds the
+// fields the simulator's live data leaves out, such as an end time).
+func checkREADMETable(t *testing.T, fams map[string]*familyView) {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)
+	start := strings.Index(section, "## Metrics")
+	if start < 0 {
+		t.Fatal("README has no \"## Metrics\" section")
+	}
+	section = section[start+len("## Metrics"):]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	documented := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(section))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "|") {
+			continue
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		for _, m := range readmeMetric.FindAllStringSubmatch(cells[1], -1) {
+			documented[m[1]] = true
+		}
+	}
+	exposed := map[string]bool{}
+	for name := range fams {
+		if strings.HasPrefix(name, "dyvms_") {
+			exposed[name] = true
+		}
+	}
+	golden, err := os.ReadFile("collector/testdata/golden.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (dyvms_\S+)`).FindAllStringSubmatch(string(golden), -1) {
+		exposed[m[1]] = true
+	}
+	var missing, extra []string
+	for n := range exposed {
+		if !documented[n] {
+			missing = append(missing, n)
+		}
+	}
+	for n := range documented {
+		if !exposed[n] {
+			extra = append(extra, n)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing) > 0 {
+		t.Errorf("exposed but not in the README metrics table: %v", missing)
+	}
+	if len(extra) > 0 {
+		t.Errorf("in the README metrics table but never exposed: %v", extra)
+	}
+}
+
+// checkPromtool lints the exposition with promtool when it is installed
+// (CI installs it; a developer machine may not have it).
+func checkPromtool(t *testing.T, exposition string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool not found; CI must install the Debian prometheus package")
+		}
+		t.Log("promtool not installed; skipping the exposition lint")
+		return
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(exposition)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	bin := exporterBinary(t)
+	good := exec.Command(bin, "--config.check", "--config.file=config.yml")
+	if out, err := good.CombinedOutput(); err != nil {
+		t.Errorf("--config.check on config.yml: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	badFile := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(badFile, []byte("tasks:\n  - enterprise_id: 1\n    task_id: 2\n  - enterprise_id: 1\n    task_id: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := exec.Command(bin, "--config.check", "--config.file="+badFile)
+	out, err := bad.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("--config.check on a bad file: err %v, want exit status 1", err)
+	}
+	if !strings.Contains(string(out), "bad.yml:5") || !strings.Contains(string(out), "duplicate") {
+		t.Errorf("--config.check output %q does not name bad.yml:5 and the duplicate", out)
+	}
+}
