@@ -12,7 +12,6 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 )
@@ -106,20 +105,6 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	}
 	s.built, s.api = cfg, api
 	return api, nil
-}
-
-func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
-	creds, err := cfg.CredentialsProvider()
-	if err != nil {
-		return nil, err
-	}
-	return apiclient.New(apiclient.Options{
-		Endpoint:    cfg.Endpoint,
-		Credentials: creds,
-		Location:    cfg.Location,
-		HTTPClient:  s.o.HTTPClient,
-		Observe:     s.apiMetrics.Observe,
-	})
 }
 
 // Config returns the configuration in force.
