@@ -14,14 +14,15 @@
 // served. Checks, in order, and what they answer (HTTP status, Code):
 //
 //   - wrong method or path: 404 InvalidAction.NotFound
-//   - no x-acs-action or x-acs-version header: 400 MissingParameter
-//   - unknown action: 404 InvalidAction.NotFound
-//   - x-acs-version other than 2017-05-25: 400 InvalidVersion (the
-//     gateway's code for an unknown version of a known product)
-//   - no Authorization, another algorithm, host or an x-acs-* (or
-//     content-type) header not signed, a signed header absent: 400 IncompleteSignature
+//   - no x-acs-action header: 400 MissingParameter; an action other than
+//     CloudMonitorTask and CloudQueryTask: 404 InvalidAction.NotFound
+//   - no x-acs-version header: 400 MissingParameter; a version other than
+//     2017-05-25: 400 InvalidVersion (the gateway's code for an unknown
+//     version of a known product)
 //   - Authorization present but x-acs-date, x-acs-signature-nonce or
 //     x-acs-content-sha256 missing: 400 MissingParameter
+//   - no Authorization, another algorithm, host or an x-acs-* (or
+//     content-type) header not signed, a signed header absent: 400 IncompleteSignature
 //   - x-acs-content-sha256 not the body's hash: 400 SignatureDoesNotMatch
 //   - x-acs-date unparsable: 400 InvalidTimeStamp.Format; more than 15
 //     minutes from the clock either way: 400 InvalidTimeStamp.Expired
@@ -44,7 +45,10 @@
 //   - key restricted to other enterprises: 403 Forbidden.RAM
 //
 // Errors have the vendor's body {"RequestId","HostId","Code","Message",
-// "Recommend"} and an x-acs-request-id header.
+// "Recommend"} and an x-acs-request-id header. Successful answers follow
+// the vendor's example field for field and type for type, except the
+// deprecated AccessDeniedDetail, which is left out. Unknown query
+// parameters are ignored, as the gateway does.
 //
 // An unknown EnterpriseId or TaskId is a business error, as VMS reports
 // those: HTTP 200 with body {"RequestId","Message","Code"} and Code

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -244,7 +245,7 @@ func writeBody(w http.ResponseWriter, rep reply) {
 	switch f := rep.plan.body; {
 	case f == nil:
 	case f.Kind == FaultMalformed:
-		if i := strings.IndexByte(string(body), ':'); i >= 0 {
+		if i := bytes.IndexByte(body, ':'); i >= 0 {
 			body = slices.Clone(body)
 			body[i] = '='
 		}
@@ -282,11 +283,11 @@ func writeBody(w http.ResponseWriter, rep reply) {
 
 func (s *Simulator) handle(r *http.Request, now time.Time, seq uint64, reqID, action string) reply {
 	fail := func(e *apiError) reply { return reply{status: e.status, err: e} }
+	s.stats.begin(action)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return fail(&apiError{400, "InvalidParameter", "The request body could not be read."})
 	}
-	s.stats.begin(action)
 	if r.Method != http.MethodPost || r.URL.Path != "/" {
 		return fail(&apiError{404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method (this gateway serves POST /)."})
 	}
