@@ -92,24 +92,24 @@ type task struct {
 	rng *rand.Rand
 	loc *time.Location
 
-	status              int
-	desc                string
-	manual              bool // the last status change was by hand (StatusTriggerType)
-	createAt            int64
-	startAt, overAt     int64 // 0: never
-	pauseAt             int64
-	pendingAt           int64 // the configured status takes effect then (0: nothing pending)
-	pendingStatus       int
-	now                 int64 // last simulated second processed
-	nextMidnight        int64
-	offline, pausedAll  bool // scenarios
-	agents              []agent
-	calls               []call
-	called, answered    int64
-	callAgent, overflow int64
-	todayCalled         int64
-	todayAnswered       int64
-	todayCallAgent      int64
+	status             int
+	desc               string
+	manual             bool // the last status change was by hand (StatusTriggerType)
+	createAt           int64
+	startAt, overAt    int64 // 0: never
+	pauseAt            int64
+	pendingAt          int64 // the configured status takes effect then (0: nothing pending)
+	pendingStatus      int
+	now                int64 // last simulated second processed
+	nextMidnight       int64
+	offline, pausedAll bool // scenarios
+	agents             []agent
+	calls              []call
+	called, answered   int64
+	callAgent          int64
+	todayCalled        int64
+	todayAnswered      int64
+	todayCallAgent     int64
 }
 
 type enterprise struct {
@@ -319,7 +319,6 @@ func (k *task) stepCalls(t int64) {
 }
 
 func (k *task) toIVR(c *call, t int64) {
-	k.overflow++
 	c.state, c.since, c.until = callIVR, t, t+10+k.rng.Int64N(50)
 }
 

@@ -59,8 +59,6 @@ type credential struct {
 // signature check and the operations.
 type query map[string]string
 
-func (q query) has(k string) bool { _, ok := q[k]; return ok }
-
 // parseQuery decodes the query string and builds its canonical form:
 // names and values percent-encoded RFC 3986 style, sorted by name.
 func parseQuery(raw string) (query, string, *apiError) {
