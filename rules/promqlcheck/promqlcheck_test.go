@@ -1,6 +1,8 @@
 package promqlcheck
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -78,19 +80,6 @@ func TestUnguardedDivisions(t *testing.T) {
 	}
 }
 
-func TestReadNameList(t *testing.T) {
-	got, err := ReadNameList(strings.NewReader("# comment\n\na_total\nb:c:d\n"))
-	if err != nil || len(got) != 2 || !got["a_total"] || !got["b:c:d"] {
-		t.Errorf("ReadNameList = %v, %v", got, err)
-	}
-	if _, err := ReadNameList(strings.NewReader("a\na\n")); err == nil {
-		t.Error("a repeated name was accepted")
-	}
-	if _, err := ReadNameList(strings.NewReader("a b\n")); err == nil {
-		t.Error("a bad name was accepted")
-	}
-}
-
 func TestNamesFromExposition(t *testing.T) {
 	const expo = `# HELP dyvms_task_channels Calls.
 # TYPE dyvms_task_channels gauge
@@ -113,19 +102,62 @@ up 1 1700000000000
 	}
 }
 
-func TestExporterMetricNamesFile(t *testing.T) {
+func TestExporterMetricNames(t *testing.T) {
 	names, err := ExporterMetricNames("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"dyvms_task_scrape_success", "dyvms_agent_status", "dyvms_api_requests_total"} {
+	for _, n := range []string{"dyvms_task_scrape_success", "dyvms_task_channels_waiting_agent", "dyvms_agent_status", "dyvms_api_requests_total"} {
 		if !names[n] {
-			t.Errorf("%s missing from %s", n, ExporterMetricsFile)
+			t.Errorf("%s missing from the exporter's names", n)
 		}
 	}
 	for n := range names {
 		if !strings.HasPrefix(n, "dyvms_") {
-			t.Errorf("%s in %s is not an exporter metric", n, ExporterMetricsFile)
+			t.Errorf("%s is not an exporter metric", n)
 		}
+	}
+}
+
+// The hand-written list stays short: a name the golden file has does not
+// belong in it.
+func TestExporterOwnMetricsNotInGolden(t *testing.T) {
+	f, err := os.Open(filepath.Join("../..", GoldenExposition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	golden, err := NamesFromExposition(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(golden) < 30 {
+		t.Fatalf("%s has only %d metric names", GoldenExposition, len(golden))
+	}
+	seen := map[string]bool{}
+	for _, n := range ExporterOwnMetrics {
+		if golden[n] {
+			t.Errorf("%s is in %s: drop it from ExporterOwnMetrics", n, GoldenExposition)
+		}
+		if seen[n] {
+			t.Errorf("%s listed twice in ExporterOwnMetrics", n)
+		}
+		seen[n] = true
+	}
+}
+
+func TestKnown(t *testing.T) {
+	exporter := map[string]bool{"dyvms_task_channels": true}
+	known, err := Known("../..", exporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"dyvms_task_channels", "dyvms:task_answer_ratio:today", "up"} {
+		if !known[n] {
+			t.Errorf("Known lacks %s", n)
+		}
+	}
+	if known["dyvms_task_called"] || len(exporter) != 1 {
+		t.Errorf("Known invented exporter names or changed its argument: %v", exporter)
 	}
 }
