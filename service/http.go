@@ -18,6 +18,10 @@ import (
 type HTTPOptions struct {
 	TelemetryPath string        // default /metrics
 	TimeoutOffset time.Duration // kept back from Prometheus' scrape timeout
+	// ExternalAddress (host:port) is the target /sd hands out; empty uses
+	// the Host of the /sd request. Set it when Prometheus must scrape the
+	// exporter at another address than the one it asked /sd at.
+	ExternalAddress string
 }
 
 // Handler returns every route of the exporter. The reload route funnels
@@ -26,10 +30,18 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 	if o.TelemetryPath == "" {
 		o.TelemetryPath = "/metrics"
 	}
+	if o.TelemetryPath == ProbePath || o.TelemetryPath == "/sd" {
+		return nil, fmt.Errorf("telemetry path %s is taken by the per-task probe and service discovery routes", o.TelemetryPath)
+	}
+	if err := checkExternalAddress(o.ExternalAddress); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle(o.TelemetryPath, collector.Handler(s.Scrape, s.o.Gatherer, collector.HandlerOptions{
 		TimeoutOffset: o.TimeoutOffset, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess,
 	}))
+	mux.Handle(ProbePath, s.probeHandler(o))
+	mux.Handle("/sd", s.sdHandler(o))
 	// Health and readiness never call the API: a probe must not spend the
 	// account's quota, and the exporter is healthy even when the API is not.
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy.") })
@@ -64,7 +76,8 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 			Description: "Prometheus exporter for Alibaba Cloud Voice Messaging Service call-centre tasks (CloudMonitorTask)",
 			Version:     version.Info(),
 			Links: []web.LandingLinks{
-				{Address: o.TelemetryPath, Text: "Metrics", Description: "Every configured task, read now"},
+				{Address: o.TelemetryPath, Text: "Metrics", Description: "Every configured and discovered task, read now"},
+				{Address: "/sd", Text: "Service discovery", Description: "One target per task for Prometheus http_sd_configs, scraped through /probe?enterprise_id=&task_id="},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
 			},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/discovery"
 )
 
 // Options are the service's dependencies.
@@ -35,6 +36,7 @@ type Service struct {
 	safe       *config.SafeConfig
 	apiMetrics *collector.APIMetrics
 	errLog     *errorLog
+	disc       *discovery.Manager
 
 	mu    sync.Mutex
 	built *config.Config // the config api was built from
@@ -52,6 +54,7 @@ func New(o Options) (*Service, error) {
 		logger:     o.Logger,
 		safe:       config.NewSafeConfig(o.Registerer),
 		apiMetrics: collector.NewAPIMetrics(o.Registerer),
+		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 	}
 	s.errLog = newErrorLog(o.Logger)
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
@@ -103,24 +106,32 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	if err != nil {
 		return s.api, fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
+	lister, err := taskLister(cfg, api)
+	if err != nil {
+		return s.api, err
+	}
 	s.built, s.api = cfg, api
+	s.disc.Update(lister, cfg.Discovery)
 	return api, nil
+}
+
+// inForce returns the API client and the configuration it was built from,
+// as one consistent pair.
+func (s *Service) inForce() (collector.MonitorAPI, *config.Config) {
+	_, _ = s.current() // an error leaves the previous, working client
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.api, s.built
 }
 
 // Config returns the configuration in force.
 func (s *Service) Config() *config.Config { return s.safe.Get() }
 
-// Scrape is the collector.Source of the /metrics handler.
+// Scrape is the collector.Source of the /metrics handler: the configured
+// tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
-	api, _ := s.current() // an error leaves the previous, working client
-	s.mu.Lock()
-	cfg := s.built
-	s.mu.Unlock()
-	tasks := make([]collector.Task, 0, len(cfg.Tasks))
-	for _, t := range cfg.Tasks {
-		tasks = append(tasks, collector.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID})
-	}
-	return collector.Scrape{API: api, Tasks: tasks, Concurrency: cfg.API.Concurrency}
+	api, cfg := s.inForce()
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.
