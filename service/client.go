@@ -1,22 +1,86 @@
 package service
 
 import (
+	"runtime"
+	"sync"
+	"time"
+	"weak"
+
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
-// build makes the API client a configuration asks for.
+// build makes the API client a configuration asks for: apiclient.Client
+// behind a pacer.Pacer, which also offers CloudQueryTask for discovery.
+// The pacer's limiter comes from the service's registry, so a reload with
+// the same access key keeps the bucket (and the slowdown after
+// throttling) instead of granting a fresh burst.
 func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
 	creds, err := cfg.CredentialsProvider()
 	if err != nil {
 		return nil, err
 	}
-	return apiclient.New(apiclient.Options{
+	pc := s.pacing()
+	c, err := apiclient.New(apiclient.Options{
 		Endpoint:    cfg.Endpoint,
 		Credentials: creds,
 		Location:    cfg.Location,
 		HTTPClient:  s.o.HTTPClient,
-		Observe:     s.apiMetrics.Observe,
+		Observe: func(operation, code string, d time.Duration) {
+			s.apiMetrics.Observe(operation, code, d)
+			pc.metrics.ObserveDuration(operation, d)
+		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	key := pacer.DefaultChainKey
+	if cfg.Credentials != nil {
+		key = cfg.Credentials.AccessKeyID
+	}
+	lim := pc.limiters.Get(key, pacer.LimiterConfig{
+		RequestsPerSecond: cfg.API.RequestsPerSecond,
+		Burst:             cfg.API.Burst,
+		// Always on until config has a switch (api.adaptive): slowing
+		// down when the server says so is what a shared quota needs.
+		Adaptive: true,
+	})
+	return pacer.New(c, lim, pacer.Config{MaxRetries: cfg.API.MaxRetries, MinInterval: cfg.API.MinInterval}, pc.metrics), nil
+}
+
+// pacing is what every client a Service builds shares for the life of
+// the Service: the limiter per credential and the pacer's metrics,
+// registered once.
+type pacing struct {
+	limiters *pacer.Limiters
+	metrics  *collector.PacerMetrics
+}
+
+// servicePacing holds each Service's pacing without a field in Service
+// (service.go is not this file's to change): keyed by a weak pointer and
+// dropped by a cleanup once the Service is unreachable, so that tests
+// building many Services neither share buckets nor leak them. A field
+// `pacing *pacing` set in New would replace all of this.
+var servicePacing = struct {
+	sync.Mutex
+	m map[weak.Pointer[Service]]*pacing
+}{m: map[weak.Pointer[Service]]*pacing{}}
+
+func (s *Service) pacing() *pacing {
+	k := weak.Make(s)
+	servicePacing.Lock()
+	defer servicePacing.Unlock()
+	pc, ok := servicePacing.m[k]
+	if !ok {
+		pc = &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(s.o.Registerer)}
+		servicePacing.m[k] = pc
+		runtime.AddCleanup(s, func(k weak.Pointer[Service]) {
+			servicePacing.Lock()
+			delete(servicePacing.m, k)
+			servicePacing.Unlock()
+		}, k)
+	}
+	return pc
 }
