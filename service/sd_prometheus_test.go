@@ -67,27 +67,41 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// shardConfig is the scrape configuration of docs/sharding.md for one
-// shard of n.
-func shardConfig(sdURL string, shard, n int) string {
-	return fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: dyvms_tasks
-    honor_labels: true
-    http_sd_configs:
-      - url: %s
-        refresh_interval: 5s
-    relabel_configs:
-      - source_labels: [__param_enterprise_id, __param_task_id]
-        modulus: %d
-        target_label: __tmp_hash
-        action: hashmod
-      - source_labels: [__tmp_hash]
-        regex: "%d"
-        action: keep
-`, sdURL, n, shard)
+// shardConfig is the documented sharding job (the YAML block that begins
+// with "# Shard 0 of 2", in docs/sharding.md or, once merged, README.md)
+// for one shard of 2, pointed at sdURL and sped up to 1 s scrapes. Testing
+// the documented text keeps the documentation from drifting into a
+// configuration that does not shard.
+func shardConfig(t *testing.T, sdURL string, shard int) string {
+	t.Helper()
+	const marker = "# Shard 0 of 2."
+	var doc string
+	for _, f := range []string{"../docs/sharding.md", "../README.md"} {
+		b, err := os.ReadFile(f)
+		if err == nil && strings.Contains(string(b), marker) {
+			doc = string(b)
+			break
+		}
+	}
+	if doc == "" {
+		t.Fatalf("no YAML block beginning with %q in docs/sharding.md or README.md", marker)
+	}
+	block := doc[strings.Index(doc, marker):]
+	block = block[:strings.Index(block, "```")]
+	block, _, _ = strings.Cut(block, "rule_files:") // the rule files are not here
+	for _, r := range [][2]string{
+		{"http://dyvms-exporter.example:10251/sd", sdURL},
+		{"scrape_interval: 30s", "scrape_interval: 1s"},
+		{"scrape_timeout: 20s", "scrape_timeout: 1s"},
+		{"refresh_interval: 1m", "refresh_interval: 5s"},
+		{`regex: "0"`, fmt.Sprintf("regex: %q", fmt.Sprint(shard))},
+	} {
+		if strings.Count(block, r[0]) != 1 {
+			t.Fatalf("the documented shard job should contain %q once:\n%s", r[0], block)
+		}
+		block = strings.Replace(block, r[0], r[1], 1)
+	}
+	return block
 }
 
 type promServer struct {
@@ -249,10 +263,9 @@ tasks:
 	exporter := httptest.NewServer(e.handler) // 127.0.0.1:<free port>
 	t.Cleanup(exporter.Close)
 
-	const n = 2
 	var proms []*promServer
-	for shard := range n {
-		proms = append(proms, startPrometheus(t, bin, fmt.Sprintf("prometheus shard %d", shard), shardConfig(exporter.URL+"/sd", shard, n)))
+	for shard := range 2 {
+		proms = append(proms, startPrometheus(t, bin, fmt.Sprintf("prometheus shard %d", shard), shardConfig(t, exporter.URL+"/sd", shard)))
 	}
 
 	// Wait until every shard has discovered its part and scraped each
