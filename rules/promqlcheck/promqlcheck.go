@@ -74,6 +74,27 @@ func Substitute(q string, vars map[string]bool) (string, []string) {
 	return out, unknown
 }
 
+// SubstituteWith replaces the template variables in q by the text values
+// gives for their names (Grafana built-ins included, e.g. "__rate_interval":
+// "1m"), the way Grafana interpolates a query before sending it, and returns
+// the names it has no value for (left as they are).
+func SubstituteWith(q string, values map[string]string) (string, []string) {
+	var missing []string
+	out := varRE.ReplaceAllStringFunc(q, func(m string) string {
+		sub := varRE.FindStringSubmatch(m)
+		name := sub[1] + sub[2] + sub[3]
+		if strings.Trim(name, "0123456789") == "" {
+			return m // $1: a regular expression group reference
+		}
+		if v, ok := values[name]; ok {
+			return v
+		}
+		missing = append(missing, name)
+		return m
+	})
+	return out, missing
+}
+
 // Parse parses a PromQL expression with the default (non-experimental)
 // feature set, the one a stock Prometheus server accepts.
 func Parse(expr string) (parser.Expr, error) {

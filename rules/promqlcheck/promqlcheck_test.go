@@ -27,6 +27,15 @@ func TestSubstitute(t *testing.T) {
 	}
 }
 
+func TestSubstituteWith(t *testing.T) {
+	values := map[string]string{"job": "dyvms", "task_id": ".+", "__rate_interval": "1m"}
+	got, missing := SubstituteWith(`rate(x{job=~"$job",task_id=~"${task_id:regex}",i=~"[[instance]]"}[$__rate_interval]) + label_replace(y, "a", "$1", "b", "(.*)")`, values)
+	want := `rate(x{job=~"dyvms",task_id=~".+",i=~"[[instance]]"}[1m]) + label_replace(y, "a", "$1", "b", "(.*)")`
+	if got != want || !reflect.DeepEqual(missing, []string{"instance"}) {
+		t.Errorf("SubstituteWith = %s, %v; want %s, [instance]", got, missing, want)
+	}
+}
+
 func TestSelectorsAndNames(t *testing.T) {
 	e, err := Parse(`sum(rate(a_total{job="j"}[5m])) / on() group_left b + max_over_time(c[5m:1m]) + {__name__="d"} + {job="x"}`)
 	if err != nil {

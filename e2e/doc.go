@@ -1,0 +1,19 @@
+// Package e2e is the end-to-end test of the monitoring chain, on loopback
+// only: the simulator (in-process) → dyvms_exporter (the real binary, built
+// from this module) → Prometheus (scraping every second, with
+// rules/dyvms.rules.yml and rules/dyvms.alerts.yml) → Alertmanager (with
+// rules/alertmanager.yml) → a webhook receiver run by the test.
+//
+// It checks that every dashboard query of grafana/dashboards returns data,
+// that every metric name the rules and dashboards read is in a real scrape
+// of the exporter (or recorded by a rule), that an operator's scenario
+// (all agents of a task pause while customers wait) pages the right
+// receiver with DyvmsCustomersWaitingNoAgentAvailable and resolves when the
+// agents come back, and that nothing else fires.
+//
+// Prometheus and Alertmanager are the Debian packages' binaries
+// (`apt-get install prometheus prometheus-alertmanager`, which .ci/run does):
+// without them the test skips, unless CI is set, where it fails.
+//
+// The Go code is tests only.
+package e2e
