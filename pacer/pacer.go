@@ -157,8 +157,13 @@ func (p *Pacer) CloudQueryTask(ctx context.Context, q apiclient.TaskQuery) ([]ap
 }
 
 // do serves a call from the cache, from an in-flight call with the same
-// key, or by starting one.
+// key, or by starting one. A caller that joins gets the shared call's
+// outcome even if its own deadline is later than the starter's: simple,
+// and two scrapes of an HA pair have the same scrape timeout anyway.
 func (p *Pacer) do(ctx context.Context, k callKey, fn func(context.Context) (any, error)) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dyvmsapi %s: not sent: %w", k.op, context.Cause(ctx))
+	}
 	p.mu.Lock()
 	if c, ok := p.cache[k]; ok && p.now().Sub(c.at) < p.cfg.MinInterval {
 		p.mu.Unlock()
