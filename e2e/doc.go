@@ -13,7 +13,9 @@
 //
 // Prometheus and Alertmanager are the Debian packages' binaries
 // (`apt-get install prometheus prometheus-alertmanager`, which .ci/run does):
-// without them the test skips, unless CI is set, where it fails.
+// without them the test skips, unless CI is set, where it fails. It runs on
+// Linux only (process groups and the parent-death signal keep it from
+// leaving processes behind).
 //
 // The Go code is tests only.
 package e2e

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 package e2e
 
@@ -48,10 +48,14 @@ func TestEndToEnd(t *testing.T) {
 	// The exporter, built from this module like a user would.
 	t0 := time.Now()
 	exporterBin := filepath.Join(dir, "dyvms_exporter")
-	if out, err := runIn(root, goBin, "build", "-o", exporterBin, "."); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	build := []string{"build", "-o", exporterBin}
+	if raceEnabled {
+		build = append(build, "-race")
 	}
-	phase("go build of the exporter", t0)
+	if out, err := runIn(root, goBin, append(build, ".")...); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(build, " "), err, out)
+	}
+	phase("go "+strings.Join(build[3:], " ")+" build of the exporter", t0)
 
 	// The simulated API, in-process, on a loopback port.
 	t0 = time.Now()
@@ -74,7 +78,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// The exporter.
 	exporterCfg := exporterConfig(t, dir, simURL, zone, cred, simCfg)
-	_, exporterAddr := startServer(t, dir, "exporter", exporterBin, func(addr string) []string {
+	exporter, exporterAddr := startServer(t, dir, "exporter", exporterBin, func(addr string) []string {
 		return []string{"--config.file=" + exporterCfg, "--web.listen-address=" + addr, "--log.level=info",
 			// 0.9 s of Prometheus' 1 s scrape timeout for the API calls
 			"--scrape.timeout-offset=100ms"}
@@ -191,6 +195,9 @@ func TestEndToEnd(t *testing.T) {
 
 	assertOnlyExpectedAlerts(t, prom, hook, true)
 	checkSimulatorStats(t, simURL, simCfg)
+	if strings.Contains(exporter.log(), "WARNING: DATA RACE") {
+		t.Errorf("the exporter reported a data race:\n%s", exporter.tail(60))
+	}
 	t.Logf("fired %.1fs after the pause, resolved %.1fs after the resume; whole test %.1fs",
 		fired.Seconds(), resolved.Seconds(), time.Since(began).Seconds())
 }
