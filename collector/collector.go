@@ -39,10 +39,6 @@ type Task struct {
 	TaskID       int64
 }
 
-func (t Task) labels() (string, string) {
-	return strconv.FormatInt(t.EnterpriseID, 10), strconv.FormatInt(t.TaskID, 10)
-}
-
 // ErrorReporter is told about each failed task; the exporter uses it to log a
 // configuration error once rather than on every scrape.
 type ErrorReporter func(task Task, err error)
@@ -102,48 +98,57 @@ func uniqueTasks(in []Task) []Task {
 
 // Describe sends every descriptor the exporter can produce.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs() {
-		ch <- d
+	for i := range families {
+		ch <- families[i].desc
 	}
 }
 
-// Collect reads every task concurrently and writes its metrics. It returns
-// when all reads have finished or the scrape context has expired, whichever
-// is first; a task that did not answer in time reports success 0.
+// Collect reads every task and sends its metrics as const metrics.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	for _, r := range e.run() {
+		r.collect(ch)
+	}
+}
+
+// run reads every task concurrently, at most e.concurrency at once, and
+// returns when all reads have finished or the scrape context has expired,
+// whichever is first; a task that did not answer in time has ok == false.
+// Results come back in the order of e.tasks.
+func (e *Exporter) run() []*taskResult {
+	results := make([]*taskResult, len(e.tasks))
 	sem := make(chan struct{}, e.concurrency)
 	var wg sync.WaitGroup
-	for _, t := range e.tasks {
+	for i, t := range e.tasks {
+		results[i] = newResult(t)
 		wg.Add(1)
-		go func(t Task) {
+		go func(r *taskResult) {
 			defer wg.Done()
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-e.ctx.Done():
-				e.emitFailure(ch, t, 0, e.ctx.Err())
+				e.report(r.task, e.ctx.Err())
 				return
 			}
-			e.scrapeTask(ch, t)
-		}(t)
+			e.scrapeTask(r)
+		}(results[i])
 	}
 	wg.Wait()
+	return results
 }
 
-// scrapeTask fetches one task and emits its metrics, or only its failure.
-// Metrics are buffered until the task is known good, so a failure half-way
+// scrapeTask fetches one task and maps its answer. The answer is mapped
+// completely before the result counts as good, so a failure half-way
 // through (or a panic in the mapping) never leaves half a task exposed.
-func (e *Exporter) scrapeTask(ch chan<- prometheus.Metric, t Task) {
+func (e *Exporter) scrapeTask(r *taskResult) {
 	start := time.Now()
-	var (
-		metrics []prometheus.Metric
-		err     error
-	)
+	t := r.task
+	var err error
 	func() {
 		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("internal error while reading task: %v", r)
-				level.Error(e.logger).Log("msg", "panic while collecting task", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "panic", r, "stack", string(debug.Stack()))
+			if p := recover(); p != nil {
+				err = fmt.Errorf("internal error while reading task: %v", p)
+				level.Error(e.logger).Log("msg", "panic while collecting task", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "panic", p, "stack", string(debug.Stack()))
 			}
 		}()
 		var resp *apiclient.CloudMonitorTaskResponse
@@ -155,33 +160,21 @@ func (e *Exporter) scrapeTask(ch chan<- prometheus.Metric, t Task) {
 			err = fmt.Errorf("CloudMonitorTask answer has no Data object")
 			return
 		}
-		metrics = taskMetrics(t, resp.Data, metrics)
+		r.fill(resp.Data)
 	}()
-	elapsed := time.Since(start).Seconds()
+	r.duration = time.Since(start).Seconds()
 	if err != nil {
-		e.emitFailure(ch, t, elapsed, err)
+		r.samples, r.start = nil, nil
+		e.report(t, err)
 		return
 	}
+	r.ok = true
 	if e.onSuccess != nil {
 		e.onSuccess(t)
 	}
-	ent, task := t.labels()
-	for _, m := range metrics {
-		ch <- m
-	}
-	ch <- prometheus.MustNewConstMetric(descScrapeSuccess, prometheus.GaugeValue, 1, ent, task)
-	ch <- prometheus.MustNewConstMetric(descScrapeDuration, prometheus.GaugeValue, elapsed, ent, task)
-}
-
-func (e *Exporter) emitFailure(ch chan<- prometheus.Metric, t Task, seconds float64, err error) {
-	e.report(t, err)
-	ent, task := t.labels()
-	ch <- prometheus.MustNewConstMetric(descScrapeSuccess, prometheus.GaugeValue, 0, ent, task)
-	ch <- prometheus.MustNewConstMetric(descScrapeDuration, prometheus.GaugeValue, seconds, ent, task)
 }
 
 // FormatTask renders a task as "enterprise_id/task_id" for logs and errors.
 func FormatTask(t Task) string {
-	e, k := t.labels()
-	return e + "/" + k
+	return strconv.FormatInt(t.EnterpriseID, 10) + "/" + strconv.FormatInt(t.TaskID, 10)
 }

@@ -1,15 +1,18 @@
 package collector
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 )
 
 // DefaultScrapeTimeout applies when a request carries no
@@ -38,25 +41,55 @@ type HandlerOptions struct {
 	OnSuccess     func(Task)
 }
 
-// Handler serves one scrape: the tasks' metrics from a fresh registry plus
-// whatever the long-lived gatherer holds (API counters, build info, Go
-// runtime). A failed task never fails the HTTP answer.
+// Handler serves one scrape: whatever the long-lived gatherer holds (API
+// counters, build info, Go runtime), then every task's metrics written
+// straight to the response (see Exporter.WriteText). A failed task never
+// fails the HTTP answer. The answer is the text format, gzipped when the
+// client accepts it, as Prometheus does.
 func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Handler {
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	errLog := promhttpLogger{o.Logger}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset))
 		defer cancel()
 		s := src()
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess}))
-		promhttp.HandlerFor(prometheus.Gatherers{global, reg}, promhttp.HandlerOpts{
-			ErrorLog:      errLog,
-			ErrorHandling: promhttp.ContinueOnError,
-		}).ServeHTTP(w, r)
+		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess})
+
+		mfs, err := global.Gather()
+		if err != nil {
+			// A broken process metric must not hide the call centre: log and go on.
+			level.Error(o.Logger).Log("msg", "error gathering process metrics", "err", err)
+		}
+		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+		var out io.Writer = w
+		if gzipAccepted(r) {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzip.NewWriter(w)
+			defer gz.Close()
+			out = gz
+		}
+		enc := expfmt.NewEncoder(out, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				level.Debug(o.Logger).Log("msg", "error writing metrics", "err", err)
+				return
+			}
+		}
+		if err := e.WriteText(out); err != nil {
+			level.Debug(o.Logger).Log("msg", "error writing metrics", "err", err)
+		}
 	})
+}
+
+func gzipAccepted(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(enc, "gzip") {
+			return true
+		}
+	}
+	return false
 }
 
 // ScrapeTimeout is Prometheus' scrape timeout minus offset, or
@@ -76,10 +109,4 @@ func ScrapeTimeout(r *http.Request, offset time.Duration) time.Duration {
 		d = time.Duration(secs * float64(time.Second) / 2)
 	}
 	return d
-}
-
-type promhttpLogger struct{ l log.Logger }
-
-func (p promhttpLogger) Println(v ...interface{}) {
-	level.Error(p.l).Log("msg", "error while serving metrics", "err", v)
 }
