@@ -41,6 +41,7 @@ func run(args []string) int {
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Time kept back from Prometheus' scrape timeout so the answer arrives in time.").Default("500ms").Duration()
 		useSimulator  = app.Flag("simulator", "Ignore --config.file and read a built-in simulated call centre (no Alibaba Cloud account needed).").Bool()
+		externalAddr  = app.Flag("web.external-address", "host:port that /sd gives as every task's target (default: the Host the /sd request came to). Set it behind a proxy, load balancer or NAT.").String()
 		simSpeed      = app.Flag("simulator.speed", "With --simulator: how many times faster than real time the simulated call centre runs.").Default("1").Float64()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
@@ -99,8 +100,9 @@ func run(args []string) int {
 	}()
 	reloads := make(chan chan error)
 	go svc.RunReloads(ctx, hupEvents, reloads)
+	go svc.RunDiscovery(ctx)
 
-	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset}, reloads)
+	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, ExternalAddress: *externalAddr}, reloads)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build the HTTP handlers", "err", err)
 		return 1

@@ -71,7 +71,7 @@ func TestMain(m *testing.M) {
 
 // startSimulator serves a small generated call centre: 2 enterprises × 3
 // tasks × 5 agents, with the e2e key.
-func startSimulator(t *testing.T) string {
+func startSimulator(t *testing.T) (string, *simulator.Simulator) {
 	t.Helper()
 	cfg, err := simulator.ParseConfig([]byte(fmt.Sprintf(`
 seed: 7
@@ -93,7 +93,7 @@ generate:
 	}
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, sim
 }
 
 func simTasks(t *testing.T) [][2]int64 {
@@ -111,10 +111,17 @@ func simTasks(t *testing.T) [][2]int64 {
 	return out
 }
 
-func writeExporterConfig(t *testing.T, path, endpoint, secretFile string, tasks [][2]int64) {
+func writeExporterConfig(t *testing.T, path, endpoint, secretFile string, tasks [][2]int64, discover ...int64) {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "endpoint: %s\ncredentials:\n  access_key_id: %s\n  access_key_secret_file: %s\ntasks:\n", endpoint, e2eKeyID, secretFile)
+	fmt.Fprintf(&b, "endpoint: %s\ncredentials:\n  access_key_id: %s\n  access_key_secret_file: %s\n", endpoint, e2eKeyID, secretFile)
+	if len(discover) > 0 {
+		b.WriteString("discovery:\n")
+		for _, e := range discover {
+			fmt.Fprintf(&b, "  - enterprise_id: %d\n    types: [1]\n", e)
+		}
+	}
+	b.WriteString("tasks:\n")
 	for _, tk := range tasks {
 		fmt.Fprintf(&b, "  - enterprise_id: %d\n    task_id: %d\n", tk[0], tk[1])
 	}
@@ -251,6 +258,22 @@ type sample struct {
 
 type familyView struct{ samples []sample }
 
+func (f *familyView) byLabel(name, value string) (float64, bool) {
+	for _, s := range f.samplesOrNil() {
+		if s.labels[name] == value {
+			return s.value, true
+		}
+	}
+	return 0, false
+}
+
+func (f *familyView) samplesOrNil() []sample {
+	if f == nil {
+		return nil
+	}
+	return f.samples
+}
+
 // task returns the value for one task (and optional extra label matches), or ok=false.
 func (f *familyView) task(e, tk int64, extra ...string) (float64, bool) {
 	if f == nil {
@@ -285,7 +308,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	endpoint := startSimulator(t)
+	endpoint, sim := startSimulator(t)
 	all := simTasks(t)
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "secret")
@@ -294,13 +317,53 @@ func TestEndToEnd(t *testing.T) {
 	}
 	cfgFile := filepath.Join(dir, "config.yml")
 	first := [][2]int64{all[0], all[1], {all[0][0], 999999}} // the last one does not exist
-	writeExporterConfig(t, cfgFile, endpoint, secretFile, first)
+	// The second enterprise is also discovered, so discovery's metrics and
+	// its tasks show up too.
+	writeExporterConfig(t, cfgFile, endpoint, secretFile, first, all[len(all)-1][0])
 	p := startExporter(t, "--config.file="+cfgFile)
+	waitFor(t, 10*time.Second, "the first discovery listing", func() bool {
+		_, f := scrape(t, p)
+		v, ok := f["dyvms_discovery_tasks"].byLabel("enterprise_id", fmt.Sprint(all[len(all)-1][0]))
+		return ok && v > 0
+	})
+
+	// The second task is throttled on every call: it fails alone after its
+	// retries, which are counted, and the first task is intact.
+	throttled := first[1]
+	if err := sim.SetFaults(simulator.Faults{Rules: []simulator.FaultRule{{Kind: "throttle", Enterprise: throttled[0], Task: throttled[1], TimeLeft: simulator.Duration(10 * time.Millisecond)}}}); err != nil {
+		t.Fatal(err)
+	}
+	scrape(t, p)
+	_, fams := scrape(t, p)
+	if v, ok := fams["dyvms_task_scrape_success"].task(throttled[0], throttled[1]); !ok || v != 0 {
+		t.Errorf("throttled task: scrape_success = %v (present %v), want 0", v, ok)
+	}
+	if v, ok := fams["dyvms_task_scrape_success"].task(first[0][0], first[0][1]); !ok || v != 1 {
+		t.Errorf("healthy task next to a throttled one: scrape_success = %v, want 1", v)
+	}
+	retries := 0.0
+	for _, s := range fams["dyvms_api_retries_total"].samplesOrNil() {
+		if s.labels["code"] == "Throttling.User" {
+			retries += s.value
+		}
+	}
+	if retries < 1 {
+		t.Errorf("no retries counted for Throttling.User: %v", fams["dyvms_api_retries_total"].samplesOrNil())
+	}
+	throttledFams := fams
+	if err := sim.SetFaults(simulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Twice: the API counters are gathered before the tasks are read, so the
 	// first scrape's own calls show in the second.
 	scrape(t, p)
 	body, fams := scrape(t, p)
+	for name, f := range throttledFams {
+		if fams[name] == nil {
+			fams[name] = f // conditional families (retries) count for the README check
+		}
+	}
 	for _, tk := range first[:2] {
 		if v, ok := fams["dyvms_task_scrape_success"].task(tk[0], tk[1]); !ok || v != 1 {
 			t.Errorf("task %v: scrape_success = %v (present %v), want 1", tk, v, ok)

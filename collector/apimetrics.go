@@ -24,6 +24,10 @@ func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 		}, []string{"operation", "code"}),
 	}
 	reg.MustRegister(m.requests)
+	// Start at 0 so rate() and increase() see the very first requests.
+	for _, op := range apiOperations {
+		m.requests.WithLabelValues(op, "OK")
+	}
 	return m
 }
 

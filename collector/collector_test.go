@@ -260,10 +260,11 @@ func TestAPIMetricsBoundsCodes(t *testing.T) {
 # HELP dyvms_api_requests_total HTTP requests sent to the Voice Messaging API, by operation and outcome: the API's Code (OK, Throttling.User, ...) or a transport class (timeout, network, bad_response, ...).
 # TYPE dyvms_api_requests_total counter
 dyvms_api_requests_total{code="OK",operation="CloudMonitorTask"} 1
+dyvms_api_requests_total{code="OK",operation="CloudQueryTask"} 0
 dyvms_api_requests_total{code="Throttling.User",operation="CloudMonitorTask"} 1
 dyvms_api_requests_total{code="other",operation="CloudMonitorTask"} 2
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "dyvms_api_requests_total"); err != nil {
 		t.Error(err)
 	}
 }

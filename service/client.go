@@ -1,10 +1,7 @@
 package service
 
 import (
-	"runtime"
-	"sync"
 	"time"
-	"weak"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
@@ -22,7 +19,7 @@ func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := s.pacing()
+	pc := s.pc
 	c, err := apiclient.New(apiclient.Options{
 		Endpoint:    cfg.Endpoint,
 		Credentials: creds,
@@ -56,31 +53,4 @@ func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
 type pacing struct {
 	limiters *pacer.Limiters
 	metrics  *collector.PacerMetrics
-}
-
-// servicePacing holds each Service's pacing without a field in Service
-// (service.go is not this file's to change): keyed by a weak pointer and
-// dropped by a cleanup once the Service is unreachable, so that tests
-// building many Services neither share buckets nor leak them. A field
-// `pacing *pacing` set in New would replace all of this.
-var servicePacing = struct {
-	sync.Mutex
-	m map[weak.Pointer[Service]]*pacing
-}{m: map[weak.Pointer[Service]]*pacing{}}
-
-func (s *Service) pacing() *pacing {
-	k := weak.Make(s)
-	servicePacing.Lock()
-	defer servicePacing.Unlock()
-	pc, ok := servicePacing.m[k]
-	if !ok {
-		pc = &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(s.o.Registerer)}
-		servicePacing.m[k] = pc
-		runtime.AddCleanup(s, func(k weak.Pointer[Service]) {
-			servicePacing.Lock()
-			delete(servicePacing.m, k)
-			servicePacing.Unlock()
-		}, k)
-	}
-	return pc
 }

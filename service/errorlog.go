@@ -8,6 +8,7 @@ import (
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
 // errorLog logs a task's failure when it starts or changes, not on every
@@ -26,7 +27,7 @@ func newErrorLog(l log.Logger) *errorLog {
 }
 
 func (e *errorLog) report(t collector.Task, err error) {
-	code := apiclient.ErrorCode(err)
+	code := pacer.ErrorCode(err)
 	e.mu.Lock()
 	same := e.last[t] == code
 	e.last[t] = code

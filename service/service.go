@@ -15,6 +15,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
+	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
 // Options are the service's dependencies.
@@ -37,6 +38,7 @@ type Service struct {
 	apiMetrics *collector.APIMetrics
 	errLog     *errorLog
 	disc       *discovery.Manager
+	pc         *pacing
 
 	mu    sync.Mutex
 	built *config.Config // the config api was built from
@@ -55,6 +57,7 @@ func New(o Options) (*Service, error) {
 		safe:       config.NewSafeConfig(o.Registerer),
 		apiMetrics: collector.NewAPIMetrics(o.Registerer),
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
+		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
 	}
 	s.errLog = newErrorLog(o.Logger)
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
