@@ -1,0 +1,76 @@
+package demo
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/service"
+)
+
+// TestDemoIsARealConfiguration: the generated file passes the strict loader,
+// keeps the secret out of the config file itself, and every demo task is
+// read successfully through the exporter's real handler.
+func TestDemoIsARealConfiguration(t *testing.T) {
+	d, err := Start(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		dir := d.dir
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("demo directory %s left behind", dir)
+		}
+	}()
+	cfg, err := config.Load(d.ConfigFile)
+	if err != nil {
+		t.Fatalf("generated config does not load: %v", err)
+	}
+	if len(cfg.Tasks) != 6 || cfg.Credentials == nil || cfg.Credentials.AccessKeySecretFile == "" {
+		t.Fatalf("generated config: %d tasks, credentials %v", len(cfg.Tasks), cfg.Credentials)
+	}
+	raw, _ := os.ReadFile(d.ConfigFile)
+	secret, _ := os.ReadFile(cfg.Credentials.AccessKeySecretFile)
+	if s := strings.TrimSpace(string(secret)); s == "" || bytes.Contains(raw, []byte(s)) {
+		t.Error("the secret is missing from its file or written into the config file")
+	}
+
+	reg := prometheus.NewRegistry()
+	svc, err := service.New(service.Options{ConfigFile: d.ConfigFile, Registerer: reg, Gatherer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := svc.Handler(service.HTTPOptions{}, make(chan chan error))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{h: http.Header{}}
+	req, _ := http.NewRequest("GET", "/metrics", nil)
+	h.ServeHTTP(rec, req)
+	body := rec.b.String()
+	if n := strings.Count(body, "dyvms_task_scrape_success{"); n != 6 {
+		t.Fatalf("%d tasks scraped, want 6", n)
+	}
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "dyvms_task_scrape_success{") && !strings.HasSuffix(l, " 1") {
+			t.Errorf("demo task failed: %s", l)
+		}
+	}
+}
+
+type recorder struct {
+	h http.Header
+	b bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.h }
+func (r *recorder) WriteHeader(int)             {}
+func (r *recorder) Write(p []byte) (int, error) { return r.b.Write(p) }
