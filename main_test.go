@@ -460,6 +460,19 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("GET /-/reload answered %d, want 405", code)
 	}
 
+	// /exporter-metrics: the process metrics alone, at no API cost.
+	before := sim.Stats().Requests
+	code, own := get(t, p.url+"/exporter-metrics")
+	if code != 200 || !strings.Contains(own, "dyvms_api_requests_total{") || !strings.Contains(own, "dyvms_exporter_build_info{") {
+		t.Errorf("/exporter-metrics answered %d without the API counters or build info", code)
+	}
+	if strings.Contains(own, "dyvms_task_") || strings.Contains(own, "dyvms_agent_") {
+		t.Errorf("/exporter-metrics contains task metrics")
+	}
+	if after := sim.Stats().Requests; after != before {
+		t.Errorf("/exporter-metrics made %d API calls", after-before)
+	}
+
 	// The landing page and health endpoints, and no secret anywhere.
 	_, landing := get(t, p.url+"/")
 	if !strings.Contains(landing, "/metrics") {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -24,14 +25,17 @@ type HTTPOptions struct {
 	ExternalAddress string
 }
 
+// ExporterMetricsPath serves the process-wide metrics alone.
+const ExporterMetricsPath = "/exporter-metrics"
+
 // Handler returns every route of the exporter. The reload route funnels
 // into reloads, the same channel SIGHUP feeds, so two reloads never overlap.
 func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handler, error) {
 	if o.TelemetryPath == "" {
 		o.TelemetryPath = "/metrics"
 	}
-	if o.TelemetryPath == ProbePath || o.TelemetryPath == "/sd" {
-		return nil, fmt.Errorf("telemetry path %s is taken by the per-task probe and service discovery routes", o.TelemetryPath)
+	if o.TelemetryPath == ProbePath || o.TelemetryPath == "/sd" || o.TelemetryPath == ExporterMetricsPath {
+		return nil, fmt.Errorf("telemetry path %s is taken by the per-task probe, service discovery or exporter-metrics routes", o.TelemetryPath)
 	}
 	if err := checkExternalAddress(o.ExternalAddress); err != nil {
 		return nil, err
@@ -41,6 +45,10 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 		TimeoutOffset: o.TimeoutOffset, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess,
 	}))
 	mux.Handle(ProbePath, s.probeHandler(o))
+	// The exporter's own metrics without reading any task: what a sharded
+	// /probe setup scrapes for dyvms_api_*, dyvms_discovery_* and the reload
+	// gauges, at no API cost.
+	mux.Handle(ExporterMetricsPath, promhttp.HandlerFor(s.o.Gatherer, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux.Handle("/sd", s.sdHandler(o))
 	// Health and readiness never call the API: a probe must not spend the
 	// account's quota, and the exporter is healthy even when the API is not.
@@ -77,6 +85,7 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 			Version:     version.Info(),
 			Links: []web.LandingLinks{
 				{Address: o.TelemetryPath, Text: "Metrics", Description: "Every configured and discovered task, read now"},
+				{Address: ExporterMetricsPath, Text: "Exporter metrics", Description: "The exporter's own metrics only (API, discovery, reloads, Go runtime); reads no task"},
 				{Address: "/sd", Text: "Service discovery", Description: "One target per task for Prometheus http_sd_configs, scraped through /probe?enterprise_id=&task_id="},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
