@@ -26,6 +26,27 @@ const (
 	jobName         = "dyvms"
 )
 
+// discoveredEnterprise's tasks are not named in the exporter's
+// configuration: a discovery entry lists them with CloudQueryTask, so the
+// run proves that a discovered task is scraped like a listed one, and the
+// dyvms_discovery_* series (which exist only for discovery entries) are in
+// the scrape the metric names are checked against.
+//
+// The simulator throttles the first CloudQueryTask (simConfig's fault
+// rule; throttleOnce switches it off once that answer is counted), so that
+// the exporter retries once and dyvms_api_retries_total, which appears only
+// with the first retry, exists too. The answer advertises throttleTimeLeft,
+// which the exporter waits before retrying: ample time to switch the fault
+// off. All of it happens before Prometheus starts, so no rate() sees the
+// throttled answer and DyvmsApiThrottled has nothing to fire on.
+const (
+	discoveredEnterprise = 7100002
+	throttleTimeLeft     = 2 * time.Second
+	// discoveryInterval is the shortest refresh_interval the
+	// configuration accepts: a few more listings during the run.
+	discoveryInterval = 30 * time.Second
+)
+
 // simSpeed slows simulated time down. The simulator overflows a customer
 // who finds no free agent to the IVR after 2 simulated seconds, so once all
 // agents of a task pause, "customers waiting and no agent available" lasts
@@ -78,6 +99,9 @@ func noonZone(now time.Time) (string, int) {
 // burstTask over-dials (dial ratio 20, every customer answers) so that its
 // channels are always full of customers about to answer: when its agents
 // pause, dozens of them answer into an empty floor.
+//
+// One fault rule throttles discoveredEnterprise's CloudQueryTask until
+// throttleOnce removes it after the first throttled answer.
 func simConfig(cred simulator.Credential, zone string) simulator.Config {
 	d := func(v time.Duration) simulator.Duration { return simulator.Duration(v) }
 	noBreaks := d(1000 * time.Hour)
@@ -86,6 +110,10 @@ func simConfig(cred simulator.Credential, zone string) simulator.Config {
 		Speed:       simSpeed,
 		Timezone:    zone,
 		Credentials: []simulator.Credential{cred},
+		Faults: simulator.Faults{Rules: []simulator.FaultRule{{
+			Kind: simulator.FaultThrottle, Action: "CloudQueryTask", Enterprise: discoveredEnterprise,
+			TimeLeft: d(throttleTimeLeft),
+		}}},
 		Enterprises: []simulator.Enterprise{
 			{ID: burstEnterprise, Channels: 100, Tasks: []simulator.Task{
 				{ID: burstTask, Name: "e2e 回访 burst", StartedAgo: d(30 * time.Minute), Numbers: intp(1_000_000),
@@ -96,7 +124,7 @@ func simConfig(cred simulator.Credential, zone string) simulator.Config {
 					TalkMean: d(20 * time.Second), WrapupMean: durp(2 * time.Second), PauseEvery: noBreaks,
 					CallLimit: intp(100_000)},
 			}},
-			{ID: 7100002, Channels: 10, CallLimit: intp(100_000), Tasks: []simulator.Task{
+			{ID: discoveredEnterprise, Channels: 10, CallLimit: intp(100_000), Tasks: []simulator.Task{
 				{ID: 21, Name: "e2e limits", StartedAgo: d(10 * time.Minute), Numbers: intp(100_000),
 					Agents: intp(8), Concurrency: 3, DialRatio: 1.5, AnswerProbability: floatp(0.4),
 					TalkMean: d(15 * time.Second), WrapupMean: durp(3 * time.Second), PauseEvery: noBreaks,
@@ -145,7 +173,9 @@ func readYAML(t *testing.T, path string) map[string]any {
 }
 
 // exporterConfig writes the exporter's configuration (the secret in its own
-// 0600 file, as an operator would) and returns its path.
+// 0600 file, as an operator would) and returns its path. Every task is
+// listed under tasks except discoveredEnterprise's, which a discovery
+// entry finds.
 func exporterConfig(t *testing.T, dir, endpoint, zone string, cred simulator.Credential, cfg simulator.Config) string {
 	t.Helper()
 	secretFile := filepath.Join(dir, "access_key_secret")
@@ -153,8 +183,13 @@ func exporterConfig(t *testing.T, dir, endpoint, zone string, cred simulator.Cre
 	var b strings.Builder
 	fmt.Fprintf(&b, "endpoint: %s\ntimezone: %s\n", endpoint, zone)
 	fmt.Fprintf(&b, "credentials:\n  access_key_id: %s\n  access_key_secret_file: %s\n", cred.AccessKeyID, secretFile)
+	fmt.Fprintf(&b, "discovery:\n  - enterprise_id: %d\n    types: [1]\n    refresh_interval: %s\n",
+		discoveredEnterprise, model.Duration(discoveryInterval))
 	b.WriteString("tasks:\n")
 	for _, e := range cfg.Enterprises {
+		if e.ID == discoveredEnterprise {
+			continue
+		}
 		for _, task := range e.Tasks {
 			fmt.Fprintf(&b, "  - enterprise_id: %d\n    task_id: %d\n", e.ID, task.ID)
 		}

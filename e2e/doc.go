@@ -4,6 +4,11 @@
 // rules/dyvms.rules.yml and rules/dyvms.alerts.yml) → Alertmanager (with
 // rules/alertmanager.yml) → a webhook receiver run by the test.
 //
+// One enterprise's task is found by task discovery (CloudQueryTask) rather
+// than listed, and the simulator throttles that first listing once, so that
+// the exporter retries: the metrics that exist only with discovery entries
+// or after a retry are in the scrape as well.
+//
 // It checks that every dashboard query of grafana/dashboards returns data,
 // that every metric name the rules and dashboards read is in a real scrape
 // of the exporter (or recorded by a rule), that an operator's scenario

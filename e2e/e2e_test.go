@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,8 +63,9 @@ func TestEndToEnd(t *testing.T) {
 	zone, offset := noonZone(time.Now())
 	cred := simulator.Credential{AccessKeyID: "LTAIe2e" + randomHex(t, 8), AccessKeySecret: randomHex(t, 16)}
 	simCfg := simConfig(cred, zone)
-	simURL := startSimulator(t, simCfg)
+	sim, simURL := startSimulator(t, simCfg)
 	warmUp(t, simURL, zone, cred, simCfg)
+	throttled := throttleOnce(t, sim)
 	tasks := 0
 	for _, e := range simCfg.Enterprises {
 		tasks += len(e.Tasks)
@@ -83,6 +85,7 @@ func TestEndToEnd(t *testing.T) {
 			// 0.9 s of Prometheus' 1 s scrape timeout for the API calls
 			"--scrape.timeout-offset=100ms"}
 	}, "/-/ready")
+	awaitDiscovery(t, sim, throttled, "http://"+exporterAddr+"/metrics")
 
 	// Alertmanager with the example configuration, receivers redirected.
 	amCfg := filepath.Join(dir, "alertmanager.yml")
@@ -233,7 +236,7 @@ func mustZone(t *testing.T, name string) *time.Location {
 
 // startSimulator serves the simulator and its admin endpoints on a loopback
 // port, as cmd/dyvms-simulator and --simulator do.
-func startSimulator(t *testing.T, cfg simulator.Config) string {
+func startSimulator(t *testing.T, cfg simulator.Config) (*simulator.Simulator, string) {
 	t.Helper()
 	sim, err := simulator.New(cfg, nil)
 	if err != nil {
@@ -249,7 +252,67 @@ func startSimulator(t *testing.T, cfg simulator.Config) string {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	return sim, "http://" + ln.Addr().String()
+}
+
+// throttleOnce watches the simulator for the first throttled answer (the
+// fault rule of simConfig) and then removes every fault rule, well within
+// the throttleTimeLeft the exporter waits before its retry. The channel
+// receives the error of the removal (nil) and is closed.
+func throttleOnce(t *testing.T, sim *simulator.Simulator) <-chan error {
+	t.Helper()
+	if len(sim.Faults().Rules) == 0 {
+		t.Fatal("simConfig has no fault rule to throttle discovery with")
+	}
+	done, stop := make(chan error, 1), make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if sim.Stats().Faults[simulator.FaultThrottle] > 0 {
+				done <- sim.SetFaults(simulator.Faults{})
+				return
+			}
+		}
+	}()
+	return done
+}
+
+// awaitDiscovery waits, before Prometheus starts, until the exporter's
+// discovery has been throttled once, has retried, and has listed
+// discoveredEnterprise's task: from then on its scrape has
+// dyvms_api_retries_total and the dyvms_discovery_* series, and the
+// throttled answer is older than Prometheus' first sample.
+func awaitDiscovery(t *testing.T, sim *simulator.Simulator, throttled <-chan error, metricsURL string) {
+	t.Helper()
+	t0 := time.Now()
+	select {
+	case err := <-throttled:
+		if err != nil {
+			t.Fatalf("removing the simulator's fault rules: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the simulator has not throttled the exporter's discovery within 30 s; stats: %+v", sim.Stats())
+	}
+	ent := strconv.Itoa(discoveredEnterprise)
+	eventually(t, 30*time.Second, 100*time.Millisecond, "discovery retries after the throttled answer", func() (bool, string) {
+		n := sim.Stats().Enterprises[ent]
+		return n >= 2, fmt.Sprintf("%d CloudQueryTask requests for enterprise %s", n, ent)
+	})
+	eventually(t, 30*time.Second, 250*time.Millisecond, "the exporter shows the retry and the discovered task", func() (bool, string) {
+		samples := scrapeSamples(t, metricsURL)
+		retries := samples[`dyvms_api_retries_total{code="Throttling.User",operation="CloudQueryTask"}`]
+		found := samples[`dyvms_discovery_tasks{enterprise_id="`+ent+`"}`]
+		return retries == "1" && found == "1", fmt.Sprintf("retries %q, tasks discovered %q", retries, found)
+	})
+	t.Logf("%-52s %6.1fs", "discovery throttled once, retried, 1 task listed", time.Since(t0).Seconds())
 }
 
 // warmUp reads every task once with the project's API client: the first
@@ -275,6 +338,31 @@ func warmUp(t *testing.T, endpoint, zone string, cred simulator.Credential, cfg 
 			}
 		}
 	}
+}
+
+// scrapeSamples returns the samples of one scrape of u by series, as the
+// exposition writes them (name{labels in its order}), with their values.
+func scrapeSamples(t *testing.T, u string) map[string]string {
+	t.Helper()
+	resp, err := httpClient.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", u, resp.Status, err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			out[line[:i]] = line[i+1:]
+		}
+	}
+	return out
 }
 
 func scrapeNames(t *testing.T, u string) map[string]bool {
@@ -391,7 +479,8 @@ func assertOnlyExpectedAlerts(t *testing.T, prom promAPI, hook *webhook, afterSc
 }
 
 // checkSimulatorStats asserts through /admin/stats that the exporter read
-// every task and every request was answered OK.
+// every task and listed discoveredEnterprise's, and that every request was
+// answered OK but the one CloudQueryTask throttled on purpose.
 func checkSimulatorStats(t *testing.T, simURL string, cfg simulator.Config) {
 	t.Helper()
 	var st simulator.Stats
@@ -399,9 +488,15 @@ func checkSimulatorStats(t *testing.T, simURL string, cfg simulator.Config) {
 		t.Fatal(err)
 	}
 	for code, n := range st.Codes {
-		if code != "OK" {
+		if code != "OK" && (code != "Throttling.User" || n != 1) {
 			t.Errorf("the simulator answered %s %d times", code, n)
 		}
+	}
+	if n := st.Faults[simulator.FaultThrottle]; n != 1 {
+		t.Errorf("the simulator throttled %d requests, want the 1 injected", n)
+	}
+	if n := st.Enterprises[strconv.Itoa(discoveredEnterprise)]; n < 2 {
+		t.Errorf("enterprise %d listed only %d times", discoveredEnterprise, n)
 	}
 	for _, e := range cfg.Enterprises {
 		for _, task := range e.Tasks {

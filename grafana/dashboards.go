@@ -301,6 +301,12 @@ func withOverrides(o ...Override) opt {
 
 func withWidth(w, h int) opt { return func(p *Panel) { p.GridPos.W, p.GridPos.H = w, h } }
 
+// withNoValue is the text a panel shows instead of "No data" when its
+// queries return nothing, for panels whose emptiness is a normal state.
+func withNoValue(text string) opt {
+	return func(p *Panel) { p.FieldConfig.Defaults["noValue"] = text }
+}
+
 func apply(p Panel, opts []opt) Panel {
 	for _, o := range opts {
 		o(&p)
@@ -627,6 +633,17 @@ func taskDashboard() Dashboard {
 		[]string{"task"}, head, channels, agents)
 }
 
+// rateOf is rate(sel[$__rate_interval]).
+func rateOf(sel string) string { return `rate(` + sel + `[$__rate_interval])` }
+
+// quantileWhereUsed is histogram_quantile(phi) of a histogram's buckets by
+// operation, only for operations with observations in the interval (an
+// operation without any would otherwise give NaN).
+func quantileWhereUsed(phi, histogram string) string {
+	return `histogram_quantile(` + phi + `, sum by (operation, le) (` + rateOf(expSel(histogram+"_bucket")) + `))` +
+		` and on (operation) (sum by (operation) (` + rateOf(expSel(histogram+"_count")) + `) > 0)`
+}
+
 func exporterDashboard() Dashboard {
 	okFailed := []map[string]any{{
 		"type": "value",
@@ -635,11 +652,10 @@ func exporterDashboard() Dashboard {
 			"1": map[string]any{"text": "ok", "color": "green", "index": 1},
 		},
 	}}
-	throttle := `code=~"Throttling.*|isv.BUSINESS_LIMIT_CONTROL"`
 	status := []Panel{
 		row("Exporter"),
-		stat("Targets up", "Whether Prometheus could scrape each exporter instance (up).", "none",
-			[]q{{`up{` + exporterMatchers + `}`, "{{instance}}"}},
+		stat("Targets up", "Whether Prometheus could scrape each exporter (up), per job and instance. With the sharded /sd + /probe setup every task is a target of the exporter's instance: then this is the lowest of them, failed as soon as one task's probe fails (DyvmsExporterDown counts them).", "none",
+			[]q{{`min by (job, instance) (up{` + exporterMatchers + `})`, "{{job}} {{instance}}"}},
 			withMappings(okFailed...), withThresholds(thresholds("red", 1, "green"), "")),
 		stat("Tasks read successfully", "Share of the selected tasks whose CloudMonitorTask call succeeded in the last scrape.", "percentunit",
 			[]q{{`sum(` + taskSel("dyvms_task_scrape_success") + `) / (count(` + taskSel("dyvms_task_scrape_success") + `) > 0)`, ""}},
@@ -666,21 +682,72 @@ func exporterDashboard() Dashboard {
 		timeseries("Duplicate agent rows dropped", "Agent rows the exporter dropped because their cno was already listed in the same answer (first row wins).", "none",
 			[]q{{taskSel("dyvms_task_duplicate_agent_rows"), taskLegend}}),
 	}
+	requests := expSel("dyvms_api_requests_total")
 	api := []Panel{
 		row("API"),
-		timeseries("API requests by code", "Requests sent to the Voice Messaging API per second, by operation and answer code (OK, Throttling.User, ...) or transport class (timeout, network, bad_response).", "reqps",
-			[]q{{`sum by (operation, code) (rate(` + expSel("dyvms_api_requests_total") + `[$__rate_interval]))`, "{{operation}} {{code}}"}}, stacked()),
-		timeseries("API throttling", "Requests answered with a throttling code per second, per exporter and code. The first throttled request of a code is not counted (its counter starts at 1).", "reqps",
-			[]q{{`sum by (instance, code) (rate(` + expSel("dyvms_api_requests_total", throttle) + `[$__rate_interval]))`, "{{instance}} {{code}}"}}),
-		timeseries("API error ratio", "Share of API requests not answered OK, per exporter.", "percentunit",
-			[]q{{`sum by (instance) (rate(` + expSel("dyvms_api_requests_total", `code!="OK"`) + `[$__rate_interval])) / (sum by (instance) (rate(` + expSel("dyvms_api_requests_total") + `[$__rate_interval])) > 0)`, "{{instance}}"}},
+		timeseries("API requests by code", "HTTP requests sent to the Voice Messaging API per second (every attempt, retries included), by operation and answer code (OK, Throttling.User, ...) or transport class (timeout, network, bad_response).", "reqps",
+			[]q{{`sum by (operation, code) (` + rateOf(requests) + `)`, "{{operation}} {{code}}"}}, stacked()),
+		timeseries("API calls by final outcome", "Calls of the collector and of discovery per second, by operation and outcome after retries (dyvms_api_calls_total): OK, the API's code, a transport class, or rate_limited when the exporter's own rate limiter had no token before the deadline (nothing was sent). Reused and coalesced calls are not counted.", "ops",
+			[]q{{`sum by (operation, code) (` + rateOf(expSel("dyvms_api_calls_total")) + `)`, "{{operation}} {{code}}"}}, stacked()),
+		timeseries("API error ratio", "Share of API requests (attempts) not answered OK, per exporter: 0 when every request succeeded, no value only when no request was sent.", "percentunit",
+			[]q{{`(sum by (instance) (` + rateOf(expSel("dyvms_api_requests_total", `code!="OK"`)) + `) or sum by (instance) (` + rateOf(requests) + `) * 0)` +
+				` / (sum by (instance) (` + rateOf(requests) + `) > 0)`, "{{instance}}"}},
 			ratioMinMax, withThresholds(thresholds("green", 0.05, "red"), "dashed")),
+		timeseries("API request latency", "Duration of the HTTP requests to the API (each attempt), median, 90th and 99th percentile per operation, over the selected exporters (dyvms_api_request_duration_seconds). 100-400 ms is normal from outside mainland China; a scrape must fit its tasks' requests, retries and waits into the scrape timeout.", "s",
+			[]q{
+				{quantileWhereUsed("0.5", "dyvms_api_request_duration_seconds"), "{{operation}} p50"},
+				{quantileWhereUsed("0.9", "dyvms_api_request_duration_seconds"), "{{operation}} p90"},
+				{quantileWhereUsed("0.99", "dyvms_api_request_duration_seconds"), "{{operation}} p99"},
+			}),
+		timeseries("API throttling", "Answers asking the exporter to slow down (Throttling*, isv.BUSINESS_LIMIT_CONTROL, HTTP 429) per second, per exporter and operation (dyvms_api_throttled_total). Each halves the exporter's request rate for a while; DyvmsApiThrottled fires above 5 % of the requests.", "reqps",
+			[]q{{`sum by (instance, operation) (` + rateOf(expSel("dyvms_api_throttled_total")) + `)`, "{{instance}} {{operation}}"}}),
+		timeseries("API retries by code", "Retries sent per second, by operation and the code of the failure that caused them (dyvms_api_retries_total; at most api.max_retries per call). The series appear with the first retry.", "reqps",
+			[]q{{`sum by (operation, code) (` + rateOf(expSel("dyvms_api_retries_total")) + `)`, "{{operation}} {{code}}"}},
+			withNoValue("no retry since the exporter started")),
 		timeseries("API requests rejected for credentials", "Requests rejected because of the AccessKey, its permissions or the clock (InvalidAccessKeyId.*, SignatureDoesNotMatch, Forbidden.*, isp.RAM_PERMISSION_DENY, InvalidTimeStamp.Expired), per second.", "reqps",
-			[]q{{`sum by (instance, code) (rate(` + expSel("dyvms_api_requests_total", `code=~"InvalidAccessKeyId.*|SignatureDoesNotMatch|IncompleteSignature|Forbidden.*|isp.RAM_PERMISSION_DENY|InvalidTimeStamp.Expired"`) + `[$__rate_interval]))`, "{{instance}} {{code}}"}}),
+			[]q{{`sum by (instance, code) (` + rateOf(expSel("dyvms_api_requests_total", `code=~"InvalidAccessKeyId.*|SignatureDoesNotMatch|IncompleteSignature|Forbidden.*|isp.RAM_PERMISSION_DENY|InvalidTimeStamp.Expired"`)) + `)`, "{{instance}} {{code}}"}},
+			withNoValue("no request rejected since the exporter started"), withWidth(24, 6)),
+	}
+	rateGauge := expSel("dyvms_api_rate_limit_requests_per_second")
+	pacing := []Panel{
+		row("Pacing"),
+		timeseries("Request rate vs rate limit", "Per exporter: the request rate its rate limiter allows now (dyvms_api_rate_limit_requests_per_second; halved after a throttled answer, recovering within seconds), the highest it allowed over the preceding hour (the configured api.requests_per_second unless the API throttled all hour; the configured value itself is not exported), and the requests actually sent.", "reqps",
+			[]q{
+				{`max by (instance) (` + rateGauge + `)`, "{{instance}} allowed now"},
+				{`max by (instance) (max_over_time(` + rateGauge + `[1h]))`, "{{instance}} ceiling (highest in 1 h)"},
+				{`sum by (instance) (` + rateOf(requests) + `)`, "{{instance}} sent"},
+			},
+			withOverrides(Override{
+				Matcher:    map[string]any{"id": "byRegexp", "options": ".*ceiling.*"},
+				Properties: []map[string]any{{"id": "custom.lineStyle", "value": map[string]any{"fill": "dash", "dash": []int{10, 10}}}},
+			}), withWidth(8, 8)),
+		timeseries("Rate limiter wait", "Time requests waited for a token of the exporter's rate limiter (api.requests_per_second, api.burst) before being sent, median and 99th percentile per operation (dyvms_api_rate_limiter_wait_seconds). Long waits eat into the scrape deadline; a request whose token would come too late is not sent (rate_limited).", "s",
+			[]q{
+				{quantileWhereUsed("0.5", "dyvms_api_rate_limiter_wait_seconds"), "{{operation}} p50"},
+				{quantileWhereUsed("0.99", "dyvms_api_rate_limiter_wait_seconds"), "{{operation}} p99"},
+			}, withWidth(8, 8)),
+		timeseries("Calls served without a request", "Calls answered without a request of their own, per second and operation: reused answers younger than api.min_interval (dyvms_api_cache_hits_total; 0 with min_interval 0s) and calls that joined an identical call in flight (dyvms_api_coalesced_calls_total), e.g. two Prometheus servers scraping at once.", "ops",
+			[]q{
+				{`sum by (operation) (` + rateOf(expSel("dyvms_api_cache_hits_total")) + `)`, "{{operation}} reused (min_interval)"},
+				{`sum by (operation) (` + rateOf(expSel("dyvms_api_coalesced_calls_total")) + `)`, "{{operation}} coalesced"},
+			}, withWidth(8, 8)),
+	}
+	noDiscovery := withNoValue("no discovery entry")
+	discovery := []Panel{
+		row("Discovery"),
+		timeseries("Tasks discovered", "Tasks found by the last successful CloudQueryTask listing of each enterprise with a discovery entry (dyvms_discovery_tasks; kept while later listings fail). Empty without discovery entries.", "none",
+			[]q{{entSel("dyvms_discovery_tasks"), "{{instance}} {{enterprise_id}}"}}, stepped(), noDiscovery),
+		timeseries("Age of the discovered task list", "Time since the last successful listing of each enterprise (time() - dyvms_discovery_last_success_timestamp_seconds; nothing before the first). It grows to refresh_interval between listings; DyvmsDiscoveryFailing fires when it passes 15 minutes while listings fail (dashed line).", "s",
+			[]q{{`time() - (` + entSel("dyvms_discovery_last_success_timestamp_seconds") + ` > 0)`, "{{instance}} {{enterprise_id}}"}},
+			withThresholds(thresholds("green", 900, "red"), "dashed"), withNoValue("no discovery entry, or no successful listing yet")),
+		timeseries("Discovery failures", "Failed task listings per minute, per enterprise (dyvms_discovery_errors_total). The previous list stays in use; a failed listing is retried after 30 s.", "cpm",
+			[]q{{`sum by (instance, enterprise_id) (` + rateOf(entSel("dyvms_discovery_errors_total")) + `) * 60`, "{{instance}} {{enterprise_id}}"}}, noDiscovery),
+		timeseries("Discovery listing duration", "Duration of the last task listing of each enterprise, successful or not: every page of every type and status (dyvms_discovery_refresh_duration_seconds).", "s",
+			[]q{{entSel("dyvms_discovery_refresh_duration_seconds"), "{{instance}} {{enterprise_id}}"}}, noDiscovery),
 	}
 	return newDashboard("dyvms-exporter.json", "dyvms-exporter", "dyvms / Exporter health",
-		"Is dyvms_exporter up, can it read every task, and how does the Voice Messaging API answer it.",
-		[]string{"exporter"}, status, tasks, api)
+		"Is dyvms_exporter up, can it read every task, how does the Voice Messaging API answer it, how does the exporter pace its requests, and does task discovery work.",
+		[]string{"exporter"}, status, tasks, api, pacing, discovery)
 }
 
 // Files returns the rendered dashboards by file name.

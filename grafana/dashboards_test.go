@@ -133,7 +133,9 @@ func TestDashboardsHaveTheRequiredPanels(t *testing.T) {
 			"Customers waiting for an agent (5-minute peak)", "IVR overflow", "Agent occupancy"},
 		"dyvms-task.json": {"Channels", "Agent states (task counts)", "Agents", "Average talk time per agent",
 			"Average idle time per agent", "Answered within 2 s", "Daily call limit used"},
-		"dyvms-exporter.json": {"Task scrape success", "Task scrape duration", "API requests by code", "API throttling"},
+		"dyvms-exporter.json": {"Task scrape success", "Task scrape duration", "API requests by code", "API throttling",
+			"API error ratio", "API request latency", "API retries by code", "Rate limiter wait", "Request rate vs rate limit",
+			"Calls served without a request", "Tasks discovered", "Age of the discovered task list", "Discovery failures"},
 	}
 	files := dashboardFiles(t)
 	for file, titles := range want {

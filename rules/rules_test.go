@@ -173,8 +173,8 @@ func TestAlertingRules(t *testing.T) {
 			t.Errorf("%s: %s", r.Alert, p)
 		}
 	}
-	if n := len(alerts); n < 8 || n > 12 {
-		t.Errorf("%d alerts, want 8 to 12", n)
+	if n := len(alerts); n < 8 || n > 13 {
+		t.Errorf("%d alerts, want 8 to 13", n)
 	}
 }
 
@@ -548,6 +548,7 @@ func TestAmtoolCheckConfig(t *testing.T) {
 	}{
 		{[]string{"alertname=DyvmsExporterDown", "component=exporter", "severity=critical"}, "exporter-oncall"},
 		{[]string{"alertname=DyvmsTaskScrapeFailing", "component=exporter", "severity=warning", "task_id=19"}, "exporter-oncall"},
+		{[]string{"alertname=DyvmsDiscoveryFailing", "component=exporter", "severity=warning", "enterprise_id=7000002"}, "exporter-oncall"},
 		{[]string{"alertname=DyvmsCustomersWaitingNoAgentAvailable", "component=callcentre", "severity=critical"}, "callcentre-pager"},
 		{[]string{"alertname=DyvmsAbandonProxyHigh", "component=callcentre", "severity=warning"}, "callcentre-team"},
 		{[]string{"alertname=DyvmsAgentDailyCallLimitReached", "component=callcentre", "severity=info"}, "callcentre-info"},

@@ -170,3 +170,28 @@ func TestKnown(t *testing.T) {
 		t.Errorf("Known invented exporter names or changed its argument: %v", exporter)
 	}
 }
+
+func TestScopes(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		task, enterprise bool
+	}{
+		{"dyvms_task_channels", true, true},
+		{"dyvms_agent_called", true, true},
+		{"dyvms_enterprise_channels", true, true},
+		{"dyvms:task_answer_ratio:today", true, true},
+		{"dyvms:enterprise_channels_ivr:sum", false, true},
+		{"dyvms_discovery_tasks", false, true},
+		{"dyvms_discovery_errors_total", false, true},
+		{"dyvms_api_calls_total", false, false},
+		{"dyvms_exporter_build_info", false, false},
+		{"up", false, false},
+	} {
+		if got := TaskScoped(c.name); got != c.task {
+			t.Errorf("TaskScoped(%s) = %v", c.name, got)
+		}
+		if got := EnterpriseScoped(c.name); got != c.enterprise {
+			t.Errorf("EnterpriseScoped(%s) = %v", c.name, got)
+		}
+	}
+}
