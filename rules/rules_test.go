@@ -20,7 +20,7 @@ const (
 	repoRoot     = ".."
 	recordFile   = "dyvms.rules.yml"
 	alertFile    = "dyvms.alerts.yml"
-	runbookFile  = "RUNBOOK.md"
+	runbookFile  = "../README.md"
 	amConfigFile = "alertmanager.yml"
 	runbookBase  = "https://github.com/dyvms-community/dyvms_exporter#runbook-"
 )
@@ -353,7 +353,9 @@ func TestRunbookHasASectionPerAlert(t *testing.T) {
 	}
 	anchors := map[string]bool{}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if h, ok := strings.CutPrefix(line, "## "); ok {
+		if h, ok := strings.CutPrefix(line, "### Runbook: "); ok {
+			anchors[githubSlug("Runbook: "+h)] = true
+		} else if h, ok := strings.CutPrefix(line, "## "); ok {
 			anchors[githubSlug(h)] = true
 		}
 	}
