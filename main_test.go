@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,6 +26,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 const (
@@ -133,40 +134,13 @@ func writeExporterConfig(t *testing.T, path, endpoint, secretFile string, tasks 
 type exporterProc struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	logs *testutil.SyncBuffer
 }
 
 func startExporter(t *testing.T, args ...string) *exporterProc {
 	t.Helper()
-	addr := freePort(t)
-	p := &exporterProc{url: "http://" + addr, logs: &syncBuffer{}}
+	addr := testutil.FreeAddr(t)
+	p := &exporterProc{url: "http://" + addr, logs: &testutil.SyncBuffer{}}
 	p.cmd = exec.Command(exporterBinary(t), append([]string{"--web.listen-address=" + addr, "--log.level=debug"}, args...)...)
 	p.cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

@@ -7,10 +7,8 @@ package service
 // honor_labels add up to that.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,10 +17,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // prometheusBinary finds prometheus; without it the test skips on a
@@ -38,33 +37,6 @@ func prometheusBinary(t *testing.T) string {
 	}
 	t.Skipf("%s; skipping the sharding test (with CI=true this fails)", msg)
 	return ""
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // shardConfig is the documented sharding job (the YAML block that begins
@@ -106,7 +78,7 @@ func shardConfig(t *testing.T, sdURL string, shard int) string {
 
 type promServer struct {
 	url  string
-	logs *lockedBuffer
+	logs *testutil.SyncBuffer
 }
 
 // startPrometheus runs one Prometheus on a free loopback port with its own
@@ -119,8 +91,8 @@ func startPrometheus(t *testing.T, bin, name, config string) *promServer {
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	p := &promServer{url: "http://" + addr, logs: &lockedBuffer{}}
+	addr := testutil.FreeAddr(t)
+	p := &promServer{url: "http://" + addr, logs: &testutil.SyncBuffer{}}
 	cmd := exec.Command(bin,
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
