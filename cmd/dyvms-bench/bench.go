@@ -26,6 +26,12 @@ type Report struct {
 	LatencyBoundSeconds float64 `json:"latency_bound_seconds"`
 	RateBoundSeconds    float64 `json:"rate_bound_seconds"`
 
+	// EffectiveBound counts the burst: max(LatencyBound, (tasks - burst) /
+	// rate). A full bucket lets the first burst requests go at once, so
+	// with burst = rate = 1000 and 1,000 tasks the rate costs nothing.
+	EffectiveBoundSeconds float64 `json:"effective_bound_seconds"`
+	EffectiveRatio        float64 `json:"effective_ratio"`
+
 	Scrapes       []ScrapeResult `json:"scrapes,omitempty"`
 	MinSeconds    float64        `json:"min_seconds"`
 	MedianSeconds float64        `json:"median_seconds"`
@@ -60,6 +66,7 @@ type Config struct {
 	Gzip             bool    `json:"gzip"`
 	SimulatorProcess bool    `json:"simulator_process"`
 	IdleConns        int     `json:"idle_conns,omitempty"`
+	WhatIfGzipLevel  int     `json:"what_if_gzip_level,omitempty"`
 	Seed             int64   `json:"seed"`
 }
 
@@ -109,7 +116,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (rep *Re
 		Mode: "bench",
 		Config: Config{Tasks: o.tasks, Agents: o.agents, Latency: o.latency.String(), Jitter: o.jitter.String(),
 			Concurrency: o.concurrency, Rate: o.rate, Burst: o.burst, Faults: o.faults, Gzip: o.gzip,
-			SimulatorProcess: o.simProcess, IdleConns: o.idleConns, Seed: o.seed},
+			SimulatorProcess: o.simProcess, IdleConns: o.idleConns, WhatIfGzipLevel: o.gzipLevel, Seed: o.seed},
 		Machine: Machine{NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 			OS: runtime.GOOS + "/" + runtime.GOARCH, LoadStart: loadAverage()},
 	}
@@ -120,6 +127,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (rep *Re
 		rep.Config.Scrapes = o.scrapes
 	}
 	rep.LatencyBoundSeconds, rep.RateBoundSeconds, rep.BoundSeconds = bounds(o.tasks, o.concurrency, o.latency, o.rate)
+	rep.EffectiveBoundSeconds = max(rep.LatencyBoundSeconds, float64(max(o.tasks-o.burst, 0))/o.rate)
 
 	id, secret := "LTAIbench"+randomHex(8), randomHex(16)
 	sim, err := startSimulator(o, id, secret, stderr)
@@ -215,5 +223,8 @@ func summarize(rep *Report) {
 	rep.MedianSeconds = median(secs)
 	if rep.BoundSeconds > 0 {
 		rep.Ratio = rep.MedianSeconds / rep.BoundSeconds
+	}
+	if rep.EffectiveBoundSeconds > 0 {
+		rep.EffectiveRatio = rep.MedianSeconds / rep.EffectiveBoundSeconds
 	}
 }

@@ -84,6 +84,7 @@ type options struct {
 	heapProfile        string
 	heapSampleEvery    time.Duration
 	logExporter        bool
+	gzipLevel          int
 
 	// internal: serve only the simulator (the child of --simulator-process).
 	serveSimulator bool
@@ -122,6 +123,7 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	app.Flag("cpuprofile", "Bench mode: write a CPU profile of the timed scrapes to this file (go tool pprof).").StringVar(&o.cpuProfile)
 	app.Flag("heapprofile", "Bench mode: write a heap profile after the last scrape to this file.").StringVar(&o.heapProfile)
 	app.Flag("heap-sample-every", "How often the heap is sampled during a scrape for its peak.").Default("5ms").DurationVar(&o.heapSampleEvery)
+	app.Flag("what-if-gzip-level", "Experiment: compress /metrics answers in front of the exporter at this compress/flate level (1 fastest ... 9 smallest) instead of letting the exporter gzip at the default level (6); 0 leaves the exporter alone.").Default("0").IntVar(&o.gzipLevel)
 	app.Flag("log", "Log the exporter's warnings and errors to stderr.").BoolVar(&o.logExporter)
 	app.Flag("internal.serve-simulator", "Internal: serve only the simulator (child of --simulator-process).").Hidden().BoolVar(&o.serveSimulator)
 	if _, err := app.Parse(args); err != nil {
@@ -155,6 +157,8 @@ func (o options) validate() error {
 		return fmt.Errorf("--interval and --sample-every must be positive")
 	case o.scrapeTimeout <= 0:
 		return fmt.Errorf("--scrape-timeout must be positive")
+	case o.gzipLevel < 0 || o.gzipLevel > 9:
+		return fmt.Errorf("--what-if-gzip-level must be between 0 (off) and 9")
 	case o.heapSampleEvery <= 0:
 		return fmt.Errorf("--heap-sample-every must be positive")
 	}
@@ -176,9 +180,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	rep, err := runBench(ctx, o, stdout, stderr)
-	if err != nil {
+	if rep == nil {
 		fmt.Fprintln(stderr, "dyvms-bench:", err)
 		return 1
+	}
+	// A report with an error (interrupted, or a failed clean-up) is still
+	// worth printing.
+	code := 0
+	if err != nil {
+		fmt.Fprintln(stderr, "dyvms-bench:", err)
+		code = 1
 	}
 	if o.json {
 		err = writeJSON(stdout, rep)
@@ -192,5 +203,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if rep.Soak != nil && !rep.Soak.Pass {
 		return 1
 	}
-	return 0
+	return code
 }

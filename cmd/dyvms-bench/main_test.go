@@ -33,6 +33,10 @@ func TestBenchSmall(t *testing.T) {
 	if want := max(0.003, 0.005); math.Abs(rep.BoundSeconds-want) > 1e-9 || math.Abs(rep.LatencyBoundSeconds-0.003) > 1e-9 {
 		t.Errorf("bound %v (latency bound %v), want %v (0.003)", rep.BoundSeconds, rep.LatencyBoundSeconds, want)
 	}
+	// The burst of 1000 covers the 5 tasks: only the latency counts.
+	if math.Abs(rep.EffectiveBoundSeconds-0.003) > 1e-9 || !(rep.EffectiveRatio > rep.Ratio) {
+		t.Errorf("effective bound %v, ratio %v (plain ratio %v)", rep.EffectiveBoundSeconds, rep.EffectiveRatio, rep.Ratio)
+	}
 	if rep.SuccessfulTasks != 5 {
 		t.Errorf("successful tasks %d, want 5", rep.SuccessfulTasks)
 	}

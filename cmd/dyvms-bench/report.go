@@ -56,6 +56,9 @@ func writeText(w io.Writer, rep *Report) error {
 	if c.IdleConns > 0 {
 		idle = fmt.Sprintf(", exporter idle conns/host %d", c.IdleConns)
 	}
+	if c.WhatIfGzipLevel > 0 {
+		enc = fmt.Sprintf("gzip level %d in front of the exporter (what-if)", c.WhatIfGzipLevel)
+	}
 	fmt.Fprintf(w, "dyvms-bench %s: %d tasks × %d agents, latency %s ± %s, concurrency %d, rate %g/s, burst %d, faults %g, %s, %s%s\n",
 		rep.Mode, c.Tasks, c.Agents, c.Latency, c.Jitter, c.Concurrency, c.Rate, c.Burst, c.Faults, enc, where, idle)
 	fmt.Fprintf(w, "machine: %d CPUs, GOMAXPROCS %d, %s %s; load average %s at start, %s at end\n",
@@ -101,6 +104,10 @@ func writeText(w io.Writer, rep *Report) error {
 	}
 	fmt.Fprintf(w, "\nwall: min %s, median %s, max %s; median / bound = %.2f\n",
 		secs(rep.MinSeconds), secs(rep.MedianSeconds), secs(rep.MaxSeconds), rep.Ratio)
+	if rep.EffectiveBoundSeconds != rep.BoundSeconds && rep.EffectiveBoundSeconds > 0 {
+		fmt.Fprintf(w, "counting the burst: bound max(%s, max(0, %d - %d) / %g/s) = %s, median / that = %.2f\n",
+			secs(rep.LatencyBoundSeconds), c.Tasks, c.Burst, c.Rate, secs(rep.EffectiveBoundSeconds), rep.EffectiveRatio)
+	}
 	fmt.Fprintf(w, "successful tasks: %d of %d in the worst scrape\n", rep.SuccessfulTasks, c.Tasks)
 	fmt.Fprintf(w, "peak heap (live objects, sampled): %.1f MiB; live heap after GC at the end: %.1f MiB\n",
 		float64(rep.PeakHeapBytes)/mib, float64(rep.HeapAfterGCBytes)/mib)
