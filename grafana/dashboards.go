@@ -159,8 +159,11 @@ func variables() map[string]any {
 			Description: "The Prometheus that scrapes dyvms_exporter.",
 			Refresh:     1, Current: map[string]any{}, Options: []any{},
 		},
-		qv("job", "Job", `label_values(dyvms_exporter_build_info, job)`, "Prometheus job(s) scraping dyvms_exporter."),
-		qv("instance", "Exporter", `label_values(dyvms_exporter_build_info{job=~"$job"}, instance)`, "Exporter instance(s)."),
+		// Jobs and instances come from the task series, so the /probe job of a
+		// sharded setup is listed (it has no build_info); "All" also covers
+		// that setup's /exporter-metrics job.
+		qv("job", "Job", `label_values(dyvms_task_scrape_success, job)`, "Prometheus job(s) scraping dyvms_exporter's tasks (/metrics, or /probe when sharded); All also covers an /exporter-metrics job."),
+		qv("instance", "Exporter", `label_values(dyvms_task_scrape_success{job=~"$job"}, instance)`, "Exporter instance(s)."),
 		qv("enterprise_id", "Enterprise (call centre)", `label_values(dyvms_task_scrape_success{job=~"$job", instance=~"$instance"}, enterprise_id)`, "Call-centre (enterprise) id."),
 		qv("task_id", "Task", `label_values(dyvms_task_scrape_success{job=~"$job", instance=~"$instance", enterprise_id=~"$enterprise_id"}, task_id)`, "Dialling task id."),
 	}}
