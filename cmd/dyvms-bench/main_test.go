@@ -5,10 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
+
+// TestMain lets the test binary stand in for dyvms-bench when
+// --simulator-process starts "itself" as the simulator's child.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "--internal.serve-simulator" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
 
 func runJSON(t *testing.T, args ...string) (*Report, int) {
 	t.Helper()
@@ -61,6 +71,16 @@ func TestBenchSmall(t *testing.T) {
 	}
 	if rep.GoroutinesBefore == 0 || rep.GoroutinesAfter == 0 || rep.HeapAfterGCBytes == 0 {
 		t.Errorf("goroutines %d/%d, heap after GC %d", rep.GoroutinesBefore, rep.GoroutinesAfter, rep.HeapAfterGCBytes)
+	}
+}
+
+func TestBenchSimulatorProcess(t *testing.T) {
+	rep, code := runJSON(t, "--tasks", "5", "--agents", "3", "--latency", "1ms", "--rate", "1000", "--scrapes", "1", "--simulator-process")
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if !rep.Config.SimulatorProcess || rep.SuccessfulTasks != 5 || len(rep.Scrapes) != 1 || rep.Scrapes[0].SimulatorRequests != 5 {
+		t.Errorf("simulator process %v, %d successful tasks, scrapes %+v", rep.Config.SimulatorProcess, rep.SuccessfulTasks, rep.Scrapes)
 	}
 }
 
