@@ -116,6 +116,16 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 // Results come back in the order of e.tasks.
 func (e *Exporter) run() []*taskResult {
 	results := make([]*taskResult, len(e.tasks))
+	if len(e.tasks) == 1 {
+		// /probe's case: no goroutine and semaphore to wake.
+		results[0] = newResult(e.tasks[0])
+		if err := e.ctx.Err(); err != nil {
+			e.report(results[0].task, err)
+		} else {
+			e.scrapeTask(results[0])
+		}
+		return results
+	}
 	sem := make(chan struct{}, e.concurrency)
 	var wg sync.WaitGroup
 	for i, t := range e.tasks {

@@ -64,14 +64,28 @@ var taskStates = []string{"initial", "running", "paused", "finished", "unknown"}
 
 const taskStateUnknown = 4
 
-// agentStates are the state-set values of dyvms_agent_status; agentWire
+// agentStates are the state-set values of dyvms_agent_status; agentState
 // maps the vendor's AgentStatus strings onto them. "unknown" is ours: a
 // state the vendor adds later must stay visible without breaking the
 // "exactly one is 1" rule.
 var agentStates = []string{"idle", "pause", "inuse", "calling", "wrapup", "none", "unknown"}
 
-var agentWire = map[apiclient.Text]uint8{
-	"stateIdle": 0, "statePause": 1, "stateInuse": 2, "stateCalling": 3, "stateWrapup": 4, "": 5,
+func agentState(wire apiclient.Text) uint8 {
+	switch wire {
+	case "stateIdle":
+		return 0
+	case "statePause":
+		return 1
+	case "stateInuse":
+		return 2
+	case "stateCalling":
+		return 3
+	case "stateWrapup":
+		return 4
+	case "":
+		return 5
+	}
+	return agentStateUnknown
 }
 
 const agentStateUnknown = 6

@@ -44,7 +44,8 @@ type taskResult struct {
 // fill maps one successful answer; the samples end up grouped by family so
 // the text writer can emit a family at a time without sorting.
 func (r *taskResult) fill(d *apiclient.MonitorData) {
-	var s []sample
+	// About 45 task samples and 18 per agent: one allocation, not a dozen.
+	s := make([]sample, 0, 64+18*(len(d.AgentStatisticList)+len(d.RemovedAgentStatisticList)))
 	add := func(fam int, v float64, a *agentLabels, state int) {
 		s = append(s, sample{value: v, agent: a, fam: uint8(fam), state: uint8(state)})
 	}
@@ -114,10 +115,7 @@ func (r *taskResult) fill(d *apiclient.MonitorData) {
 			l.text = string(appendLabel(appendLabel(append([]byte(r.text), ','), 0, "cno", l.cno), ',', "removed", l.removed))
 			l.nameText = string(appendLabel(nil, ',', "agent_name", l.name))
 			add(famAgentInfo, 1, l, 0)
-			state, known := agentWire[a.AgentStatus]
-			if !known {
-				state = agentStateUnknown
-			}
+			state := agentState(a.AgentStatus)
 			for k := range agentStates {
 				add(famAgentStatus, boolFloat(k == int(state)), l, k)
 			}
