@@ -158,6 +158,10 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (rep *Re
 		}
 		rep.Soak, err = soak(ctx, o, sc, rep, progress)
 		rep.Machine.LoadEnd = loadAverage()
+		if o.heapProfile != "" {
+			runtime.GC()
+			err = errors.Join(err, writeHeapProfile(o.heapProfile))
+		}
 		return rep, err
 	}
 

@@ -103,6 +103,7 @@ func soak(ctx context.Context, o options, sc *scraper, rep *Report, progress io.
 	nextScrape, nextSample := start, start.Add(o.sampleEvery)
 	var acc SoakSample // scrapes since the last sample
 	var secs []float64
+	baselineProfile := false
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for nextScrape.Before(deadline) && ctx.Err() == nil {
@@ -137,6 +138,13 @@ func soak(ctx context.Context, o options, sc *scraper, rep *Report, progress io.
 			acc = SoakSample{}
 			sr.Samples = append(sr.Samples, s)
 			soakLine(progress, s)
+			if o.heapProfile != "" && !baselineProfile && s.ElapsedSeconds >= o.baseline.Seconds() {
+				// For go tool pprof -base FILE.baseline FILE: what grew since.
+				baselineProfile = true
+				if err := writeHeapProfile(o.heapProfile + ".baseline"); err != nil {
+					return nil, err
+				}
+			}
 			for !nextSample.After(time.Now()) {
 				nextSample = nextSample.Add(o.sampleEvery)
 			}
