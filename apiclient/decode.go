@@ -48,46 +48,38 @@ var (
 // An integral float (3.0, "3e2") is accepted because some gateways
 // re-serialise every number as a double.
 func (n *Int64) UnmarshalJSON(b []byte) error {
-	kind, s := scalar(b)
-	switch kind {
-	case kindNull:
-		*n = Int64{}
-		return nil
-	case kindString, kindNumber:
-		s = bytes.TrimSpace(s)
-		if len(s) == 0 && kind == kindString {
-			*n = Int64{}
-			return nil
-		}
-		if v, ok := parseInt(s); ok {
-			*n = Int64{Value: v, Valid: true}
-			return nil
-		}
-	}
-	return typeError(b, int64Type)
+	v, ok, err := decodeNumber(b, parseInt, int64Type)
+	*n = Int64{Value: v, Valid: ok}
+	return err
 }
 
 // UnmarshalJSON accepts a JSON number or a numeric string; see Int64.
 // NaN and infinities are refused: JSON cannot carry them, so a string
 // spelling one is a vendor bug, not a measurement.
 func (f *Float64) UnmarshalJSON(b []byte) error {
+	v, ok, err := decodeNumber(b, parseFloat, float64Type)
+	*f = Float64{Value: v, Valid: ok}
+	return err
+}
+
+// decodeNumber is the shared rule of Int64 and Float64: null and "" are
+// absent, a number or numeric string is parsed, anything else is an error
+// naming the value.
+func decodeNumber[T int64 | float64](b []byte, parse func([]byte) (T, bool), typ reflect.Type) (T, bool, error) {
 	kind, s := scalar(b)
 	switch kind {
 	case kindNull:
-		*f = Float64{}
-		return nil
+		return 0, false, nil
 	case kindString, kindNumber:
 		s = bytes.TrimSpace(s)
 		if len(s) == 0 && kind == kindString {
-			*f = Float64{}
-			return nil
+			return 0, false, nil
 		}
-		if v, ok := parseFloat(s); ok {
-			*f = Float64{Value: v, Valid: true}
-			return nil
+		if v, ok := parse(s); ok {
+			return v, true, nil
 		}
 	}
-	return typeError(b, float64Type)
+	return 0, false, typeError(b, typ)
 }
 
 // UnmarshalJSON keeps a number's literal text, so a Cno sent as 1111
