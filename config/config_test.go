@@ -289,7 +289,7 @@ func TestDefaults(t *testing.T) {
 	}
 
 	// Partial sections keep the defaults of the keys they leave out.
-	cfg, err = Parse([]byte("api: {burst: 3}\napi_x: 1\n"), "x.yml")
+	_, err = Parse([]byte("api: {burst: 3}\napi_x: 1\n"), "x.yml")
 	if err == nil || !strings.Contains(err.Error(), "api_x: unknown key") {
 		t.Fatalf("unknown top-level key: %v", err)
 	}

@@ -107,7 +107,7 @@ func dashboardQueries(t *testing.T, root string) []dashQuery {
 			if v.Type != "query" {
 				continue
 			}
-			q := variableQuery(v.Query)
+			q := promqlcheck.VariableQuery(v.Query)
 			m := labelValuesRE.FindStringSubmatch(q)
 			if m == nil {
 				t.Errorf("%s: variable %s: query %q is not label_values(selector, label)", file, v.Name, q)
@@ -123,18 +123,6 @@ func dashboardQueries(t *testing.T, root string) []dashQuery {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return out
-}
-
-func variableQuery(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var o struct {
-		Query string `json:"query"`
-	}
-	_ = json.Unmarshal(raw, &o)
-	return o.Query
 }
 
 // ruleExprs returns every expression of the repository's rule files, keyed

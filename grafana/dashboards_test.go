@@ -265,7 +265,7 @@ func lintDashboard(raw []byte, known map[string]bool) []string {
 		if !isDatasourceVar(v.Datasource) {
 			add("variable %q does not use the datasource variable", name)
 		}
-		query := variableQuery(v.Query)
+		query := promqlcheck.VariableQuery(v.Query)
 		m := labelValuesRE.FindStringSubmatch(query)
 		if m == nil {
 			add("variable %q: query %q is not label_values(selector, label)", name, query)
@@ -318,18 +318,6 @@ func lintDashboard(raw []byte, known map[string]bool) []string {
 		}
 	}
 	return p
-}
-
-func variableQuery(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var o struct {
-		Query string `json:"query"`
-	}
-	_ = json.Unmarshal(raw, &o)
-	return o.Query
 }
 
 func isDatasourceVar(raw json.RawMessage) bool {

@@ -1,6 +1,7 @@
 package promqlcheck
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -192,6 +193,19 @@ func TestScopes(t *testing.T) {
 		}
 		if got := EnterpriseScoped(c.name); got != c.enterprise {
 			t.Errorf("EnterpriseScoped(%s) = %v", c.name, got)
+		}
+	}
+}
+
+func TestVariableQuery(t *testing.T) {
+	for raw, want := range map[string]string{
+		`"label_values(up, job)"`: "label_values(up, job)",
+		`{"query": "label_values(dyvms_task_scrape_success, job)", "refId": "A"}`: "label_values(dyvms_task_scrape_success, job)",
+		`{"refId": "A"}`: "",
+		`42`:             "",
+	} {
+		if got := VariableQuery(json.RawMessage(raw)); got != want {
+			t.Errorf("VariableQuery(%s) = %q, want %q", raw, got, want)
 		}
 	}
 }
