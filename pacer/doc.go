@@ -13,11 +13,17 @@
 //     Prometheus servers of an HA pair then cost one call per task).
 //     Failures are never reused: the next scrape must see a recovery at once.
 //  2. Coalescing. Concurrent calls for the same operation and arguments
-//     share one in-flight call. The shared call runs with the deadline of
-//     the caller that started it, detached from that caller's cancellation,
-//     so a caller that gives up stops waiting without failing the others.
-//     When the last waiter has gone the shared call is cancelled: nobody
-//     would read its answer.
+//     share one in-flight call, and every caller gets its answer if it
+//     comes within that caller's own deadline. The shared call is detached
+//     from its callers' cancellation and runs until the latest deadline of
+//     those still waiting: a caller with more time who joins extends it
+//     (even an HTTP request already on the wire), one who gives up stops
+//     waiting without failing the others and shortens it to the longest
+//     remaining, and when the last has gone the call is cancelled (nobody
+//     would read its answer). A call that has ended, or has given up for
+//     lack of time (no token or no retry before its deadline), is never
+//     joined: the newcomer starts its own, so a caller with a short
+//     deadline cannot leave a longer one an outcome it had no part in.
 //  3. Rate limiting. Every HTTP attempt, retries included, takes a token
 //     from one token bucket per credential (api.requests_per_second,
 //     api.burst), shared by every Pacer built for that credential in the
