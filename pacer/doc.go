@@ -28,7 +28,7 @@
 //     from one token bucket per credential (api.requests_per_second,
 //     api.burst), shared by every Pacer built for that credential in the
 //     process (see Limiters, which survive configuration reloads). When the
-//     next token comes too late for the caller's deadline, the pacer fails
+//     next token comes too late for the call's deadline, the pacer fails
 //     at once with a *RateLimitError (code "rate_limited") instead of
 //     waiting for a request that could not finish in time anyway.
 //  4. Retries. Only errors apiclient.IsRetryable calls retryable, never a
@@ -38,10 +38,10 @@
 //     (apiclient.Error.RetryAfter). A retry that would start after the
 //     deadline is not made; the last error is returned instead.
 //
-// No request is started later than MinAttemptTime before the caller's
-// deadline: an attempt with less time than that cannot get an answer from
-// the real API (100-400 ms from outside mainland China), so it would only
-// spend quota.
+// "The deadline" of a call is the latest of its callers' (see 2). No
+// request is started later than MinAttemptTime before it: an attempt with
+// less time than that cannot get an answer from the real API (100-400 ms
+// from outside mainland China), so it would only spend quota.
 //
 // Adaptive pacing (Limiter with LimiterConfig.Adaptive): a throttled answer
 // halves the bucket's rate, at most once per ThrottleHoldoff, down to a
