@@ -49,35 +49,38 @@ const (
 
 // TestJoinerOutlivesStarterDeadline is the issue's scenario, through the
 // handler, the pacer, the real client and the simulator over HTTP: a probe
-// with a 1 s scrape timeout starts the read of a slow task, a probe with
-// 30 s joins it, the first gives up at its deadline, and the second still
-// gets the answer of the same request (which was on the wire all along)
-// when the task finally answers. It used to fail: the shared call carried
-// the first probe's deadline, so the second got scrape_success 0 as soon
-// as the first gave up.
+// with a 3 s scrape timeout (the issue had 1 s; 2.5 s of budget leave the
+// second probe time to join on a loaded machine) starts the read of a
+// slow task, a probe with 30 s joins it, the first gives up at its
+// deadline, and the second still gets the answer of the same request
+// (which was on the wire all along) when the task finally answers. It used
+// to fail: the shared call carried the first probe's deadline, so the
+// second got scrape_success 0 as soon as the first gave up.
 func TestJoinerOutlivesStarterDeadline(t *testing.T) {
 	gate := make(chan struct{})
 	srv := newSimServer(t, 1, simulator.Faults{}, gate)
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release) // before the server's Close, which waits for held requests
 	m := newRecMetrics()
 	p := New(srv.client(t, nil), NewLimiter(roomy), Config{}, m)
 	h := probeHandler(p)
 
 	short := make(chan string, 1)
-	go func() { short <- probe(h, "1") }()
+	go func() { short <- probe(h, "3") }()
 	waitFor(t, func() bool { srv.mu.Lock(); defer srv.mu.Unlock(); return len(srv.arrivals) == 1 })
 	long := make(chan string, 1)
 	go func() { long <- probe(h, "30") }()
 	waitFor(t, func() bool { return m.coalesced.Load() == 1 })
 
 	if body := <-short; !strings.Contains(body, probeFailed) {
-		t.Fatalf("the 1 s probe did not give up at its deadline:\n%s", body)
+		t.Fatalf("the 3 s probe did not give up at its deadline:\n%s", body)
 	}
 	select {
 	case body := <-long:
-		t.Fatalf("the 30 s probe returned when the 1 s probe gave up:\n%s", body)
+		t.Fatalf("the 30 s probe returned when the 3 s probe gave up:\n%s", body)
 	default:
 	}
-	close(gate)
+	release()
 	if body := <-long; !strings.Contains(body, probeOK) {
 		t.Fatalf("the 30 s probe did not get the answer:\n%s", body)
 	}
