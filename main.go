@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	slgk "github.com/tjhop/slog-gokit"
 
+	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/internal/demo"
 	"github.com/dyvms-community/dyvms_exporter/service"
@@ -40,6 +41,7 @@ func run(args []string) int {
 		configCheck   = app.Flag("config.check", "Validate the configuration file and exit (0 valid, 1 invalid) without calling the API.").Bool()
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Time kept back from Prometheus' scrape timeout so the answer arrives in time.").Default("500ms").Duration()
+		maxTimeout    = app.Flag("scrape.max-timeout", "Longest a scrape may take, whatever X-Prometheus-Scrape-Timeout-Seconds says (an unusable header gets 10s, also capped).").Default(collector.DefaultMaxScrapeTimeout.String()).Duration()
 		useSimulator  = app.Flag("simulator", "Ignore --config.file and read a built-in simulated call centre (no Alibaba Cloud account needed).").Bool()
 		externalAddr  = app.Flag("web.external-address", "host:port that /sd gives as every task's target (default: the Host the /sd request came to). Set it behind a proxy, load balancer or NAT.").String()
 		simSpeed      = app.Flag("simulator.speed", "With --simulator: how many times faster than real time the simulated call centre runs.").Default("1").Float64()
@@ -54,6 +56,10 @@ func run(args []string) int {
 		return 2
 	}
 	logger := newLogger(*logFormat, *logLevel)
+	if *maxTimeout <= 0 {
+		fmt.Fprintln(os.Stderr, "--scrape.max-timeout must be positive")
+		return 2
+	}
 
 	if *configCheck {
 		if _, err := config.Load(*configFile); err != nil {
@@ -102,7 +108,7 @@ func run(args []string) int {
 	go svc.RunReloads(ctx, hupEvents, reloads)
 	go svc.RunDiscovery(ctx)
 
-	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, ExternalAddress: *externalAddr}, reloads)
+	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr}, reloads)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build the HTTP handlers", "err", err)
 		return 1

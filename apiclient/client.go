@@ -167,22 +167,31 @@ func parseEndpoint(s string) (*url.URL, error) {
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// defaultHTTPClient bounds each phase of an attempt so that a dead peer
-// fails the attempt instead of hanging until the caller's deadline; there
-// is no overall Timeout because the caller's context is that bound.
-func defaultHTTPClient() *http.Client {
+// setupTimeout bounds each step of opening a connection (TCP connect, TLS
+// handshake): a peer that cannot even be reached in 5 s is better tried
+// again on a fresh connection, within the deadline, than waited for.
+const setupTimeout = 5 * time.Second
+
+// defaultHTTPClient leaves the wait for the answer to the caller's
+// context, which carries the scrape's budget (up to --scrape.max-timeout):
+// no http.Client.Timeout and no ResponseHeaderTimeout, whose fixed 30 s
+// used to fail every answer slower than that whatever the budget. Only
+// connection set-up has fixed bounds (setupTimeout).
+func defaultHTTPClient() *http.Client { return newHTTPClient(setupTimeout) }
+
+// newHTTPClient lets tests shorten the set-up bounds.
+func newHTTPClient(setup time.Duration) *http.Client {
 	return &http.Client{
 		CheckRedirect: noRedirects,
 		Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment,
 			DialContext: (&net.Dialer{
-				Timeout:   5 * time.Second,
+				Timeout:   setup,
 				KeepAlive: 30 * time.Second,
 			}).DialContext,
 			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: 30 * time.Second,
-			ExpectContinueTimeout: time.Second,
+			TLSHandshakeTimeout:   setup,
+			ExpectContinueTimeout: time.Second, // never used: requests have no body
 			IdleConnTimeout:       90 * time.Second,
 			MaxIdleConns:          32,
 			MaxIdleConnsPerHost:   16,
@@ -288,7 +297,7 @@ func (c *Client) CloudQueryTask(ctx context.Context, q TaskQuery) ([]TaskSummary
 func (c *Client) call(ctx context.Context, op string, params url.Values, decode func([]byte) error) error {
 	creds, err := c.creds.Credentials(ctx)
 	if err != nil {
-		return &requestError{Operation: op, class: classCredentials, msg: "cannot get credentials", err: err}
+		return credentialsError(ctx, op, err)
 	}
 	if creds.AccessKeyID == "" || creds.AccessKeySecret == "" {
 		return &requestError{Operation: op, class: classCredentials, config: true,
@@ -377,6 +386,30 @@ func errorResponse(op string, body []byte) error {
 // context running out is final, anything else failed only this attempt.
 func transportError(ctx context.Context, op, msg string, err error) error {
 	re := &requestError{Operation: op, msg: msg, err: err}
+	if !classifyContext(ctx, err, re) {
+		re.class, re.retryable = classNetwork, true
+	}
+	return re
+}
+
+// credentialsError classifies a provider's failure. A provider gives up
+// when the caller's context ends (the default chain returns ctx.Err()):
+// that is a timeout or a cancellation like any other, not a missing key;
+// "credentials" is left for a provider that has none to give.
+func credentialsError(ctx context.Context, op string, err error) error {
+	re := &requestError{Operation: op, msg: "cannot get credentials", err: err}
+	if !classifyContext(ctx, err, re) {
+		re.class = classCredentials
+	}
+	return re
+}
+
+// classifyContext sets re's class when the failure is the end of a
+// context, and reports whether it was: the caller's own context (final:
+// no time is left to retry in), or a timeout of one step while the
+// caller's context is alive (a net timeout, a deadline of the attempt's
+// own): retryable.
+func classifyContext(ctx context.Context, err error, re *requestError) bool {
 	var ne net.Error
 	switch {
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -384,13 +417,13 @@ func transportError(ctx context.Context, op, msg string, err error) error {
 	case ctx.Err() != nil:
 		re.class = classCanceled
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		// The caller's context is alive, so this was the deadline of the
-		// attempt (http.Client.Timeout, a transport timeout): retryable.
 		re.class, re.retryable = classTimeout, true
+	case errors.Is(err, context.Canceled):
+		re.class, re.retryable = classCanceled, true
 	default:
-		re.class, re.retryable = classNetwork, true
+		return false
 	}
-	return re
+	return true
 }
 
 // snippet quotes the start of an unreadable body on one line, redacted.

@@ -594,3 +594,55 @@ func TestCredentialsFormattingRedacts(t *testing.T) {
 		assertNoSecrets(t, verb, fmt.Sprintf(verb, Options{Credentials: s}))
 	}
 }
+
+// ctxProvider fails the way a provider fails when the caller's context
+// ends before it has an answer: with ctx.Err(), possibly wrapped.
+type ctxProvider struct{ wrap bool }
+
+func (p ctxProvider) Credentials(ctx context.Context) (Credentials, error) {
+	<-ctx.Done()
+	if p.wrap {
+		return Credentials{}, fmt.Errorf("provider gave up: %w", ctx.Err())
+	}
+	return Credentials{}, ctx.Err()
+}
+
+// errProvider has no credentials to give, or a step of its own timed out.
+type errProvider struct{ err error }
+
+func (p errProvider) Credentials(context.Context) (Credentials, error) { return Credentials{}, p.err }
+
+// TestCredentialFailureClasses: the end of the caller's context while the
+// provider works is timeout or canceled (final, not a configuration
+// error), a provider's own timeout is a retryable timeout, and only a
+// provider that has nothing to give is "credentials".
+func TestCredentialFailureClasses(t *testing.T) {
+	expired, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	<-expired.Done()
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	for _, c := range []struct {
+		name           string
+		p              CredentialsProvider
+		ctx            context.Context
+		code           string
+		retryable, cfg bool
+	}{
+		{"deadline", ctxProvider{}, expired, "timeout", false, false},
+		{"deadline, wrapped", ctxProvider{wrap: true}, expired, "timeout", false, false},
+		{"cancelled", ctxProvider{}, cancelled, "canceled", false, false},
+		{"cancelled, wrapped", ctxProvider{wrap: true}, cancelled, "canceled", false, false},
+		{"provider's own timeout", errProvider{fmt.Errorf("metadata: %w", context.DeadlineExceeded)}, context.Background(), "timeout", true, false},
+		{"none found", errProvider{errors.New("no credentials")}, context.Background(), "credentials", false, false},
+	} {
+		cl, err := New(Options{Endpoint: "http://127.0.0.1:1", Credentials: c.p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cl.CloudMonitorTask(c.ctx, 1, 1)
+		if got := ErrorCode(err); got != c.code || IsRetryable(err) != c.retryable || IsConfigError(err) != c.cfg {
+			t.Errorf("%s: code %q retryable %v config %v (%v); want %q %v %v", c.name, got, IsRetryable(err), IsConfigError(err), err, c.code, c.retryable, c.cfg)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,9 +17,18 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// DefaultScrapeTimeout applies when a request carries no
-// X-Prometheus-Scrape-Timeout-Seconds header (a person with curl, say).
-const DefaultScrapeTimeout = 10 * time.Second
+// Scrape budget defaults; see ScrapeTimeout.
+const (
+	// DefaultScrapeTimeout applies when a request carries no usable
+	// X-Prometheus-Scrape-Timeout-Seconds header (a person with curl, say).
+	DefaultScrapeTimeout = 10 * time.Second
+	// DefaultMaxScrapeTimeout is --scrape.max-timeout's default: the
+	// longest a scrape may keep its goroutines, connections and API calls
+	// alive whatever the header says. Two minutes is above any scrape
+	// timeout Prometheus is usually given (it cannot exceed the scrape
+	// interval), and at 20 requests per second it reads 2,400 tasks.
+	DefaultMaxScrapeTimeout = 2 * time.Minute
+)
 
 // Scrape is what one scrape needs: the tasks to read and the client to read
 // them with. A Source hands out the current one, so a reload takes effect at
@@ -37,9 +47,12 @@ type HandlerOptions struct {
 	// TimeoutOffset is kept back from Prometheus' scrape timeout so the
 	// answer is written before Prometheus gives up on it.
 	TimeoutOffset time.Duration
-	Logger        log.Logger
-	OnError       ErrorReporter
-	OnSuccess     func(Task)
+	// MaxTimeout caps the budget (--scrape.max-timeout); zero or less
+	// means DefaultMaxScrapeTimeout.
+	MaxTimeout time.Duration
+	Logger     log.Logger
+	OnError    ErrorReporter
+	OnSuccess  func(Task)
 }
 
 // Handler serves one scrape: whatever the long-lived gatherer holds (API
@@ -52,7 +65,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		o.Logger = log.NewNopLogger()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset))
+		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset, o.MaxTimeout))
 		defer cancel()
 		s := src()
 		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess})
@@ -108,21 +121,34 @@ func gzipAccepted(r *http.Request) bool {
 	return false
 }
 
-// ScrapeTimeout is Prometheus' scrape timeout minus offset, or
-// DefaultScrapeTimeout when the header is missing or unusable.
-func ScrapeTimeout(r *http.Request, offset time.Duration) time.Duration {
-	v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
-	if v == "" {
-		return DefaultScrapeTimeout
+// ScrapeTimeout is the budget of one scrape: Prometheus' scrape timeout
+// (X-Prometheus-Scrape-Timeout-Seconds) less offset, at most limit (zero
+// or less: DefaultMaxScrapeTimeout).
+//
+// A header that is absent or not a finite positive number of seconds that
+// a time.Duration can hold ("abc", "0", "-1", "NaN", "Inf", "1e10",
+// "1e300") gets DefaultScrapeTimeout, capped likewise: an unusable value
+// must never remove the deadline (before this rule, "Inf" converted to a
+// negative duration and wrapped to about 292 years).
+//
+// The offset takes at most half of the timeout: a timeout of 2×offset or
+// less gets half of itself (500 ms with the default 500 ms offset gives
+// 250 ms, not zero), so the budget never reaches zero, grows with the
+// timeout, and has no jump at 2×offset.
+func ScrapeTimeout(r *http.Request, offset, limit time.Duration) time.Duration {
+	if limit <= 0 {
+		limit = DefaultMaxScrapeTimeout
 	}
-	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || secs <= 0 {
-		return DefaultScrapeTimeout
+	secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
+	// !(secs > 0) also refuses NaN; the upper bound keeps the conversion
+	// below from overflowing.
+	if err != nil || !(secs > 0) || secs >= math.MaxInt64/float64(time.Second) {
+		return min(DefaultScrapeTimeout, limit)
 	}
-	d := time.Duration(secs*float64(time.Second)) - offset
-	if d <= 0 {
-		// A timeout smaller than the offset still deserves an attempt.
-		d = time.Duration(secs * float64(time.Second) / 2)
+	timeout := time.Duration(math.Round(secs * float64(time.Second)))
+	if timeout <= 0 { // under a nanosecond
+		return min(DefaultScrapeTimeout, limit)
 	}
-	return d
+	half := timeout - timeout/2 // rounded up: at least 1 ns
+	return min(max(timeout-max(offset, 0), half), limit)
 }

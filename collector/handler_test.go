@@ -2,10 +2,13 @@ package collector
 
 import (
 	"compress/gzip"
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,24 +78,122 @@ func TestHandlerGzip(t *testing.T) {
 	}
 }
 
+// TestScrapeTimeout: the budget's boundaries. Around the offset (500 ms
+// here) the budget is half the timeout up to 2×offset and timeout-offset
+// above, never zero; every header that is not a finite positive number of
+// seconds gets the default; nothing exceeds the cap.
 func TestScrapeTimeout(t *testing.T) {
+	const offset, limit = 500 * time.Millisecond, 2 * time.Minute
 	for _, c := range []struct {
 		header string
 		want   time.Duration
 	}{
 		{"", DefaultScrapeTimeout},
 		{"abc", DefaultScrapeTimeout},
+		{"10s", DefaultScrapeTimeout},
 		{"-1", DefaultScrapeTimeout},
+		{"0", DefaultScrapeTimeout},
+		{"-0", DefaultScrapeTimeout},
+		{"NaN", DefaultScrapeTimeout},
+		{"Inf", DefaultScrapeTimeout},
+		{"+Inf", DefaultScrapeTimeout},
+		{"-Inf", DefaultScrapeTimeout},
+		{"1e10", DefaultScrapeTimeout}, // beyond what a time.Duration holds
+		{"1e300", DefaultScrapeTimeout},
+		{"1e-300", DefaultScrapeTimeout}, // under a nanosecond
 		{"10", 9500 * time.Millisecond},
 		{"2.5", 2 * time.Second},
-		{"0.4", 200 * time.Millisecond}, // shorter than the offset: half of it
+		{"1.001", 501 * time.Millisecond}, // just above 2×offset: timeout-offset
+		{"1", 500 * time.Millisecond},     // 2×offset: both rules agree
+		{"0.999", 499500 * time.Microsecond},
+		{"0.501", 250500 * time.Microsecond}, // just above the offset: half, not 1 ms
+		{"0.5", 250 * time.Millisecond},      // equal to the offset: half, not zero
+		{"0.4", 200 * time.Millisecond},      // shorter than the offset: half
+		{"0.000000001", time.Nanosecond},     // the least budget there is, not zero
+		{"119", 118500 * time.Millisecond},
+		{"120.5", limit}, // 120 s after the offset: exactly the cap
+		{"300", limit},
+		{"1e9", limit}, // finite and representable: capped, not defaulted
 	} {
 		r := httptest.NewRequest("GET", "/metrics", nil)
 		if c.header != "" {
 			r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", c.header)
 		}
-		if got := ScrapeTimeout(r, 500*time.Millisecond); got != c.want {
-			t.Errorf("header %q: timeout %v, want %v", c.header, got, c.want)
+		if got := ScrapeTimeout(r, offset, limit); got != c.want {
+			t.Errorf("header %q: budget %v, want %v", c.header, got, c.want)
+		}
+	}
+	// The cap also bounds the default, and a zero cap means the default cap.
+	r := httptest.NewRequest("GET", "/metrics", nil)
+	if got := ScrapeTimeout(r, offset, 3*time.Second); got != 3*time.Second {
+		t.Errorf("no header, cap 3s: %v", got)
+	}
+	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1e6")
+	if got := ScrapeTimeout(r, offset, 0); got != DefaultMaxScrapeTimeout {
+		t.Errorf("cap 0: %v, want %v", got, DefaultMaxScrapeTimeout)
+	}
+	// A negative offset does not lengthen the timeout.
+	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "4")
+	if got := ScrapeTimeout(r, -time.Second, limit); got != 4*time.Second {
+		t.Errorf("offset -1s: %v, want 4s", got)
+	}
+}
+
+// deadlineAPI records the deadline of every call it gets and answers it.
+type deadlineAPI struct {
+	mu        sync.Mutex
+	deadlines []time.Time
+}
+
+func (d *deadlineAPI) CloudMonitorTask(ctx context.Context, e, t int64) (*apiclient.CloudMonitorTaskResponse, error) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return nil, errors.New("call without a deadline")
+	}
+	d.mu.Lock()
+	d.deadlines = append(d.deadlines, dl)
+	d.mu.Unlock()
+	return smallAnswer(), nil
+}
+
+// TestHandlerDeadline: the deadline the API call gets is the budget that
+// ScrapeTimeout computes from the request's header, counted from when the
+// request came in, through the handler (not only the parsing function).
+// The bracket [before+budget, after+budget] is exact, whatever the load.
+func TestHandlerDeadline(t *testing.T) {
+	const offset, limit = 500 * time.Millisecond, 30 * time.Second
+	for _, c := range []struct {
+		header string
+		budget time.Duration
+	}{
+		{"", DefaultScrapeTimeout},
+		{"Inf", DefaultScrapeTimeout},
+		{"1e300", DefaultScrapeTimeout},
+		{"NaN", DefaultScrapeTimeout},
+		{"-1", DefaultScrapeTimeout},
+		{"7", 6500 * time.Millisecond},
+		{"0.5", 250 * time.Millisecond},
+		{"3600", limit},
+	} {
+		api := &deadlineAPI{}
+		src := func() Scrape { return Scrape{API: api, Tasks: []Task{{1, 1}}} }
+		h := Handler(src, prometheus.NewRegistry(), HandlerOptions{TimeoutOffset: offset, MaxTimeout: limit})
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		if c.header != "" {
+			r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", c.header)
+		}
+		rec := httptest.NewRecorder()
+		before := time.Now()
+		h.ServeHTTP(rec, r)
+		after := time.Now()
+		if len(api.deadlines) != 1 {
+			t.Fatalf("header %q: %d calls", c.header, len(api.deadlines))
+		}
+		if dl := api.deadlines[0]; dl.Before(before.Add(c.budget)) || dl.After(after.Add(c.budget)) {
+			t.Errorf("header %q: the call's deadline is %v after the request, want %v", c.header, dl.Sub(before), c.budget)
+		}
+		if !strings.Contains(rec.Body.String(), `dyvms_task_scrape_success{enterprise_id="1",task_id="1"} 1`) {
+			t.Errorf("header %q: the task failed:\n%s", c.header, rec.Body.String())
 		}
 	}
 }

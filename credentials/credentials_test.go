@@ -500,3 +500,54 @@ func TestChainEmptyAnswerAndPanic(t *testing.T) {
 		t.Errorf("builds = %d, want 2", n)
 	}
 }
+
+// TestChainTimeoutIsNotACredentialsError: a scrape whose deadline ends
+// while the chain is still looking (or while it waits for the chain's
+// lock) counts as timeout, and one that is cancelled as canceled, not as
+// "credentials", which means the chain found none. Through the real client
+// on loopback, since that is where the code is decided.
+func TestChainTimeoutIsNotACredentialsError(t *testing.T) {
+	isolateChain(t)
+	release := make(chan struct{})
+	defer close(release)
+	slow := newChain(func() (alicred.Credential, error) {
+		return fakeCredential{get: func() (*alicred.CredentialModel, error) {
+			<-release
+			return model(testID, testSecret), nil
+		}}, nil
+	})
+	none := newChain(func() (alicred.Credential, error) {
+		return fakeCredential{get: func() (*alicred.CredentialModel, error) { return nil, errors.New("no provider") }}, nil
+	})
+	client := func(p apiclient.CredentialsProvider) *apiclient.Client {
+		// The endpoint is never reached: every call fails at the credentials.
+		c, err := apiclient.New(apiclient.Options{Endpoint: "http://127.0.0.1:1", Credentials: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	timedOut, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	for _, c := range []struct {
+		name  string
+		p     apiclient.CredentialsProvider
+		ctx   context.Context
+		wantC string
+	}{
+		{"slow chain, deadline", slow, timedOut, "timeout"},
+		{"deadline already passed when asked", slow, timedOut, "timeout"},
+		{"slow chain, cancelled", slow, cancelled, "canceled"},
+		{"chain that finds none", none, context.Background(), "credentials"},
+	} {
+		_, err := client(c.p).CloudMonitorTask(c.ctx, 1, 1)
+		if got := apiclient.ErrorCode(err); got != c.wantC {
+			t.Errorf("%s: code %q (%v), want %q", c.name, got, err, c.wantC)
+		}
+		if c.wantC != "credentials" && (apiclient.IsConfigError(err) || apiclient.IsRetryable(err)) {
+			t.Errorf("%s: config error %v, retryable %v; want neither", c.name, apiclient.IsConfigError(err), apiclient.IsRetryable(err))
+		}
+	}
+}

@@ -13,16 +13,22 @@
 //     Prometheus servers of an HA pair then cost one call per task).
 //     Failures are never reused: the next scrape must see a recovery at once.
 //  2. Coalescing. Concurrent calls for the same operation and arguments
-//     share one in-flight call. The shared call runs with the deadline of
-//     the caller that started it, detached from that caller's cancellation,
-//     so a caller that gives up stops waiting without failing the others.
-//     When the last waiter has gone the shared call is cancelled: nobody
-//     would read its answer.
+//     share one in-flight call, and every caller gets its answer if it
+//     comes within that caller's own deadline. The shared call is detached
+//     from its callers' cancellation and runs until the latest deadline of
+//     those still waiting: a caller with more time who joins extends it
+//     (even an HTTP request already on the wire), one who gives up stops
+//     waiting without failing the others and shortens it to the longest
+//     remaining, and when the last has gone the call is cancelled (nobody
+//     would read its answer). A call that has ended, or has given up for
+//     lack of time (no token or no retry before its deadline), is never
+//     joined: the newcomer starts its own, so a caller with a short
+//     deadline cannot leave a longer one an outcome it had no part in.
 //  3. Rate limiting. Every HTTP attempt, retries included, takes a token
 //     from one token bucket per credential (api.requests_per_second,
 //     api.burst), shared by every Pacer built for that credential in the
 //     process (see Limiters, which survive configuration reloads). When the
-//     next token comes too late for the caller's deadline, the pacer fails
+//     next token comes too late for the call's deadline, the pacer fails
 //     at once with a *RateLimitError (code "rate_limited") instead of
 //     waiting for a request that could not finish in time anyway.
 //  4. Retries. Only errors apiclient.IsRetryable calls retryable, never a
@@ -32,10 +38,10 @@
 //     (apiclient.Error.RetryAfter). A retry that would start after the
 //     deadline is not made; the last error is returned instead.
 //
-// No request is started later than MinAttemptTime before the caller's
-// deadline: an attempt with less time than that cannot get an answer from
-// the real API (100-400 ms from outside mainland China), so it would only
-// spend quota.
+// "The deadline" of a call is the latest of its callers' (see 2). No
+// request is started later than MinAttemptTime before it: an attempt with
+// less time than that cannot get an answer from the real API (100-400 ms
+// from outside mainland China), so it would only spend quota.
 //
 // Adaptive pacing (Limiter with LimiterConfig.Adaptive): a throttled answer
 // halves the bucket's rate, at most once per ThrottleHoldoff, down to a

@@ -99,14 +99,6 @@ type callKey struct {
 	pageSize         int
 }
 
-type flight struct {
-	done    chan struct{}
-	waiters int // callers still waiting; guarded by Pacer.mu
-	cancel  context.CancelFunc
-	val     any
-	err     error
-}
-
 type cached struct {
 	val any
 	at  time.Time
@@ -157,9 +149,11 @@ func (p *Pacer) CloudQueryTask(ctx context.Context, q apiclient.TaskQuery) ([]ap
 }
 
 // do serves a call from the cache, from an in-flight call with the same
-// key, or by starting one. A caller that joins gets the shared call's
-// outcome even if its own deadline is later than the starter's: simple,
-// and two scrapes of an HA pair have the same scrape timeout anyway.
+// key, or by starting one. Every caller gets the shared answer if it comes
+// within the caller's own deadline: the shared call runs until the latest
+// deadline of those waiting for it (see flightCtx), and a call that can no
+// longer serve a newcomer (it has ended, or given up for lack of time) is
+// not joined but replaced.
 func (p *Pacer) do(ctx context.Context, k callKey, fn func(context.Context) (any, error)) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dyvmsapi %s: not sent: %w", k.op, context.Cause(ctx))
@@ -170,23 +164,13 @@ func (p *Pacer) do(ctx context.Context, k callKey, fn func(context.Context) (any
 		p.metrics.CacheHit(k.op)
 		return c.val, nil
 	}
+	w := newWaiter(ctx)
 	f, joined := p.flights[k]
-	if joined {
-		f.waiters++
-	} else {
-		// Detached from the starter's cancellation (others may wait for
-		// the answer) but not from its deadline: no request goes out
-		// after it. cancel runs when the call ends or nobody waits.
-		callCtx := context.WithoutCancel(ctx)
-		var cancel context.CancelFunc
-		if dl, ok := ctx.Deadline(); ok {
-			callCtx, cancel = context.WithDeadline(callCtx, dl)
-		} else {
-			callCtx, cancel = context.WithCancel(callCtx)
-		}
-		f = &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	joined = joined && f.join(w)
+	if !joined {
+		f = newFlight(ctx, w)
 		p.flights[k] = f
-		go p.run(callCtx, k, f, fn)
+		go p.run(k, f, fn)
 	}
 	p.mu.Unlock()
 	if joined {
@@ -205,22 +189,19 @@ func (p *Pacer) do(ctx context.Context, k callKey, fn func(context.Context) (any
 		return f.val, f.err
 	default:
 	}
-	f.waiters--
-	if f.waiters == 0 {
-		// Nobody will read the answer: stop spending quota on it, and let
-		// the next caller start afresh rather than join a cancelled call.
-		if p.flights[k] == f {
-			delete(p.flights, k)
-		}
-		f.cancel()
+	if f.leave(w) && p.flights[k] == f {
+		// Nobody will read the answer, and the call is cancelled: let the
+		// next caller start afresh rather than join it.
+		delete(p.flights, k)
 	}
 	return nil, fmt.Errorf("dyvmsapi %s: stopped waiting for the answer: %w", k.op, context.Cause(ctx))
 }
 
 // run executes a shared call and publishes its outcome.
-func (p *Pacer) run(ctx context.Context, k callKey, f *flight, fn func(context.Context) (any, error)) {
-	defer f.cancel()
-	v, err := p.call(ctx, k.op, fn)
+func (p *Pacer) run(k callKey, f *flight, fn func(context.Context) (any, error)) {
+	defer f.ctx.end(context.Canceled)
+	v, err := p.call(f.ctx, k.op, fn)
+	f.ctx.freeze()
 	p.metrics.Call(k.op, ErrorCode(err))
 	p.mu.Lock()
 	if p.flights[k] == f {
@@ -253,7 +234,7 @@ func (p *Pacer) store(k callKey, v any) {
 
 // call makes the attempts of one call: a token for each, retries for
 // retryable errors while they fit before the deadline.
-func (p *Pacer) call(ctx context.Context, op string, fn func(context.Context) (any, error)) (v any, err error) {
+func (p *Pacer) call(ctx *flightCtx, op string, fn func(context.Context) (any, error)) (v any, err error) {
 	defer func() {
 		// The shared call runs on its own goroutine, out of reach of the
 		// collector's recover: a panic below must fail the call, not the
@@ -307,35 +288,52 @@ func (p *Pacer) backoff(attempt int, err error) time.Duration {
 }
 
 // fits reports whether a request started after waiting d still has
-// MinAttemptTime before ctx's deadline.
-func (p *Pacer) fits(ctx context.Context, d time.Duration) bool {
-	dl, ok := ctx.Deadline()
-	return !ok || !p.now().Add(d+MinAttemptTime).After(dl)
+// MinAttemptTime before ctx's deadline. A "no" is settled (see
+// flightCtx.settle): it stands only if no waiter with more time has
+// joined since the deadline was read.
+func (p *Pacer) fits(ctx *flightCtx, d time.Duration) bool {
+	for {
+		dl, ok := ctx.Deadline()
+		if !ok || !p.now().Add(d+MinAttemptTime).After(dl) {
+			return true
+		}
+		if ctx.settle(dl, ok) {
+			return false
+		}
+	}
 }
 
 // take waits for a token, or refuses at once when the wait would end too
-// close to (or after) the deadline.
-func (p *Pacer) take(ctx context.Context, op string) error {
-	now := p.now()
-	dl, hasDL := ctx.Deadline()
-	if hasDL && dl.Sub(now) < MinAttemptTime {
-		return fmt.Errorf("dyvmsapi %s: not sent: %v left before the deadline, less than the %v a request needs: %w",
-			op, max(dl.Sub(now), 0).Round(time.Millisecond), MinAttemptTime, context.DeadlineExceeded)
-	}
-	r := p.lim.reserve(now)
-	d := r.DelayFrom(now)
-	if hasDL && now.Add(d+MinAttemptTime).After(dl) {
-		r.CancelAt(now)
-		return &RateLimitError{Operation: op, Wait: d, Left: dl.Sub(now)}
-	}
-	if d > 0 {
-		if err := p.sleep(ctx, d); err != nil {
-			r.CancelAt(p.now())
-			return fmt.Errorf("dyvmsapi %s: not sent: waiting for the rate limiter: %w", op, err)
+// close to (or after) the deadline; a refusal is settled like fits' "no".
+func (p *Pacer) take(ctx *flightCtx, op string) error {
+	for {
+		now := p.now()
+		dl, hasDL := ctx.Deadline()
+		if hasDL && dl.Sub(now) < MinAttemptTime {
+			if !ctx.settle(dl, hasDL) {
+				continue
+			}
+			return fmt.Errorf("dyvmsapi %s: not sent: %v left before the deadline, less than the %v a request needs: %w",
+				op, max(dl.Sub(now), 0).Round(time.Millisecond), MinAttemptTime, context.DeadlineExceeded)
 		}
+		r := p.lim.reserve(now)
+		d := r.DelayFrom(now)
+		if hasDL && now.Add(d+MinAttemptTime).After(dl) {
+			r.CancelAt(now)
+			if !ctx.settle(dl, hasDL) {
+				continue
+			}
+			return &RateLimitError{Operation: op, Wait: d, Left: dl.Sub(now)}
+		}
+		if d > 0 {
+			if err := p.sleep(ctx, d); err != nil {
+				r.CancelAt(p.now())
+				return fmt.Errorf("dyvmsapi %s: not sent: waiting for the rate limiter: %w", op, err)
+			}
+		}
+		p.metrics.LimiterWait(op, d)
+		return nil
 	}
-	p.metrics.LimiterWait(op, d)
-	return nil
 }
 
 // sleepContext waits d or until ctx ends, whichever is first.

@@ -19,6 +19,9 @@ import (
 type HTTPOptions struct {
 	TelemetryPath string        // default /metrics
 	TimeoutOffset time.Duration // kept back from Prometheus' scrape timeout
+	// MaxScrapeTimeout caps every scrape's budget, /metrics and /probe
+	// (--scrape.max-timeout); zero means collector.DefaultMaxScrapeTimeout.
+	MaxScrapeTimeout time.Duration
 	// ExternalAddress (host:port) is the target /sd hands out; empty uses
 	// the Host of the /sd request. Set it when Prometheus must scrape the
 	// exporter at another address than the one it asked /sd at.
@@ -42,7 +45,7 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 	}
 	mux := http.NewServeMux()
 	mux.Handle(o.TelemetryPath, collector.Handler(s.Scrape, s.o.Gatherer, collector.HandlerOptions{
-		TimeoutOffset: o.TimeoutOffset, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess,
+		TimeoutOffset: o.TimeoutOffset, MaxTimeout: o.MaxScrapeTimeout, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess,
 	}))
 	mux.Handle(ProbePath, s.probeHandler(o))
 	// The exporter's own metrics without reading any task: what a sharded
