@@ -20,22 +20,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // requireTool returns the path of a command; without it the test skips on a
 // developer machine and fails in CI (CI=true installs it).
 func requireTool(t *testing.T, name, hint string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := fmt.Sprintf("%s is not on PATH (%s)", name, hint)
-	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
-		t.Fatalf("%s; CI=%s must have it", msg, ci)
-	}
-	t.Skipf("%s; skipping the end-to-end test (with CI=true this fails)", msg)
-	return ""
+	return testutil.Tool(t, name, hint)
 }
 
 // process is a child process in its own process group, its output in a
