@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -165,8 +164,9 @@ func testEndToEnd(t *testing.T, g generation) {
 	// a warning or an info from Prometheus.
 	t0 = time.Now()
 	checkDashboardQueries(t, prom, queries)
+	checkRecordedSeries(t, g, prom, root)
 	checkNoAnnotations(t, g, prom, queries, ruleExprs(t, root))
-	phase("every dashboard query has data, no annotation", t0)
+	phase("every dashboard query and recording rule has data, no annotation", t0)
 
 	// What the scrapes negotiated, and what Prometheus made of them.
 	checkScrapeProtocol(t, g, recorder, prom, "http://"+exporterAddr+"/metrics")
@@ -356,17 +356,8 @@ func warmUp(t *testing.T, endpoint, zone string, cred simulator.Credential, cfg 
 // exposition writes them (name{labels in its order}), with their values.
 func scrapeSamples(t *testing.T, u string) map[string]string {
 	t.Helper()
-	resp, err := httpClient.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s, %v", u, resp.Status, err)
-	}
 	out := map[string]string{}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(scrapeBody(t, u), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}

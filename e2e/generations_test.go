@@ -3,17 +3,19 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 )
@@ -177,23 +179,28 @@ func checkScrapeProtocol(t *testing.T, g generation, rec *scrapeRecorder, prom p
 // expositionTypes reads the # TYPE lines of one scrape of u.
 func expositionTypes(t *testing.T, u string) map[string]string {
 	t.Helper()
+	out := map[string]string{}
+	for _, line := range strings.Split(scrapeBody(t, u), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
+			out[f[2]] = f[3]
+		}
+	}
+	return out
+}
+
+// scrapeBody returns the body of one scrape of u (200 OK, uncompressed).
+func scrapeBody(t *testing.T, u string) string {
+	t.Helper()
 	resp, err := httpClient.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
-			out[f[2]] = f[3]
-		}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", u, resp.Status, err)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return string(body)
 }
 
 // checkNoAnnotations evaluates every dashboard query and every rule
@@ -222,4 +229,37 @@ func checkNoAnnotations(t *testing.T, g generation, prom promAPI, queries []dash
 	if len(noted) > 0 {
 		t.Errorf("Prometheus %d annotates %d answers:\n\t%s", g.major, len(noted), strings.Join(noted, "\n\t"))
 	}
+}
+
+// checkRecordedSeries waits until every recording rule of
+// rules/dyvms.rules.yml has produced at least one series: the rules are
+// healthy (checked before) and also find data on this generation.
+func checkRecordedSeries(t *testing.T, g generation, prom promAPI, root string) {
+	t.Helper()
+	rf, err := promqlcheck.ReadRuleFile(filepath.Join(root, "rules", "dyvms.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []string
+	for _, gr := range rf.Groups {
+		for _, r := range gr.Rules {
+			if r.Record != "" {
+				records = append(records, r.Record)
+			}
+		}
+	}
+	eventually(t, 30*time.Second, 500*time.Millisecond, fmt.Sprintf("every recording rule has data on Prometheus %d", g.major), func() (bool, string) {
+		var empty []string
+		for _, rec := range records {
+			res, err := prom.query(rec)
+			if err != nil {
+				t.Fatalf("%s: %v", rec, err)
+			}
+			if len(res) == 0 {
+				empty = append(empty, rec)
+			}
+		}
+		return len(empty) == 0, fmt.Sprintf("no series yet: %v", empty)
+	})
+	t.Logf("%d recording rules, each with data", len(records))
 }
