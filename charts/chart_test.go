@@ -725,3 +725,32 @@ func TestChartConfigChangeRollsThePod(t *testing.T) {
 		t.Errorf("checksum/config %v: does not change with the configuration", sums)
 	}
 }
+
+// TestChartPackage: helm package stores the files behind the chart's
+// symbolic links, so the packaged chart renders exactly as the directory
+// does (the README's claim for users who install from a .tgz).
+func TestChartPackage(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := runHelm(t, "package", chartDir, "--destination", dir); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	tgz, err := filepath.Glob(filepath.Join(dir, "dyvms-exporter-*.tgz"))
+	if err != nil || len(tgz) != 1 {
+		t.Fatalf("helm package wrote %v (%v)", tgz, err)
+	}
+	args := []string{"-f", filepath.Join("testdata", "sharded.yaml")}
+	fromDir, err := render(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTgz, err := runHelm(t, append([]string{"template", release, tgz[0], "--namespace", namespace}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromDir != fromTgz {
+		t.Errorf("the packaged chart renders differently from the directory")
+	}
+	if !strings.Contains(fromTgz, "kind: PrometheusRule") || !strings.Contains(fromTgz, "dyvms-task.json: |") {
+		t.Errorf("the packaged chart lacks the rules or the dashboards")
+	}
+}
