@@ -67,21 +67,29 @@ func fromOperator(t *testing.T, rcs []monitoringv1.RelabelConfig) []*relabel.Con
 }
 
 // readmeSetup2 returns the relabel_configs of the README's Setup 2 (the
-// sharded setup without the operator), for the given shard.
+// sharded setup without the operator), for the given shard: the first yaml
+// block with a hashmod rule in README.md, or in docs/sharding.md should the
+// setup move there.
 func readmeSetup2(t *testing.T, shards, shard int) []*relabel.Config {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
+	var block string
+	for _, f := range []string{"README.md", filepath.Join("docs", "sharding.md")} {
+		b, err := os.ReadFile(filepath.Join("..", f))
+		if err != nil {
+			continue
+		}
+		for _, part := range strings.Split(string(b), "```yaml\n")[1:] {
+			if code, _, ok := strings.Cut(part, "```"); ok && strings.Contains(code, "action: hashmod") {
+				block = code
+				break
+			}
+		}
+		if block != "" {
+			break
+		}
 	}
-	_, after, ok := strings.Cut(string(b), "### Setup 2")
-	if !ok {
-		t.Fatal("README.md has no Setup 2")
-	}
-	_, block, ok := strings.Cut(after, "```yaml\n")
-	block, _, ok2 := strings.Cut(block, "```")
-	if !ok || !ok2 {
-		t.Fatal("README.md: Setup 2 has no yaml block")
+	if block == "" {
+		t.Fatal("neither README.md nor docs/sharding.md has a yaml block with a hashmod rule (Setup 2)")
 	}
 	var doc struct {
 		ScrapeConfigs []struct {
