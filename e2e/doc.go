@@ -16,11 +16,17 @@
 // receiver with DyvmsCustomersWaitingNoAgentAvailable and resolves when the
 // agents come back, and that nothing else fires.
 //
-// Prometheus and Alertmanager are the Debian packages' binaries
-// (`apt-get install prometheus prometheus-alertmanager`, which .ci/run does):
-// without them the test skips, unless CI is set, where it fails. It runs on
-// Linux only (process groups and the parent-death signal keep it from
-// leaving processes behind).
+// The scenario runs once per generation of Prometheus and Alertmanager
+// (forEachGeneration): the Debian packages' binaries (Prometheus 2.42,
+// Alertmanager 0.25; `apt-get install prometheus prometheus-alertmanager`,
+// which .ci/run does) and Prometheus 3 with Alertmanager 0.34, which
+// .ci/run builds into its cache and names in DYVMS_PROMETHEUS3 and
+// DYVMS_ALERTMANAGER3. Prometheus scrapes through a recorder of the
+// negotiation (Accept, Content-Type), and every dashboard query and rule
+// must come back without a warning or info annotation. Without a
+// generation's binaries its subtest skips, unless CI is set, where it
+// fails. It runs on Linux only (process groups and the parent-death signal
+// keep it from leaving processes behind).
 //
 // The Go code is tests only.
 package e2e

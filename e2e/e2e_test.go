@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -37,10 +36,15 @@ const (
 	resolveWithin = 60 * time.Second
 )
 
+// TestEndToEnd runs the scenario against each generation of Prometheus and
+// Alertmanager (see generations).
 func TestEndToEnd(t *testing.T) {
+	forEachGeneration(t, testEndToEnd)
+}
+
+func testEndToEnd(t *testing.T, g generation) {
 	began := time.Now()
-	promBin := requireTool(t, "prometheus", "Debian: apt-get install -y prometheus")
-	amBin := requireTool(t, "prometheus-alertmanager", "Debian: apt-get install -y prometheus-alertmanager")
+	promBin, amBin := g.prometheus, g.alertmanager
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
 	dir := t.TempDir()
@@ -99,7 +103,9 @@ func TestEndToEnd(t *testing.T) {
 	recordFile, alertFile := filepath.Join(dir, "dyvms.rules.yml"), filepath.Join(dir, "dyvms.alerts.yml")
 	adaptRules(t, filepath.Join(root, "rules", "dyvms.rules.yml"), recordFile)
 	longestFor := adaptRules(t, filepath.Join(root, "rules", "dyvms.alerts.yml"), alertFile)
-	promCfg := prometheusConfig(t, dir, exporterAddr, amAddr, recordFile, alertFile)
+	// Prometheus scrapes through a recorder of the negotiation.
+	scrapeAddr, recorder := startScrapeRecorder(t, exporterAddr)
+	promCfg := prometheusConfig(t, dir, scrapeAddr, amAddr, recordFile, alertFile)
 	_, promAddr := startServer(t, dir, "prometheus", promBin, func(addr string) []string {
 		return []string{"--config.file=" + promCfg, "--storage.tsdb.path=" + filepath.Join(dir, "prometheus-data"),
 			"--web.listen-address=" + addr, "--log.level=info"}
@@ -154,10 +160,16 @@ func TestEndToEnd(t *testing.T) {
 	})
 	phase("every rule evaluated", t0)
 
-	// Every dashboard query has data.
+	// Every dashboard query has data, and neither they nor the rules get
+	// a warning or an info from Prometheus.
 	t0 = time.Now()
 	checkDashboardQueries(t, prom, queries)
-	phase("every dashboard query has data", t0)
+	checkRecordedSeries(t, g, prom, root)
+	checkNoAnnotations(t, g, prom, queries, ruleExprs(t, root))
+	phase("every dashboard query and recording rule has data, no annotation", t0)
+
+	// What the scrapes negotiated, and what Prometheus made of them.
+	checkScrapeProtocol(t, g, recorder, prom, "http://"+exporterAddr+"/metrics")
 
 	// Steady state for longer than the longest for:, and nothing fires.
 	t0 = time.Now()
@@ -344,17 +356,8 @@ func warmUp(t *testing.T, endpoint, zone string, cred simulator.Credential, cfg 
 // exposition writes them (name{labels in its order}), with their values.
 func scrapeSamples(t *testing.T, u string) map[string]string {
 	t.Helper()
-	resp, err := httpClient.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s, %v", u, resp.Status, err)
-	}
 	out := map[string]string{}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(scrapeBody(t, u), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}

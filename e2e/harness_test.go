@@ -20,22 +20,61 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // requireTool returns the path of a command; without it the test skips on a
 // developer machine and fails in CI (CI=true installs it).
 func requireTool(t *testing.T, name, hint string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	return testutil.Tool(t, name, hint)
+}
+
+// generation is one pair of Prometheus and Alertmanager the end-to-end
+// tests run against: Debian's packages (Prometheus 2.42, Alertmanager 0.25,
+// what many servers still run) and the current ones .ci/run builds
+// (Prometheus 3, Alertmanager 0.3x).
+type generation struct {
+	name         string // subtest name
+	prometheus   string // binaries
+	alertmanager string
+	major        int // Prometheus' major version
+}
+
+// Versions of the current generation, as .ci/tools.sh builds them.
+const (
+	prometheus3Version   = "v0.316.0" // Prometheus 3.x as a Go module version
+	alertmanager3Version = "v0.34.1"
+)
+
+// generations lists the generations; each resolves its binaries in its own
+// subtest (a missing one skips, or fails in CI, only that subtest).
+var generations = []struct {
+	name  string
+	major int
+	find  func(t *testing.T) (prometheus, alertmanager string)
+}{
+	{"prometheus2", 2, func(t *testing.T) (string, string) {
+		return requireTool(t, "prometheus", "Debian: apt-get install -y prometheus"),
+			requireTool(t, "prometheus-alertmanager", "Debian: apt-get install -y prometheus-alertmanager")
+	}},
+	{"prometheus3", 3, func(t *testing.T) (string, string) {
+		hint := "run .ci/run once (it builds Prometheus 3 and Alertmanager into its cache), or set the variable"
+		return testutil.ToolFromEnv(t, "DYVMS_PROMETHEUS3", testutil.CachedToolPath("prometheus", prometheus3Version, "prometheus"), hint),
+			testutil.ToolFromEnv(t, "DYVMS_ALERTMANAGER3", testutil.CachedToolPath("alertmanager", alertmanager3Version, "alertmanager"), hint)
+	}},
+}
+
+// forEachGeneration runs f as a subtest per generation, one after the
+// other (the machine is small, and the scenarios time alerts).
+func forEachGeneration(t *testing.T, f func(t *testing.T, g generation)) {
+	for _, gen := range generations {
+		t.Run(gen.name, func(t *testing.T) {
+			prom, am := gen.find(t)
+			f(t, generation{name: gen.name, prometheus: prom, alertmanager: am, major: gen.major})
+		})
 	}
-	msg := fmt.Sprintf("%s is not on PATH (%s)", name, hint)
-	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
-		t.Fatalf("%s; CI=%s must have it", msg, ci)
-	}
-	t.Skipf("%s; skipping the end-to-end test (with CI=true this fails)", msg)
-	return ""
 }
 
 // process is a child process in its own process group, its output in a
@@ -216,30 +255,48 @@ type apiEnvelope struct {
 	Data      json.RawMessage `json:"data"`
 	ErrorType string          `json:"errorType"`
 	Error     string          `json:"error"`
+	// Annotations of a query: warnings (both generations) and, since
+	// Prometheus 3, infos (e.g. rate() of a series not named like a
+	// counter), which Grafana shows on the panel.
+	Warnings []string `json:"warnings"`
+	Infos    []string `json:"infos"`
 }
 
 func (p promAPI) get(path string, params url.Values, v any) error {
+	_, err := p.getAnnotated(path, params, v)
+	return err
+}
+
+// getAnnotated is get, also returning the answer's warnings and infos.
+func (p promAPI) getAnnotated(path string, params url.Values, v any) ([]string, error) {
 	u := p.base + path
 	if len(params) > 0 {
 		u += "?" + params.Encode()
 	}
 	resp, err := httpClient.Get(u)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var env apiEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return fmt.Errorf("GET %s: %s: %.200s", path, resp.Status, body)
+		return nil, fmt.Errorf("GET %s: %s: %.200s", path, resp.Status, body)
 	}
 	if env.Status != "success" {
-		return fmt.Errorf("GET %s: %s: %s: %s", path, resp.Status, env.ErrorType, env.Error)
+		return nil, fmt.Errorf("GET %s: %s: %s: %s", path, resp.Status, env.ErrorType, env.Error)
 	}
-	return json.Unmarshal(env.Data, v)
+	var notes []string
+	for _, w := range env.Warnings {
+		notes = append(notes, "warning: "+w)
+	}
+	for _, i := range env.Infos {
+		notes = append(notes, "info: "+i)
+	}
+	return notes, json.Unmarshal(env.Data, v)
 }
 
 // sample is one element of an instant vector.
@@ -256,24 +313,31 @@ func (s sample) value() string {
 // query evaluates an instant query now. A scalar or string result counts
 // as one sample without labels.
 func (p promAPI) query(q string) ([]sample, error) {
+	res, _, err := p.queryAnnotated(q)
+	return res, err
+}
+
+// queryAnnotated is query, also returning the answer's warnings and infos.
+func (p promAPI) queryAnnotated(q string) ([]sample, []string, error) {
 	var data struct {
 		ResultType string          `json:"resultType"`
 		Result     json.RawMessage `json:"result"`
 	}
-	if err := p.get("/api/v1/query", url.Values{"query": {q}}, &data); err != nil {
-		return nil, err
+	notes, err := p.getAnnotated("/api/v1/query", url.Values{"query": {q}}, &data)
+	if err != nil {
+		return nil, nil, err
 	}
 	switch data.ResultType {
 	case "vector":
 		var out []sample
 		err := json.Unmarshal(data.Result, &out)
-		return out, err
+		return out, notes, err
 	case "scalar", "string":
 		var v [2]any
 		err := json.Unmarshal(data.Result, &v)
-		return []sample{{Value: v}}, err
+		return []sample{{Value: v}}, notes, err
 	default:
-		return nil, fmt.Errorf("query %s: unexpected result type %q", q, data.ResultType)
+		return nil, notes, fmt.Errorf("query %s: unexpected result type %q", q, data.ResultType)
 	}
 }
 

@@ -574,10 +574,15 @@ func taskDashboard() Dashboard {
 				{taskSel("dyvms_task_today_answered"), "{{task_id}} answered"},
 				{taskSel("dyvms_task_today_agent_calls"), "{{task_id}} put through to agents"},
 			}, stepped()),
-		timeseries("Dialling rate", "Numbers dialled and customers answering per minute, from today's counters (the midnight reset is handled as a counter reset).", "cpm",
+		// deriv() of the since-creation counts, not rate() of today's: those
+		// are gauges (today's reset at midnight), and Prometheus 3 flags
+		// rate() of a series not named like a counter with an info
+		// annotation, which Grafana shows on the panel. The totals never
+		// reset, so the slope needs no reset handling.
+		timeseries("Dialling rate", "Numbers dialled and customers answering per minute: the slope of the task's totals since creation.", "cpm",
 			[]q{
-				{`rate(` + taskSel("dyvms_task_today_called") + `[$__rate_interval]) * 60`, "{{task_id}} dialled"},
-				{`rate(` + taskSel("dyvms_task_today_answered") + `[$__rate_interval]) * 60`, "{{task_id}} answered"},
+				{`deriv(` + taskSel("dyvms_task_called") + `[$__rate_interval]) * 60`, "{{task_id}} dialled"},
+				{`deriv(` + taskSel("dyvms_task_answered") + `[$__rate_interval]) * 60`, "{{task_id}} answered"},
 			}),
 		timeseries("IVR overflow", "Share of the task's calls in progress that overflowed to the IVR (instantaneous).", "percentunit",
 			[]q{{taskSel("dyvms:task_ivr_overflow:ratio"), "{{task_id}}"}}, ratioMinMax),

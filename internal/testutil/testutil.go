@@ -1,11 +1,15 @@
 // Package testutil holds the few helpers that several packages' tests
-// need: a goroutine-safe log buffer for child processes and a free
-// loopback address. Tests only; nothing in the exporter imports it.
+// need: a goroutine-safe log buffer for child processes, a free loopback
+// address, and the look-up of the command-line tools some tests run.
+// Tests only; nothing in the exporter imports it.
 package testutil
 
 import (
 	"bytes"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 )
@@ -41,4 +45,65 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// InCI reports whether the tests run in CI (CI set, and not to false or 0),
+// where a missing tool is a failure rather than a reason to skip.
+func InCI() bool {
+	ci := os.Getenv("CI")
+	return ci != "" && ci != "false" && ci != "0"
+}
+
+// Tool returns the path of the command name on PATH. Without it the test
+// skips on a developer machine and fails in CI; hint says how to get it.
+func Tool(t testing.TB, name, hint string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	missingTool(t, fmt.Sprintf("%s is not on PATH (%s)", name, hint))
+	return ""
+}
+
+// ToolFromEnv returns the executable the environment variable env names
+// (.ci/run sets it to a binary it built into its cache), or else fallback
+// if that is an executable file. Without either the test skips on a
+// developer machine and fails in CI.
+func ToolFromEnv(t testing.TB, env, fallback, hint string) string {
+	t.Helper()
+	p, from := os.Getenv(env), "$"+env
+	if p == "" {
+		p, from = fallback, "the default path"
+	}
+	if p != "" {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	missingTool(t, fmt.Sprintf("no executable at %s %q (%s)", from, p, hint))
+	return ""
+}
+
+func missingTool(t testing.TB, msg string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("%s; CI=%s must have it", msg, os.Getenv("CI"))
+	}
+	t.Skipf("%s; skipping (with CI=true this fails)", msg)
+}
+
+// CachedToolPath is where .ci/run keeps a tool it builds:
+// ${XDG_CACHE_HOME:-$HOME/.cache}/dyvms-exporter-ci/<tool>-<version>/<bin>.
+// Tests fall back to it when the environment variable is not set, so that
+// a developer who ran .ci/run once gets the same tools.
+func CachedToolPath(tool, version, bin string) string {
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		base = home + "/.cache"
+	}
+	return base + "/dyvms-exporter-ci/" + tool + "-" + version + "/" + bin
 }

@@ -1,0 +1,756 @@
+package charts
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	kjson "sigs.k8s.io/json"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
+)
+
+// helmVersion is the Helm .ci/run builds (.ci/tools.sh: HELM_VERSION).
+const helmVersion = "v3.22.0"
+
+const (
+	chartDir  = "dyvms-exporter"
+	namespace = "monitoring"
+	release   = "dyvms"
+	// defaultSelector is the job selector as rules/dyvms.alerts.yml writes
+	// it; the chart replaces it with jobSelector.
+	defaultSelector = `job=~"dyvms.*"`
+)
+
+// valuesSet is one way of installing the chart, and what it must render.
+type valuesSet struct {
+	name string
+	file string // under testdata/; "" for the chart's defaults
+	want expect
+}
+
+type expect struct {
+	serviceMonitorPath string // "" for no ServiceMonitor
+	serviceMonitorJob  string
+	scrapeConfig       bool
+	prometheusRule     bool
+	dashboards         bool
+	secret             bool // the Secret mounted, the config naming its files
+	rrsaWebhook        string
+	rrsaManual         bool
+	jobSelector        string
+}
+
+var valuesSets = []valuesSet{
+	{name: "default", want: expect{jobSelector: "dyvms.*"}},
+	{name: "sharded", file: "sharded.yaml", want: expect{
+		serviceMonitorPath: "/exporter-metrics", serviceMonitorJob: "dyvms_exporter", scrapeConfig: true,
+		prometheusRule: true, dashboards: true, jobSelector: "dyvms.*"}},
+	{name: "rrsa", file: "rrsa.yaml", want: expect{
+		serviceMonitorPath: "/metrics", serviceMonitorJob: "dyvms", prometheusRule: true,
+		rrsaWebhook: "dyvms-exporter-reader", jobSelector: "dyvms.*"}},
+	{name: "rrsa-manual", file: "rrsa-manual.yaml", want: expect{rrsaManual: true, jobSelector: "dyvms.*"}},
+	{name: "secret", file: "secret.yaml", want: expect{
+		serviceMonitorPath: "/metrics", serviceMonitorJob: "callcentre_exporter", prometheusRule: true,
+		dashboards: true, secret: true, jobSelector: "callcentre_.*"}},
+}
+
+func (v valuesSet) args() []string {
+	if v.file == "" {
+		return nil
+	}
+	return []string{"-f", filepath.Join("testdata", v.file)}
+}
+
+func helmBin(t *testing.T) string {
+	t.Helper()
+	return testutil.ToolFromEnv(t, "DYVMS_HELM", testutil.CachedToolPath("helm", helmVersion, "helm"),
+		"run .ci/run once, or: go install helm.sh/helm/v3/cmd/helm@"+helmVersion+" and set DYVMS_HELM")
+}
+
+// helmError is a failed helm command: its arguments, and its standard
+// error, which is what a user would see.
+type helmError struct {
+	args   []string
+	err    error
+	stderr string
+}
+
+func (e *helmError) Error() string {
+	return fmt.Sprintf("helm %s: %v\n%s", strings.Join(e.args, " "), e.err, e.stderr)
+}
+
+// runHelm runs helm and returns its standard output. Standard error is
+// kept apart: Helm notes there, on every command, that it follows the
+// chart's symbolic links.
+func runHelm(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(helmBin(t), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), &helmError{args: args, err: err, stderr: stderr.String()}
+	}
+	return stdout.String(), nil
+}
+
+func render(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	return runHelm(t, append([]string{"template", release, chartDir, "--namespace", namespace}, args...)...)
+}
+
+func TestChartLint(t *testing.T) {
+	for _, v := range valuesSets {
+		t.Run(v.name, func(t *testing.T) {
+			out, err := runHelm(t, append([]string{"lint", "--strict", chartDir}, v.args()...)...)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// objects are the rendered objects, each decoded into its upstream type.
+type objects struct {
+	Deployment     *appsv1.Deployment
+	Service        *corev1.Service
+	ServiceAccount *corev1.ServiceAccount
+	ConfigMaps     map[string]*corev1.ConfigMap
+	ServiceMonitor *monitoringv1.ServiceMonitor
+	PrometheusRule *monitoringv1.PrometheusRule
+	ScrapeConfig   *monitoringv1alpha1.ScrapeConfig
+	// rawRuleGroups is spec.groups of the PrometheusRule as rendered.
+	rawRuleGroups any
+}
+
+var docSep = regexp.MustCompile(`(?m)^---\s*$`)
+
+// decodeStrict decodes helm template output: every document must be an
+// object of a known kind, and decode into its Go type with no unknown or
+// duplicate field (sigs.k8s.io/json, the API server's strict decoding,
+// case-sensitive).
+func decodeStrict(t *testing.T, out string) objects {
+	t.Helper()
+	objs := objects{ConfigMaps: map[string]*corev1.ConfigMap{}}
+	seen := map[string]bool{}
+	for i, doc := range docSep.Split(out, -1) {
+		var probe any
+		if err := yaml.Unmarshal([]byte(doc), &probe); err != nil {
+			t.Fatalf("document %d: %v\n%s", i, err, doc)
+		}
+		if probe == nil {
+			continue // comments only
+		}
+		j, err := sigsyaml.YAMLToJSONStrict([]byte(doc))
+		if err != nil {
+			t.Fatalf("document %d: %v\n%s", i, err, doc)
+		}
+		var meta struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Name      string `json:"name"`
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(j, &meta); err != nil {
+			t.Fatal(err)
+		}
+		id := meta.APIVersion + "/" + meta.Kind + "/" + meta.Metadata.Name
+		if seen[id] {
+			t.Errorf("%s rendered twice", id)
+		}
+		seen[id] = true
+		if meta.Metadata.Namespace != namespace {
+			t.Errorf("%s: namespace %q, want the release's %q", id, meta.Metadata.Namespace, namespace)
+		}
+		var into any
+		switch meta.APIVersion + "/" + meta.Kind {
+		case "apps/v1/Deployment":
+			objs.Deployment = &appsv1.Deployment{}
+			into = objs.Deployment
+		case "v1/Service":
+			objs.Service = &corev1.Service{}
+			into = objs.Service
+		case "v1/ServiceAccount":
+			objs.ServiceAccount = &corev1.ServiceAccount{}
+			into = objs.ServiceAccount
+		case "v1/ConfigMap":
+			cm := &corev1.ConfigMap{}
+			objs.ConfigMaps[meta.Metadata.Name] = cm
+			into = cm
+		case "monitoring.coreos.com/v1/ServiceMonitor":
+			objs.ServiceMonitor = &monitoringv1.ServiceMonitor{}
+			into = objs.ServiceMonitor
+		case "monitoring.coreos.com/v1/PrometheusRule":
+			objs.PrometheusRule = &monitoringv1.PrometheusRule{}
+			into = objs.PrometheusRule
+			var raw struct {
+				Spec struct {
+					Groups any `yaml:"groups"`
+				} `yaml:"spec"`
+			}
+			if err := yaml.Unmarshal([]byte(doc), &raw); err != nil {
+				t.Fatal(err)
+			}
+			objs.rawRuleGroups = raw.Spec.Groups
+		case "monitoring.coreos.com/v1alpha1/ScrapeConfig":
+			objs.ScrapeConfig = &monitoringv1alpha1.ScrapeConfig{}
+			into = objs.ScrapeConfig
+		default:
+			t.Fatalf("document %d: %s: no Go type known for it; add it to decodeStrict", i, id)
+		}
+		strictErrs, err := kjson.UnmarshalStrict(j, into, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		for _, e := range strictErrs {
+			t.Errorf("%s: %v", id, e)
+		}
+	}
+	return objs
+}
+
+func TestChartRendersStrictly(t *testing.T) {
+	for _, v := range valuesSets {
+		t.Run(v.name, func(t *testing.T) {
+			out, err := render(t, v.args()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := decodeStrict(t, out)
+			if o.Deployment == nil || o.Service == nil || o.ServiceAccount == nil {
+				t.Fatalf("want a Deployment, a Service and a ServiceAccount; got %+v", o)
+			}
+			cfg := checkDeployment(t, o, v.want)
+			checkConfig(t, cfg, v.want)
+			checkMonitoring(t, o, v.want)
+			checkRules(t, o, v.want)
+			checkDashboards(t, o, v.want, v.file)
+		})
+	}
+}
+
+func container(t *testing.T, d *appsv1.Deployment) corev1.Container {
+	t.Helper()
+	if n := len(d.Spec.Template.Spec.Containers); n != 1 {
+		t.Fatalf("%d containers, want 1", n)
+	}
+	return d.Spec.Template.Spec.Containers[0]
+}
+
+// checkDeployment checks the hardening, the probes and the mounts, and
+// returns the configuration file the pod reads.
+func checkDeployment(t *testing.T, o objects, want expect) string {
+	t.Helper()
+	pod := o.Deployment.Spec.Template.Spec
+	c := container(t, o.Deployment)
+	psc, sc := pod.SecurityContext, c.SecurityContext
+	if psc == nil || sc == nil {
+		t.Fatal("pod or container securityContext missing")
+	}
+	is := func(b *bool) bool { return b != nil && *b }
+	isNot := func(b *bool) bool { return b != nil && !*b }
+	if !is(psc.RunAsNonRoot) || psc.RunAsUser == nil || *psc.RunAsUser != 65534 || !is(sc.RunAsNonRoot) || sc.RunAsUser == nil || *sc.RunAsUser != 65534 {
+		t.Errorf("not running as 65534: pod %+v, container %+v", psc, sc)
+	}
+	if !is(sc.ReadOnlyRootFilesystem) || !isNot(sc.AllowPrivilegeEscalation) || !isNot(sc.Privileged) {
+		t.Errorf("container securityContext: readOnlyRootFilesystem %v, allowPrivilegeEscalation %v, privileged %v",
+			sc.ReadOnlyRootFilesystem, sc.AllowPrivilegeEscalation, sc.Privileged)
+	}
+	if sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0 {
+		t.Errorf("capabilities %+v, want drop [ALL] and nothing added", sc.Capabilities)
+	}
+	if !isNot(pod.AutomountServiceAccountToken) {
+		t.Error("the pod mounts a Kubernetes API token it never uses")
+	}
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if _, ok := c.Resources.Requests[r]; !ok {
+			t.Errorf("no %s request", r)
+		}
+		if _, ok := c.Resources.Limits[r]; !ok {
+			t.Errorf("no %s limit", r)
+		}
+	}
+	if len(c.Ports) != 1 || c.Ports[0].Name != "http-metrics" || c.Ports[0].ContainerPort != 10251 {
+		t.Errorf("ports %+v, want http-metrics 10251", c.Ports)
+	}
+	for probe, path := range map[*corev1.Probe]string{c.LivenessProbe: "/-/healthy", c.ReadinessProbe: "/-/ready"} {
+		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != path || probe.HTTPGet.Port.String() != "http-metrics" {
+			t.Errorf("probe %+v, want GET %s on http-metrics", probe, path)
+		}
+	}
+	if !slices.Contains(c.Args, "--web.listen-address=:10251") {
+		t.Errorf("args %q: no --web.listen-address=:10251", c.Args)
+	}
+
+	// The configuration: a ConfigMap mounted where --config.file points.
+	mounts := map[string]corev1.VolumeMount{}
+	for _, m := range c.VolumeMounts {
+		if !m.ReadOnly {
+			t.Errorf("volume %s mounted writable", m.Name)
+		}
+		mounts[m.Name] = m
+	}
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Volumes {
+		volumes[v.Name] = v
+	}
+	var configFile string
+	for _, a := range c.Args {
+		if f, ok := strings.CutPrefix(a, "--config.file="); ok {
+			configFile = f
+		}
+	}
+	cfgVol, ok := volumes["config"]
+	if !ok || cfgVol.ConfigMap == nil || mounts["config"].MountPath != filepath.Dir(configFile) {
+		t.Fatalf("--config.file=%s is not in the config ConfigMap's mount (%+v, %+v)", configFile, mounts["config"], cfgVol)
+	}
+	cm := o.ConfigMaps[cfgVol.ConfigMap.Name]
+	if cm == nil {
+		t.Fatalf("ConfigMap %s is mounted but not rendered", cfgVol.ConfigMap.Name)
+	}
+	cfg, ok := cm.Data[filepath.Base(configFile)]
+	if !ok {
+		t.Fatalf("ConfigMap %s has no %s", cm.Name, filepath.Base(configFile))
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSuffix(cfg, "\n")))
+	if got := o.Deployment.Spec.Template.Annotations["checksum/config"]; got != hex.EncodeToString(sum[:]) {
+		t.Errorf("pod annotation checksum/config %q is not the configuration's sha256 %x", got, sum)
+	}
+
+	// Credentials.
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	credVol, hasSecret := volumes["credentials"]
+	if hasSecret != want.secret {
+		t.Errorf("credentials volume present: %v, want %v", hasSecret, want.secret)
+	}
+	if want.secret {
+		if credVol.Secret == nil || credVol.Secret.SecretName != "dyvms-exporter-credentials" || len(credVol.Secret.Items) > 0 {
+			t.Errorf("credentials volume %+v: want the whole Secret dyvms-exporter-credentials", credVol)
+		}
+		if m := mounts["credentials"]; m.SubPath != "" {
+			t.Errorf("the Secret is mounted with subPath %q: the kubelet would never update it", m.SubPath)
+		}
+	}
+	rrsa := want.rrsaManual || want.rrsaWebhook != ""
+	if rrsa != (env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] == "true") {
+		t.Errorf("with RRSA %v: ALIBABA_CLOUD_ECS_METADATA_DISABLED=%q (RRSA must not fall back to the node's role)", rrsa, env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"])
+	}
+	if got := o.ServiceAccount.Annotations["pod-identity.alibabacloud.com/role-name"]; got != want.rrsaWebhook {
+		t.Errorf("ServiceAccount role-name annotation %q, want %q", got, want.rrsaWebhook)
+	}
+	if o.ServiceAccount.Name != pod.ServiceAccountName {
+		t.Errorf("pod runs as ServiceAccount %q, the chart creates %q", pod.ServiceAccountName, o.ServiceAccount.Name)
+	}
+	tokenFile := env["ALIBABA_CLOUD_OIDC_TOKEN_FILE"]
+	if want.rrsaManual {
+		if env["ALIBABA_CLOUD_ROLE_ARN"] == "" || env["ALIBABA_CLOUD_OIDC_PROVIDER_ARN"] == "" || tokenFile == "" {
+			t.Errorf("manual RRSA: env %v lacks the credential chain's OIDC variables", env)
+		}
+		tok, ok := volumes["rrsa-token"]
+		if !ok || tok.Projected == nil || len(tok.Projected.Sources) != 1 || tok.Projected.Sources[0].ServiceAccountToken == nil {
+			t.Fatalf("manual RRSA: no projected ServiceAccount token volume: %+v", tok)
+		}
+		sat := tok.Projected.Sources[0].ServiceAccountToken
+		if sat.Audience != "sts.aliyuncs.com" || filepath.Join(mounts["rrsa-token"].MountPath, sat.Path) != tokenFile {
+			t.Errorf("token %+v mounted at %s, ALIBABA_CLOUD_OIDC_TOKEN_FILE=%s", sat, mounts["rrsa-token"].MountPath, tokenFile)
+		}
+	} else if tokenFile != "" {
+		t.Errorf("ALIBABA_CLOUD_OIDC_TOKEN_FILE=%s without manual RRSA", tokenFile)
+	}
+	if want.secret {
+		// The configuration names the secret files relative to itself.
+		var doc struct {
+			Credentials map[string]string `yaml:"credentials"`
+		}
+		if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"access_key_secret_file", "security_token_file"} {
+			p := filepath.Join(filepath.Dir(configFile), doc.Credentials[k])
+			if filepath.Dir(p) != mounts["credentials"].MountPath {
+				t.Errorf("credentials.%s resolves to %s, outside the Secret's mount %s", k, p, mounts["credentials"].MountPath)
+			}
+		}
+	}
+	return cfg
+}
+
+var (
+	exporterOnce sync.Once
+	exporterPath string
+	exporterErr  error
+	tmpRoot      string
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if tmpRoot, err = os.MkdirTemp("", "dyvms-charts-"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(tmpRoot)
+	os.Exit(code)
+}
+
+// exporter builds the exporter from this module once per test binary.
+func exporter(t *testing.T) string {
+	t.Helper()
+	goBin := testutil.Tool(t, "go", "the Go toolchain builds the exporter")
+	exporterOnce.Do(func() {
+		exporterPath = filepath.Join(tmpRoot, "dyvms_exporter")
+		cmd := exec.Command(goBin, "build", "-o", exporterPath, ".")
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			exporterErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if exporterErr != nil {
+		t.Fatal(exporterErr)
+	}
+	return exporterPath
+}
+
+// checkConfig runs the exporter's --config.check on the rendered
+// configuration, laid out as in the pod (config/config.yml, the Secret's
+// files in secrets/), and checks that it holds no secret.
+func checkConfig(t *testing.T, cfg string, want expect) {
+	t.Helper()
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
+		t.Fatalf("config.yml: %v", err)
+	}
+	creds, _ := doc["credentials"].(map[string]any)
+	for k := range creds {
+		if k != "access_key_id" && !strings.HasSuffix(k, "_file") {
+			t.Errorf("config.yml holds credentials.%s inline: a secret in a ConfigMap", k)
+		}
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config", "config.yml"), cfg)
+	if want.secret {
+		writeFile(t, filepath.Join(dir, "secrets", "access_key_secret"), "dummy-secret\n")
+		writeFile(t, filepath.Join(dir, "secrets", "security_token"), "dummy-token\n")
+	}
+	cmd := exec.Command(exporter(t), "--config.check", "--config.file="+filepath.Join(dir, "config", "config.yml"))
+	cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("--config.check of the rendered config.yml: %v\n%s\n---- config.yml:\n%s", err, out, cfg)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func matchesSelector(t *testing.T, selector, job string) bool {
+	t.Helper()
+	re, err := regexp.Compile("^(?:" + selector + ")$")
+	if err != nil {
+		t.Fatalf("jobSelector %q: %v", selector, err)
+	}
+	return re.MatchString(job)
+}
+
+func checkMonitoring(t *testing.T, o objects, want expect) {
+	t.Helper()
+	svc := o.Service
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 10251 || svc.Spec.Ports[0].TargetPort.String() != "http-metrics" {
+		t.Errorf("Service ports %+v", svc.Spec.Ports)
+	}
+	podLabels := o.Deployment.Spec.Template.Labels
+	for k, v := range svc.Spec.Selector {
+		if podLabels[k] != v {
+			t.Errorf("Service selects %s=%s, the pod has %q", k, v, podLabels[k])
+		}
+	}
+	sm := o.ServiceMonitor
+	if (sm != nil) != (want.serviceMonitorPath != "") {
+		t.Fatalf("ServiceMonitor rendered: %v, want %v", sm != nil, want.serviceMonitorPath != "")
+	}
+	if sm != nil {
+		for k, v := range sm.Spec.Selector.MatchLabels {
+			if svc.Labels[k] != v {
+				t.Errorf("ServiceMonitor selects %s=%s, the Service has %q", k, v, svc.Labels[k])
+			}
+		}
+		if len(sm.Spec.Endpoints) != 1 {
+			t.Fatalf("ServiceMonitor endpoints %+v", sm.Spec.Endpoints)
+		}
+		ep := sm.Spec.Endpoints[0]
+		if ep.Port != "http-metrics" || ep.Path != want.serviceMonitorPath {
+			t.Errorf("ServiceMonitor endpoint port %q path %q, want http-metrics %s", ep.Port, ep.Path, want.serviceMonitorPath)
+		}
+		job := relabelJob(t, ep.RelabelConfigs)
+		if job != want.serviceMonitorJob || !matchesSelector(t, want.jobSelector, job) {
+			t.Errorf("ServiceMonitor sets job %q, want %q matching jobSelector %q", job, want.serviceMonitorJob, want.jobSelector)
+		}
+	}
+	sc := o.ScrapeConfig
+	if (sc != nil) != want.scrapeConfig {
+		t.Fatalf("ScrapeConfig rendered: %v, want %v", sc != nil, want.scrapeConfig)
+	}
+	if sc != nil {
+		wantURL := fmt.Sprintf("http://%s.%s.svc:%d/sd", svc.Name, namespace, svc.Spec.Ports[0].Port)
+		if len(sc.Spec.HTTPSDConfigs) != 1 || string(sc.Spec.HTTPSDConfigs[0].URL) != wantURL {
+			t.Errorf("ScrapeConfig http_sd %+v, want %s", sc.Spec.HTTPSDConfigs, wantURL)
+		}
+		if sc.Spec.HonorLabels == nil || !*sc.Spec.HonorLabels {
+			t.Error("ScrapeConfig without honorLabels: /probe's enterprise_id and task_id would become exported_*")
+		}
+		if sc.Spec.JobName == nil || !matchesSelector(t, want.jobSelector, *sc.Spec.JobName) {
+			t.Errorf("ScrapeConfig jobName %v does not match jobSelector %q", sc.Spec.JobName, want.jobSelector)
+		}
+		checkSharding(t, sc.Spec.RelabelConfigs)
+	}
+}
+
+// relabelJob returns the job label a ServiceMonitor's relabelings set.
+func relabelJob(t *testing.T, rcs []monitoringv1.RelabelConfig) string {
+	t.Helper()
+	job := ""
+	for _, rc := range rcs {
+		if rc.TargetLabel == "job" && rc.Replacement != nil && len(rc.SourceLabels) == 0 {
+			job = *rc.Replacement
+		}
+	}
+	return job
+}
+
+func checkRules(t *testing.T, o objects, want expect) {
+	t.Helper()
+	pr := o.PrometheusRule
+	if (pr != nil) != want.prometheusRule {
+		t.Fatalf("PrometheusRule rendered: %v, want %v", pr != nil, want.prometheusRule)
+	}
+	if pr == nil {
+		return
+	}
+	// Exactly the repository's groups, the job selector replaced.
+	var wantGroups []any
+	for _, f := range []string{"dyvms.rules.yml", "dyvms.alerts.yml"} {
+		b, err := os.ReadFile(filepath.Join("..", "rules", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		if f == "dyvms.alerts.yml" {
+			if !strings.Contains(text, defaultSelector) {
+				t.Fatalf("rules/%s no longer holds %s, the selector the chart replaces", f, defaultSelector)
+			}
+			text = strings.ReplaceAll(text, defaultSelector, fmt.Sprintf("job=~%q", want.jobSelector))
+		}
+		var doc struct {
+			Groups []any `yaml:"groups"`
+		}
+		if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+			t.Fatal(err)
+		}
+		wantGroups = append(wantGroups, doc.Groups...)
+	}
+	if len(pr.Spec.Groups) == 0 || !reflect.DeepEqual(o.rawRuleGroups, wantGroups) {
+		g, _ := yaml.Marshal(o.rawRuleGroups)
+		w, _ := yaml.Marshal(wantGroups)
+		t.Errorf("the PrometheusRule's groups are not rules/dyvms.rules.yml and rules/dyvms.alerts.yml:\n---- rendered\n%.3000s\n---- want\n%.3000s", g, w)
+	}
+	var sawSelector bool
+	for _, g := range pr.Spec.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "DyvmsExporterDown" {
+				sawSelector = strings.Contains(r.Expr.String(), fmt.Sprintf("up{job=~%q}", want.jobSelector))
+			}
+		}
+	}
+	if !sawSelector {
+		t.Errorf("DyvmsExporterDown does not select up{job=~%q}", want.jobSelector)
+	}
+
+	// promtool accepts the groups as a rule file.
+	b, err := yaml.Marshal(map[string]any{"groups": o.rawRuleGroups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "prometheusrule.yml")
+	writeFile(t, file, string(b))
+	tools := []string{testutil.Tool(t, "promtool", "Debian: apt-get install -y prometheus")}
+	if p3 := os.Getenv("DYVMS_PROMTOOL3"); p3 != "" {
+		tools = append(tools, p3)
+	}
+	for _, promtool := range tools {
+		if out, err := exec.Command(promtool, "check", "rules", file).CombinedOutput(); err != nil {
+			t.Errorf("%s check rules: %v\n%s", promtool, err, out)
+		}
+	}
+}
+
+func checkDashboards(t *testing.T, o objects, want expect, valuesFile string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "grafana", "dashboards", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards in grafana/dashboards: %v", err)
+	}
+	var vals struct {
+		Dashboards struct {
+			Label            string `yaml:"label"`
+			LabelValue       string `yaml:"labelValue"`
+			FolderAnnotation string `yaml:"folderAnnotation"`
+			Folder           string `yaml:"folder"`
+		} `yaml:"dashboards"`
+	}
+	for _, f := range []string{filepath.Join(chartDir, "values.yaml"), filepath.Join("testdata", valuesFile)} {
+		if f == filepath.Join("testdata", "") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(b, &vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := map[string]bool{}
+	for name, cm := range o.ConfigMaps {
+		if cm.Labels[vals.Dashboards.Label] == "" {
+			continue
+		}
+		if !want.dashboards {
+			t.Errorf("ConfigMap %s labelled as a dashboard without dashboards.enabled", name)
+		}
+		if got := cm.Labels[vals.Dashboards.Label]; got != vals.Dashboards.LabelValue {
+			t.Errorf("%s: label %s=%q, want %q", name, vals.Dashboards.Label, got, vals.Dashboards.LabelValue)
+		}
+		if got := cm.Annotations[vals.Dashboards.FolderAnnotation]; got != vals.Dashboards.Folder {
+			t.Errorf("%s: annotation %s=%q, want %q", name, vals.Dashboards.FolderAnnotation, got, vals.Dashboards.Folder)
+		}
+		if len(cm.Data) != 1 {
+			t.Errorf("%s: %d files, want one dashboard", name, len(cm.Data))
+		}
+		for key, data := range cm.Data {
+			b, err := os.ReadFile(filepath.Join("..", "grafana", "dashboards", key))
+			if err != nil {
+				t.Errorf("%s: %s is not in grafana/dashboards: %v", name, key, err)
+				continue
+			}
+			if data != string(b) {
+				t.Errorf("%s: %s differs from grafana/dashboards/%s", name, key, key)
+			}
+			found[key] = true
+		}
+	}
+	if want.dashboards {
+		for _, f := range files {
+			if !found[filepath.Base(f)] {
+				t.Errorf("grafana/dashboards/%s has no ConfigMap", filepath.Base(f))
+			}
+		}
+	}
+}
+
+// TestChartRefuses checks the values the chart must reject, each with a
+// message naming the value.
+func TestChartRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		args       []string
+	}{
+		{"secret in config", "config.credentials", []string{"--set", "config.credentials.access_key_id=LTAI", "--set", "config.credentials.access_key_secret=s3cr3t"}},
+		{"secret without name", "credentials.secret.name", []string{"--set", "credentials.source=secret", "--set", "credentials.secret.accessKeyId=LTAI"}},
+		{"rrsa without role", "credentials.rrsa", []string{"--set", "credentials.source=rrsa"}},
+		{"unknown source", "credentials.source", []string{"--set", "credentials.source=env"}},
+		{"nothing to scrape", "config", []string{"--set", "config.tasks=null"}},
+		{"job outside the selector", "serviceMonitor.jobName", []string{"--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.jobName=callcentre"}},
+		{"sharded job outside the selector", "scrapeConfig.jobName", []string{"--set", "scrapeConfig.enabled=true", "--set", "jobSelector=dyvms", "--set", "serviceMonitor.jobName=dyvms"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := render(t, c.args...)
+			if err == nil {
+				t.Fatalf("rendered:\n%.2000s", out)
+			}
+			var he *helmError
+			if !errors.As(err, &he) {
+				t.Fatal(err)
+			}
+			if !strings.Contains(he.stderr, "Error: execution error") || !strings.Contains(he.stderr, c.want) {
+				t.Errorf("the chart's error does not name %s: %v", c.want, err)
+			}
+			if strings.Contains(he.stderr, "s3cr3t") {
+				t.Errorf("the error quotes the secret: %s", he.stderr)
+			}
+		})
+	}
+}
+
+// TestChartConfigChangeRollsThePod: the checksum annotation follows the
+// configuration, so an upgrade with another configuration rolls the pod.
+func TestChartConfigChangeRollsThePod(t *testing.T) {
+	sums := map[string]string{}
+	for _, task := range []string{"19", "20"} {
+		out, err := render(t, "--set", "config.tasks[0].enterprise_id=7000002", "--set", "config.tasks[0].task_id="+task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := decodeStrict(t, out)
+		sums[task] = o.Deployment.Spec.Template.Annotations["checksum/config"]
+	}
+	if sums["19"] == "" || sums["19"] == sums["20"] {
+		t.Errorf("checksum/config %v: does not change with the configuration", sums)
+	}
+}
+
+// TestChartPackage: helm package stores the files behind the chart's
+// symbolic links, so the packaged chart renders exactly as the directory
+// does (the README's claim for users who install from a .tgz).
+func TestChartPackage(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := runHelm(t, "package", chartDir, "--destination", dir); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	tgz, err := filepath.Glob(filepath.Join(dir, "dyvms-exporter-*.tgz"))
+	if err != nil || len(tgz) != 1 {
+		t.Fatalf("helm package wrote %v (%v)", tgz, err)
+	}
+	args := []string{"-f", filepath.Join("testdata", "sharded.yaml")}
+	fromDir, err := render(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTgz, err := runHelm(t, append([]string{"template", release, tgz[0], "--namespace", namespace}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromDir != fromTgz {
+		t.Errorf("the packaged chart renders differently from the directory")
+	}
+	if !strings.Contains(fromTgz, "kind: PrometheusRule") || !strings.Contains(fromTgz, "dyvms-task.json: |") {
+		t.Errorf("the packaged chart lacks the rules or the dashboards")
+	}
+}
