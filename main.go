@@ -107,7 +107,7 @@ func run(args []string) int {
 		level.Error(logger).Log("msg", "cannot build the HTTP handlers", "err", err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(handler, maxScrapeBudget)
 	serveErr := make(chan error, 1)
 	go func() {
 		serveErr <- web.ListenAndServe(srv, toolkitFlags, slog.New(slgk.NewGoKitHandler(logger, nil)))
@@ -122,6 +122,36 @@ func run(args []string) int {
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
 		return 0
+	}
+}
+
+// maxScrapeBudget is the longest a scrape may legitimately spend reading
+// the API; the server's write timeout must not cut such a scrape short.
+const maxScrapeBudget = 120 * time.Second
+
+// idleTimeout closes a keep-alive connection that has sent no request for
+// this long. It is longer than the usual scrape intervals (15 s to 1 min),
+// so Prometheus keeps reusing its connection, and short enough that idle
+// connections, however many are opened, cannot keep the process out of
+// file descriptors for long. A variable only for the test that lowers it.
+var idleTimeout = 2 * time.Minute
+
+// newServer sets every limit a long-lived server on a shared network needs:
+// without them, connections that stay idle, or that send their request a
+// byte at a time, each hold a file descriptor until the client lets go.
+// maxBudget is the longest a scrape may take.
+func newServer(h http.Handler, maxBudget time.Duration) *http.Server {
+	return &http.Server{
+		Handler: h,
+		// A request's headers (slowloris) and then its body (only
+		// POST /-/reload has one, and it is empty) must arrive in time.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Counted from the end of the request: the scrape itself plus
+		// writing its answer to a slow reader.
+		WriteTimeout:   maxBudget + time.Minute,
+		IdleTimeout:    idleTimeout,
+		MaxHeaderBytes: 64 << 10, // Prometheus sends a few hundred bytes
 	}
 }
 
