@@ -1,11 +1,14 @@
 // Package testutil holds the few helpers that several packages' tests
-// need: a goroutine-safe log buffer for child processes and a free
-// loopback address. Tests only; nothing in the exporter imports it.
+// need: a goroutine-safe log buffer for child processes, a free loopback
+// address and the rule for a command-line tool a test needs. Tests only; nothing in the exporter imports it.
 package testutil
 
 import (
 	"bytes"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 )
@@ -41,4 +44,21 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// RequireTool returns the path of a command a test needs. Without it the
+// test is skipped on a developer machine, and fails in CI (CI set and not
+// "false" or "0"), which must install it; hint says how.
+func RequireTool(t testing.TB, name, hint string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	msg := fmt.Sprintf("%s is not on PATH (%s)", name, hint)
+	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+		t.Fatalf("%s; CI=%s must have it", msg, ci)
+	}
+	t.Skipf("%s; skipping (with CI=true this fails)", msg)
+	return ""
 }
