@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -24,6 +25,11 @@ type HTTPOptions struct {
 	// the Host of the /sd request. Set it when Prometheus must scrape the
 	// exporter at another address than the one it asked /sd at.
 	ExternalAddress string
+	// Pprof serves the Go runtime's profiles under /debug/pprof/ and links
+	// them from the landing page. Off by default: a CPU profile costs CPU
+	// for as long as it runs, and the heap and goroutine dumps show the
+	// code's internals to whoever can reach the port.
+	Pprof bool
 }
 
 // ExporterMetricsPath serves the process-wide metrics alone.
@@ -88,11 +94,23 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 		}
 		fmt.Fprintln(w, "Configuration reloaded.")
 	})
+	if o.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // heap, goroutine, allocs, ... by name
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	if o.TelemetryPath != "/" {
+		profiling := "false"
+		if o.Pprof {
+			profiling = "true"
+		}
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "dyvms_exporter",
 			Description: "Prometheus exporter for Alibaba Cloud Voice Messaging Service call-centre tasks (CloudMonitorTask)",
 			Version:     version.Info(),
+			Profiling:   profiling,
 			Links: []web.LandingLinks{
 				{Address: o.TelemetryPath, Text: "Metrics", Description: "Every configured and discovered task, read now"},
 				{Address: ExporterMetricsPath, Text: "Exporter metrics", Description: "The exporter's own metrics only (API, discovery, reloads, Go runtime); reads no task"},
