@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,8 +30,9 @@ import (
 )
 
 // defaultAddress: the 9100-9999 exporter range of Prometheus' default port
-// allocations is full; 10251 is ours (see README, "Default port").
-const defaultAddress = ":10251"
+// allocations is full; 10251 is ours (see README, "Default port"). A
+// variable only so that a test can run the exporter on a free port.
+var defaultAddress = ":10251"
 
 func main() { os.Exit(run(os.Args[1:])) }
 
@@ -48,6 +51,8 @@ func run(args []string) int {
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 		toolkitFlags  = kingpinflag.AddFlags(app, defaultAddress)
 	)
+	var listenSet bool
+	app.GetFlag("web.listen-address").IsSetByUser(&listenSet)
 	app.Version(version.Print("dyvms_exporter"))
 	app.HelpFlag.Short('h')
 	if _, err := app.Parse(args); err != nil {
@@ -66,6 +71,12 @@ func run(args []string) int {
 	}
 
 	if *useSimulator {
+		if !listenSet {
+			// The demo is for whoever sits at this machine (the README
+			// says to open 127.0.0.1), and its simulator's admin API has
+			// no authentication: nothing to offer the network unasked.
+			*toolkitFlags.WebListenAddresses = []string{loopback(defaultAddress)}
+		}
 		d, err := demo.Start(*simSpeed)
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot start the simulator", "err", err)
@@ -124,6 +135,15 @@ func run(args []string) int {
 		_ = srv.Shutdown(shutdownCtx)
 		return 0
 	}
+}
+
+// loopback is addr (host:port) with the host replaced by 127.0.0.1.
+func loopback(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		port = strings.TrimPrefix(addr, ":")
+	}
+	return net.JoinHostPort("127.0.0.1", port)
 }
 
 // maxScrapeBudget is the longest a scrape may legitimately spend reading

@@ -7,12 +7,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // childEnv makes the test binary run the exporter itself (TestMain), so a
@@ -38,6 +42,9 @@ func childMain() int {
 			fmt.Fprintln(os.Stderr, err)
 			return 3
 		}
+	}
+	if v := os.Getenv("DYVMS_TEST_DEFAULT_ADDRESS"); v != "" {
+		defaultAddress = v
 	}
 	if v := os.Getenv("DYVMS_TEST_IDLE_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -135,4 +142,37 @@ func oneRequestThenIdle(addr string) error {
 		return fmt.Errorf("idle connection not closed by the server: %v", err)
 	}
 	return nil
+}
+
+// --simulator without --web.listen-address listens on loopback only, on
+// the default port.
+func TestSimulatorListensOnLoopback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the exporter in a child process")
+	}
+	_, port, err := net.SplitHostPort(testutil.FreeAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &testutil.SyncBuffer{}
+	cmd := exec.Command(os.Args[0], "--simulator")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "DYVMS_TEST_DEFAULT_ADDRESS=:"+port, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", logs.String())
+		}
+	}()
+	waitFor(t, 30*time.Second, "the exporter to listen", func() bool { return strings.Contains(logs.String(), "Listening on") })
+	if want := "address=127.0.0.1:" + port; !strings.Contains(logs.String(), want) {
+		t.Errorf("--simulator without --web.listen-address: the log does not say %s", want)
+	}
+	if code, _ := get(t, "http://127.0.0.1:"+port+"/-/healthy"); code != 200 {
+		t.Errorf("/-/healthy on loopback answered %d", code)
+	}
 }

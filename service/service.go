@@ -60,7 +60,7 @@ func New(o Options) (*Service, error) {
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
 	}
-	s.errLog = newErrorLog(o.Logger)
+	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
