@@ -37,6 +37,6 @@ COPY --from=build /out/etc/dyvms_exporter /etc/dyvms_exporter
 COPY --from=build /out/writable/ /
 # nobody:nogroup — the exporter needs no privilege; mount secrets readable by 65534.
 USER 65534:65534
-EXPOSE 10251
+EXPOSE 10681
 ENTRYPOINT ["/bin/dyvms_exporter"]
 CMD ["--config.file=/etc/dyvms_exporter/config.yml"]

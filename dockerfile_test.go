@@ -125,8 +125,8 @@ func dockerfileProblems(text string) []string {
 			errorf("go build without CGO_ENABLED=0 (binary would not be static): %s", b)
 		}
 	}
-	if len(exposes) != 1 || strings.TrimSpace(exposes[0]) != "10251" {
-		errorf("final stage EXPOSE = %q, want the default port 10251", exposes)
+	if len(exposes) != 1 || strings.TrimSpace(exposes[0]) != "10681" {
+		errorf("final stage EXPOSE = %q, want the default port 10681", exposes)
 	}
 	if len(users) == 0 {
 		errorf("final stage has no USER: the exporter would run as root")
@@ -155,7 +155,7 @@ func dockerfileProblems(text string) []string {
 func TestDockerfileCheckerCatchesViolations(t *testing.T) {
 	bad := "FROM golang AS b\nRUN go build -o /x .\nFROM debian\nCOPY --from=b /x /x\nEXPOSE 8080\nCMD [\"/x\"]\n"
 	got := strings.Join(dockerfileProblems(bad), "\n")
-	for _, want := range []string{"CGO_ENABLED=0", "no USER", "10251", "CA certificates", "zone database", "config path", `"golang" is not fully qualified`, `"debian" is not fully qualified`} {
+	for _, want := range []string{"CGO_ENABLED=0", "no USER", "10681", "CA certificates", "zone database", "config path", `"golang" is not fully qualified`, `"debian" is not fully qualified`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("checker did not report %q; it said:\n%s", want, got)
 		}
