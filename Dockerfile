@@ -8,7 +8,7 @@
 #
 # The runtime stage takes everything from the stage named "build", so
 # `--build-context build=DIR` can stand in for it (the container smoke test
-# in dockerfile_test.go feeds it a binary it built itself).
+# in container_test.go feeds it a binary it built itself).
 FROM docker.io/library/golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
