@@ -94,7 +94,8 @@ func postReload(t *testing.T, url string) int {
 	return resp.StatusCode
 }
 
-// 300 reload requests waiting at once are answered by one reload.
+// 300 reload requests and a SIGHUP waiting at once are answered by one
+// reload.
 func TestConcurrentReloadsCollapse(t *testing.T) {
 	e, loads := newCountedEnv(t, defaultExporterConfig)
 	in := make(chan chan error)
@@ -130,7 +131,9 @@ func TestConcurrentReloadsCollapse(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	loads.n.Store(0)
-	go e.svc.RunReloads(ctx, nil, queued)
+	hup := make(chan struct{}, 1) // a SIGHUP waiting too
+	hup <- struct{}{}
+	go e.svc.RunReloads(ctx, hup, queued)
 	wg.Wait()
 	for i, c := range codes {
 		if c != http.StatusOK {
@@ -138,7 +141,7 @@ func TestConcurrentReloadsCollapse(t *testing.T) {
 		}
 	}
 	if got := loads.n.Load(); got != 1 {
-		t.Errorf("%d concurrent reload requests caused %d reloads, want 1", n, got)
+		t.Errorf("%d concurrent reload requests and a SIGHUP caused %d reloads, want 1", n, got)
 	}
 }
 
