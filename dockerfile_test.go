@@ -76,6 +76,26 @@ func dockerfileProblems(text string) []string {
 		errorf("want a multi-stage build, got %d stage(s)", len(stages))
 		return problems
 	}
+	// Every base image fully qualified (registry/namespace/name): podman
+	// and buildah refuse a short name unless a registry search list is
+	// configured.
+	names := map[string]bool{"scratch": true}
+	for _, st := range stages {
+		f := strings.Fields(st[0].args)
+		var image string
+		for _, w := range f {
+			if !strings.HasPrefix(w, "--") {
+				image = w
+				break
+			}
+		}
+		if !names[image] && !regexp.MustCompile(`^[a-z0-9.-]+\.[a-z]+(:[0-9]+)?/[^/]+/`).MatchString(image) {
+			errorf("line %d: base image %q is not fully qualified (e.g. docker.io/library/golang:1.26)", st[0].line, image)
+		}
+		if len(f) >= 3 && strings.EqualFold(f[len(f)-2], "AS") {
+			names[f[len(f)-1]] = true
+		}
+	}
 	final := stages[len(stages)-1]
 	var builds, exposes, users, copies, cmdLines []string
 	for _, st := range stages[:len(stages)-1] {
@@ -105,8 +125,8 @@ func dockerfileProblems(text string) []string {
 			errorf("go build without CGO_ENABLED=0 (binary would not be static): %s", b)
 		}
 	}
-	if len(exposes) != 1 || strings.TrimSpace(exposes[0]) != "10251" {
-		errorf("final stage EXPOSE = %q, want the default port 10251", exposes)
+	if len(exposes) != 1 || strings.TrimSpace(exposes[0]) != "10681" {
+		errorf("final stage EXPOSE = %q, want the default port 10681", exposes)
 	}
 	if len(users) == 0 {
 		errorf("final stage has no USER: the exporter would run as root")
@@ -135,7 +155,7 @@ func dockerfileProblems(text string) []string {
 func TestDockerfileCheckerCatchesViolations(t *testing.T) {
 	bad := "FROM golang AS b\nRUN go build -o /x .\nFROM debian\nCOPY --from=b /x /x\nEXPOSE 8080\nCMD [\"/x\"]\n"
 	got := strings.Join(dockerfileProblems(bad), "\n")
-	for _, want := range []string{"CGO_ENABLED=0", "no USER", "10251", "CA certificates", "zone database", "config path"} {
+	for _, want := range []string{"CGO_ENABLED=0", "no USER", "10681", "CA certificates", "zone database", "config path", `"golang" is not fully qualified`, `"debian" is not fully qualified`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("checker did not report %q; it said:\n%s", want, got)
 		}

@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,8 +31,10 @@ import (
 )
 
 // defaultAddress: the 9100-9999 exporter range of Prometheus' default port
-// allocations is full; 10251 is ours (see README, "Default port").
-const defaultAddress = ":10251"
+// allocations is full; 10681 is clear of Kubernetes' 10248-10260 and of
+// the well-known services (see README, "Default port"). A
+// variable only so that a test can run the exporter on a free port.
+var defaultAddress = ":10681"
 
 func main() { os.Exit(run(os.Args[1:])) }
 
@@ -45,10 +49,13 @@ func run(args []string) int {
 		useSimulator  = app.Flag("simulator", "Ignore --config.file and read a built-in simulated call centre (no Alibaba Cloud account needed).").Bool()
 		externalAddr  = app.Flag("web.external-address", "host:port that /sd gives as every task's target (default: the Host the /sd request came to). Set it behind a proxy, load balancer or NAT.").String()
 		simSpeed      = app.Flag("simulator.speed", "With --simulator: how many times faster than real time the simulated call centre runs.").Default("1").Float64()
+		pprofOn       = app.Flag("web.enable-pprof", "Serve the Go runtime's profiles under /debug/pprof/ (off: they cost CPU while they run and show the process's internals).").Bool()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 		toolkitFlags  = kingpinflag.AddFlags(app, defaultAddress)
 	)
+	var listenSet bool
+	app.GetFlag("web.listen-address").IsSetByUser(&listenSet)
 	app.Version(version.Print("dyvms_exporter"))
 	app.HelpFlag.Short('h')
 	if _, err := app.Parse(args); err != nil {
@@ -71,6 +78,12 @@ func run(args []string) int {
 	}
 
 	if *useSimulator {
+		if !listenSet {
+			// The demo is for whoever sits at this machine (the README
+			// says to open 127.0.0.1), and its simulator's admin API has
+			// no authentication: nothing to offer the network unasked.
+			*toolkitFlags.WebListenAddresses = []string{loopback(defaultAddress)}
+		}
 		d, err := demo.Start(*simSpeed)
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot start the simulator", "err", err)
@@ -108,12 +121,12 @@ func run(args []string) int {
 	go svc.RunReloads(ctx, hupEvents, reloads)
 	go svc.RunDiscovery(ctx)
 
-	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr}, reloads)
+	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr, Pprof: *pprofOn}, reloads)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build the HTTP handlers", "err", err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(handler, *maxTimeout)
 	serveErr := make(chan error, 1)
 	go func() {
 		serveErr <- web.ListenAndServe(srv, toolkitFlags, slog.New(slgk.NewGoKitHandler(logger, nil)))
@@ -128,6 +141,42 @@ func run(args []string) int {
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
 		return 0
+	}
+}
+
+// loopback is addr (host:port) with the host replaced by 127.0.0.1.
+func loopback(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		port = strings.TrimPrefix(addr, ":")
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+// idleTimeout closes a keep-alive connection that has sent no request for
+// this long. It is longer than the usual scrape intervals (15 s to 1 min),
+// so Prometheus keeps reusing its connection, and short enough that idle
+// connections, however many are opened, cannot keep the process out of
+// file descriptors for long. A variable only for the test that lowers it.
+var idleTimeout = 2 * time.Minute
+
+// newServer sets every limit a long-lived server on a shared network needs:
+// without them, connections that stay idle, or that send their request a
+// byte at a time, each hold a file descriptor until the client lets go.
+// maxBudget is the longest a scrape may take (--scrape.max-timeout): the
+// write timeout must not cut such a scrape short.
+func newServer(h http.Handler, maxBudget time.Duration) *http.Server {
+	return &http.Server{
+		Handler: h,
+		// A request's headers (slowloris) and then its body (only
+		// POST /-/reload has one, and it is empty) must arrive in time.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Counted from the end of the request: the scrape itself plus
+		// writing its answer to a slow reader.
+		WriteTimeout:   maxBudget + time.Minute,
+		IdleTimeout:    idleTimeout,
+		MaxHeaderBytes: 64 << 10, // Prometheus sends a few hundred bytes
 	}
 }
 

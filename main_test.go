@@ -63,6 +63,9 @@ func exporterBinary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(childMain())
+	}
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
@@ -139,10 +142,17 @@ type exporterProc struct {
 
 func startExporter(t *testing.T, args ...string) *exporterProc {
 	t.Helper()
+	return startProcess(t, exporterBinary(t), nil, args...)
+}
+
+// startProcess runs bin as the exporter on a free loopback port, with env
+// added to the test's environment, and waits until it is ready.
+func startProcess(t *testing.T, bin string, env []string, args ...string) *exporterProc {
+	t.Helper()
 	addr := testutil.FreeAddr(t)
 	p := &exporterProc{url: "http://" + addr, logs: &testutil.SyncBuffer{}}
-	p.cmd = exec.Command(exporterBinary(t), append([]string{"--web.listen-address=" + addr, "--log.level=debug"}, args...)...)
-	p.cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
+	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + addr, "--log.level=debug"}, args...)...)
+	p.cmd.Env = append(append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

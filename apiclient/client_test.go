@@ -339,7 +339,7 @@ func TestObserveOncePerAttempt(t *testing.T) {
 			io.WriteString(w, `{"Code":"Throttling.User","Message":"slow down"}`)
 			return
 		}
-		io.WriteString(w, string(readExample(t)))
+		w.Write(readExample(t))
 	})
 	c.CloudMonitorTask(context.Background(), 1, 2)
 	c.CloudMonitorTask(context.Background(), 1, 2)

@@ -290,16 +290,16 @@ func checkDeployment(t *testing.T, o objects, want expect) string {
 			t.Errorf("no %s limit", r)
 		}
 	}
-	if len(c.Ports) != 1 || c.Ports[0].Name != "http-metrics" || c.Ports[0].ContainerPort != 10251 {
-		t.Errorf("ports %+v, want http-metrics 10251", c.Ports)
+	if len(c.Ports) != 1 || c.Ports[0].Name != "http-metrics" || c.Ports[0].ContainerPort != 10681 {
+		t.Errorf("ports %+v, want http-metrics 10681", c.Ports)
 	}
 	for probe, path := range map[*corev1.Probe]string{c.LivenessProbe: "/-/healthy", c.ReadinessProbe: "/-/ready"} {
 		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != path || probe.HTTPGet.Port.String() != "http-metrics" {
 			t.Errorf("probe %+v, want GET %s on http-metrics", probe, path)
 		}
 	}
-	if !slices.Contains(c.Args, "--web.listen-address=:10251") {
-		t.Errorf("args %q: no --web.listen-address=:10251", c.Args)
+	if !slices.Contains(c.Args, "--web.listen-address=:10681") {
+		t.Errorf("args %q: no --web.listen-address=:10681", c.Args)
 	}
 
 	// The configuration: a ConfigMap mounted where --config.file points.
@@ -483,7 +483,7 @@ func matchesSelector(t *testing.T, selector, job string) bool {
 func checkMonitoring(t *testing.T, o objects, want expect) {
 	t.Helper()
 	svc := o.Service
-	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 10251 || svc.Spec.Ports[0].TargetPort.String() != "http-metrics" {
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 10681 || svc.Spec.Ports[0].TargetPort.String() != "http-metrics" {
 		t.Errorf("Service ports %+v", svc.Spec.Ports)
 	}
 	podLabels := o.Deployment.Spec.Template.Labels

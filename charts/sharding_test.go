@@ -131,7 +131,7 @@ func checkSharding(t *testing.T, rcs []monitoringv1.RelabelConfig) {
 	for ent := 7000001; ent <= 7000003; ent++ {
 		for task := 1; task <= 40; task++ {
 			e, k := strconv.Itoa(ent), strconv.Itoa(task)
-			targets = append(targets, labels.FromStrings("__address__", "dyvms.monitoring.svc:10251",
+			targets = append(targets, labels.FromStrings("__address__", "dyvms.monitoring.svc:10681",
 				"__metrics_path__", "/probe", "__param_enterprise_id", e, "__param_task_id", k,
 				"enterprise_id", e, "task_id", k))
 		}

@@ -8,7 +8,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -161,7 +160,7 @@ func (d *Discovery) UnmarshalYAML(unmarshal func(any) error) error {
 
 // Load reads and parses a configuration file.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path) // at most MaxFileSize
 	if err != nil {
 		return nil, fmt.Errorf("reading config file: %w", err)
 	}

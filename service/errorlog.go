@@ -1,6 +1,8 @@
 package service
 
 import (
+	"context"
+	"errors"
 	"sync"
 
 	"github.com/go-kit/log"
@@ -18,13 +20,24 @@ import (
 // failure.
 type errorLog struct {
 	logger log.Logger
-	mu     sync.Mutex
-	last   map[collector.Task]string // ErrorCode of the failure being reported
+	// defaultChain tells whether the configuration in force leaves the
+	// credentials to the vendor's default chain (no credentials block).
+	defaultChain func() bool
+	mu           sync.Mutex
+	last         map[collector.Task]string // ErrorCode of the failure being reported
 }
 
-func newErrorLog(l log.Logger) *errorLog {
-	return &errorLog{logger: l, last: map[collector.Task]string{}}
+func newErrorLog(l log.Logger, defaultChain func() bool) *errorLog {
+	return &errorLog{logger: l, defaultChain: defaultChain, last: map[collector.Task]string{}}
 }
+
+// Hints for a task whose credentials could not be had at all.
+const (
+	hintNoCredentials = "no credentials are configured: the configuration file has no credentials block and the vendor's default credential chain found none. " +
+		"Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, add a credentials block (access_key_id, access_key_secret_file) to the configuration file, " +
+		"or give the host or pod a RAM role (README, Credentials); retried at every scrape"
+	hintCredentialsFile = "the credentials of the configuration file cannot be read: fix the file named in err; retried at every scrape"
+)
 
 func (e *errorLog) report(t collector.Task, err error) {
 	code := pacer.ErrorCode(err)
@@ -38,9 +51,16 @@ func (e *errorLog) report(t collector.Task, err error) {
 	}
 	lvl := level.Warn(e.logger)
 	hint := "transient; retried at the next scrape"
-	if apiclient.IsConfigError(err) {
+	switch {
+	case apiclient.IsConfigError(err):
 		lvl = level.Error(e.logger)
 		hint = "configuration problem: fix credentials, permissions or task ids; logged once until it changes"
+	case code == "credentials" && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		lvl = level.Error(e.logger)
+		hint = hintCredentialsFile
+		if e.defaultChain() {
+			hint = hintNoCredentials
+		}
 	}
 	lvl.Log("msg", "task scrape failed", "task", collector.FormatTask(t), "code", code, "hint", hint, "err", err)
 }

@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -26,6 +28,11 @@ type HTTPOptions struct {
 	// the Host of the /sd request. Set it when Prometheus must scrape the
 	// exporter at another address than the one it asked /sd at.
 	ExternalAddress string
+	// Pprof serves the Go runtime's profiles under /debug/pprof/ and links
+	// them from the landing page. Off by default: a CPU profile costs CPU
+	// for as long as it runs, and the heap and goroutine dumps show the
+	// code's internals to whoever can reach the port.
+	Pprof bool
 }
 
 // ExporterMetricsPath serves the process-wide metrics alone.
@@ -69,6 +76,15 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 			http.Error(w, "Use POST to reload the configuration.", http.StatusMethodNotAllowed)
 			return
 		}
+		// The whole request first: a client that sent the headers and then
+		// stalls (or leaves) has not asked for anything yet, so hundreds of
+		// half-sent POSTs cost no reload. The server's ReadTimeout ends a
+		// body that never comes; the route takes no body, so a few bytes
+		// are plenty.
+		if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxReloadBody)); err != nil {
+			http.Error(w, "Reload not done: the request body was not received whole ("+err.Error()+").", http.StatusBadRequest)
+			return
+		}
 		done := make(chan error, 1)
 		select {
 		case reloads <- done:
@@ -81,11 +97,23 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 		}
 		fmt.Fprintln(w, "Configuration reloaded.")
 	})
+	if o.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // heap, goroutine, allocs, ... by name
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	if o.TelemetryPath != "/" {
+		profiling := "false"
+		if o.Pprof {
+			profiling = "true"
+		}
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "dyvms_exporter",
 			Description: "Prometheus exporter for Alibaba Cloud Voice Messaging Service call-centre tasks (CloudMonitorTask)",
 			Version:     version.Info(),
+			Profiling:   profiling,
 			Links: []web.LandingLinks{
 				{Address: o.TelemetryPath, Text: "Metrics", Description: "Every configured and discovered task, read now"},
 				{Address: ExporterMetricsPath, Text: "Exporter metrics", Description: "The exporter's own metrics only (API, discovery, reloads, Go runtime); reads no task"},
@@ -103,21 +131,43 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 }
 
 // RunReloads serves reload requests, from SIGHUP (hup) or the HTTP route
-// (reloads), one at a time until ctx ends.
+// (reloads), one at a time until ctx ends. Requests that are waiting when a
+// reload starts share it: each of them asked before the file was read, so
+// one reading answers them all, and a burst of requests costs one reload
+// (plus one for those that came while it ran) instead of one each.
 func (s *Service) RunReloads(ctx context.Context, hup <-chan struct{}, reloads <-chan chan error) {
 	for {
+		var waiters []chan error
+		var signalled bool
 		select {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			level.Info(s.logger).Log("msg", "reloading configuration on SIGHUP")
-			_ = s.Reload()
+			signalled = true
 		case done := <-reloads:
-			level.Info(s.logger).Log("msg", "reloading configuration on HTTP request")
-			done <- s.Reload()
+			waiters = append(waiters, done)
+		}
+	pending:
+		for {
+			select {
+			case <-hup:
+				signalled = true
+			case done := <-reloads:
+				waiters = append(waiters, done)
+			default:
+				break pending
+			}
+		}
+		level.Info(s.logger).Log("msg", "reloading configuration", "sighup", signalled, "http_requests", len(waiters))
+		err := s.Reload()
+		for _, done := range waiters {
+			done <- err
 		}
 	}
 }
+
+// maxReloadBody bounds what POST /-/reload reads (it needs no body).
+const maxReloadBody = 4 << 10
 
 // RegisterBuildInfo is a convenience for main and tests alike.
 func RegisterBuildInfo(reg prometheus.Registerer) {

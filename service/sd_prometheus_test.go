@@ -62,7 +62,7 @@ func shardConfig(t *testing.T, sdURL string, shard int) string {
 	block = block[:strings.Index(block, "```")]
 	block, _, _ = strings.Cut(block, "rule_files:") // the rule files are not here
 	for _, r := range [][2]string{
-		{"http://dyvms-exporter.example:10251/sd", sdURL},
+		{"http://dyvms-exporter.example:10681/sd", sdURL},
 		{"scrape_interval: 30s", "scrape_interval: 1s"},
 		{"scrape_timeout: 20s", "scrape_timeout: 1s"},
 		{"refresh_interval: 1m", "refresh_interval: 5s"},

@@ -100,17 +100,17 @@ func TestSDStaticAndDiscovered(t *testing.T) {
 func TestSDAddress(t *testing.T) {
 	e := newTestEnv(t, defaultExporterConfig, HTTPOptions{})
 	req := httptest.NewRequest(http.MethodGet, "/sd", nil)
-	req.Host = "10.1.2.3:10251"
+	req.Host = "10.1.2.3:10681"
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, req)
-	if !strings.Contains(rec.Body.String(), `"targets":["10.1.2.3:10251"]`) {
+	if !strings.Contains(rec.Body.String(), `"targets":["10.1.2.3:10681"]`) {
 		t.Errorf("the request's Host is not the target: %s", rec.Body.String())
 	}
 
-	e2 := newTestEnv(t, defaultExporterConfig, HTTPOptions{ExternalAddress: "dyvms-exporter.monitoring.svc:10251"})
-	sdGroups(t, e2, "dyvms-exporter.monitoring.svc:10251")
+	e2 := newTestEnv(t, defaultExporterConfig, HTTPOptions{ExternalAddress: "dyvms-exporter.monitoring.svc:10681"})
+	sdGroups(t, e2, "dyvms-exporter.monitoring.svc:10681")
 
-	for _, bad := range []string{"http://exporter:10251", "exporter:10251/metrics", " exporter:10251", "user@exporter:1"} {
+	for _, bad := range []string{"http://exporter:10681", "exporter:10681/metrics", " exporter:10681", "user@exporter:1"} {
 		if _, err := e.svc.Handler(HTTPOptions{ExternalAddress: bad}, nil); err == nil || !strings.Contains(err.Error(), "host:port") {
 			t.Errorf("external address %q: %v", bad, err)
 		}

@@ -6,6 +6,7 @@ package service
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"sync"
 
 	"github.com/go-kit/log"
@@ -59,7 +60,7 @@ func New(o Options) (*Service, error) {
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
 	}
-	s.errLog = newErrorLog(o.Logger)
+	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
@@ -105,6 +106,19 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	if cfg == s.built && s.api != nil {
 		return s.api, nil
 	}
+	if s.api != nil && sameAPISettings(cfg, s.built) {
+		// The client and its pacer stay: their in-flight coalescing groups,
+		// min_interval cache and rate limiter are still right, and a reload
+		// that only edits the task list must not cost a fresh API call per
+		// task (nor let an HA pair's second scrape miss the first's answer).
+		lister, err := taskLister(cfg, s.api)
+		if err != nil {
+			return s.api, err
+		}
+		s.built = cfg
+		s.disc.Update(lister, cfg.Discovery)
+		return s.api, nil
+	}
 	api, err := s.build(cfg)
 	if err != nil {
 		return s.api, fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
@@ -116,6 +130,28 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	s.built, s.api = cfg, api
 	s.disc.Update(lister, cfg.Discovery)
 	return api, nil
+}
+
+// sameAPISettings tells whether a and b ask for the same API client and
+// pacer, that is, whether they differ at most in what a scrape reads
+// (tasks, discovery entries) and how many tasks it reads at once. Every
+// other field, including any added later, counts: comparing the rest whole
+// errs towards rebuilding.
+func sameAPISettings(a, b *config.Config) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return reflect.DeepEqual(apiSettings(a), apiSettings(b))
+}
+
+func apiSettings(c *config.Config) config.Config {
+	k := *c
+	k.Tasks, k.Discovery = nil, nil
+	k.API.Concurrency = 0
+	// Location is derived from Timezone, which stays in the comparison; two
+	// loads of one zone need not share a pointer.
+	k.Location = nil
+	return k
 }
 
 // inForce returns the API client and the configuration it was built from,

@@ -94,6 +94,7 @@ func (s *Simulator) ResetStats() { s.stats.reset() }
 // AdminHandler serves the control endpoints, meant for loopback only (it
 // has no authentication):
 //
+//	GET    /admin/          this list, as text
 //	GET    /admin/faults    the fault rules in force (defaults filled in)
 //	PUT    /admin/faults    replace them: {"rules":[{"kind":"throttle","probability":0.2}]}
 //	POST   /admin/scenario  {"enterprise":7000002,"task":19,"name":"agents_pause"}
@@ -101,6 +102,10 @@ func (s *Simulator) ResetStats() { s.stats.reset() }
 //	DELETE /admin/stats     zero them
 func (s *Simulator) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, adminIndex)
+	})
 	mux.HandleFunc("GET /admin/faults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Faults())
 	})
@@ -158,3 +163,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func adminError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, map[string]string{"error": err.Error()})
 }
+
+// adminIndex is what GET /admin/ answers: the address the demo logs.
+const adminIndex = `dyvms simulator admin API (JSON in and out, no authentication: loopback only)
+
+GET    /admin/faults    the fault rules in force (defaults filled in)
+PUT    /admin/faults    replace them, e.g. {"rules":[{"kind":"throttle","probability":0.2}]}
+                        kinds: throttle unavailable internal error latency malformed
+                        truncated oversize strings duplicate_cno; {"rules":[]} clears
+POST   /admin/scenario  switch a task now, e.g. {"enterprise":7000002,"task":19,"name":"agents_pause"}
+                        names: agents_pause agents_resume agents_offline agents_online
+                        task_pause task_run task_finish
+GET    /admin/stats     request counters
+DELETE /admin/stats     zero them
+`

@@ -126,6 +126,7 @@ func loadConfig(o options) (simulator.Config, error) {
 		}
 	} else {
 		cfg = simulator.DemoConfig(o.demo)
+		cfg.Listen = simulator.DefaultListen // what a config file without listen gets
 	}
 	if o.speed != 0 {
 		cfg.Speed = o.speed

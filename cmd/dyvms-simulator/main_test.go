@@ -41,6 +41,18 @@ func TestExampleConfig(t *testing.T) {
 	}
 }
 
+// Without --config and --listen the built-in demo serves on the default
+// address, as the README's `go run ./cmd/dyvms-simulator` expects.
+func TestDemoListensOnDefault(t *testing.T) {
+	cfg, err := loadConfig(options{demo: simulator.Credential{AccessKeyID: "LTAIdemo", AccessKeySecret: "s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != simulator.DefaultListen {
+		t.Errorf("the demo listens on %q, want %s", cfg.Listen, simulator.DefaultListen)
+	}
+}
+
 // The command serves the demo, logs its key id but not its secret, and
 // stops when its context ends.
 func TestRunDemo(t *testing.T) {

@@ -2,9 +2,10 @@
 // newcomer sees realistic, moving numbers with one command and no Alibaba
 // Cloud account: `go run . --simulator`.
 //
-// It starts the simulator on a loopback port with a fresh random key pair
-// and writes an ordinary configuration file (and a secret file, mode 0600)
-// into a temporary directory. The exporter then loads that file exactly as
+// It starts the simulator on a loopback port (simulator.DefaultListen when
+// free) with a fresh random key pair and writes an ordinary configuration
+// file (and a secret file, mode 0600) into a temporary directory (os.TempDir:
+// $TMPDIR or /tmp, which the container image provides). The exporter then loads that file exactly as
 // it would load an operator's, so the demo exercises the real code paths,
 // reload included.
 package demo
@@ -29,7 +30,7 @@ import (
 type Demo struct {
 	ConfigFile string // the generated exporter configuration
 	Endpoint   string // http://127.0.0.1:PORT, the simulated API gateway
-	AdminURL   string // Endpoint + "/admin/", to inject faults and scenarios
+	AdminURL   string // Endpoint + "/admin/", to inject faults and scenarios (GET lists them)
 	Sim        *simulator.Simulator
 	dir        string
 	srv        *http.Server
@@ -48,7 +49,12 @@ func Start(speed float64) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the simulator: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The simulator's usual address, so that the README's admin examples
+	// work as written; any free loopback port if that one is taken.
+	ln, err := net.Listen("tcp", simulator.DefaultListen)
+	if err != nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("starting the simulator: %w", err)
 	}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -41,6 +42,17 @@ func TestDemoIsARealConfiguration(t *testing.T) {
 	secret, _ := os.ReadFile(cfg.Credentials.AccessKeySecretFile)
 	if s := strings.TrimSpace(string(secret)); s == "" || bytes.Contains(raw, []byte(s)) {
 		t.Error("the secret is missing from its file or written into the config file")
+	}
+
+	// The admin address the exporter logs answers, with the list of endpoints.
+	resp, err := http.Get(d.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(index), "/admin/scenario") {
+		t.Errorf("GET %s answered %d:\n%s", d.AdminURL, resp.StatusCode, index)
 	}
 
 	reg := prometheus.NewRegistry()
