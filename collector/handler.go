@@ -40,6 +40,7 @@ type HandlerOptions struct {
 	Logger        log.Logger
 	OnError       ErrorReporter
 	OnSuccess     func(Task)
+	OnUnreadable  UnreadableReporter
 }
 
 // Handler serves one scrape: whatever the long-lived gatherer holds (API
@@ -55,7 +56,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset))
 		defer cancel()
 		s := src()
-		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess})
+		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, OnUnreadable: o.OnUnreadable})
 
 		mfs, err := global.Gather()
 		if err != nil {

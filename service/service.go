@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
@@ -37,6 +38,7 @@ type Service struct {
 	safe       *config.SafeConfig
 	apiMetrics *collector.APIMetrics
 	errLog     *errorLog
+	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	pc         *pacing
 
@@ -60,6 +62,7 @@ func New(o Options) (*Service, error) {
 		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
 	}
 	s.errLog = newErrorLog(o.Logger)
+	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
@@ -142,3 +145,8 @@ func (s *Service) OnError(t collector.Task, err error) { s.errLog.report(t, err)
 
 // OnSuccess tells the error log a task is healthy again.
 func (s *Service) OnSuccess(t collector.Task) { s.errLog.recovered(t) }
+
+// OnUnreadable logs an answer's unreadable fields once per task and field.
+func (s *Service) OnUnreadable(t collector.Task, f []apiclient.UnreadableField) {
+	s.unreadable.Report(t, f)
+}
