@@ -79,13 +79,6 @@ func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter
 		o.Logger = log.NewNopLogger()
 	}
 	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, unreadable: o.OnUnreadable}
-	if e.unreadable == nil {
-		e.unreadable = func(t Task, fs []apiclient.UnreadableField) {
-			for _, f := range fs {
-				logUnreadable(level.Debug(e.logger), t, f)
-			}
-		}
-	}
 	if e.report == nil {
 		e.report = func(t Task, err error) {
 			level.Warn(e.logger).Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "err", err)
@@ -195,8 +188,15 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 	if e.onSuccess != nil {
 		e.onSuccess(t)
 	}
-	if len(unreadable) > 0 {
+	if len(unreadable) == 0 {
+		return
+	}
+	if e.unreadable != nil {
 		e.unreadable(t, unreadable)
+		return
+	}
+	for _, f := range unreadable {
+		logUnreadable(level.Debug(e.logger), t, f)
 	}
 }
 
