@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
@@ -489,7 +490,11 @@ func DecodeCloudMonitorTask(body []byte, loc *time.Location) (*CloudMonitorTaskR
 
 // DecodeCloudQueryTask parses one page of a CloudQueryTask response; see
 // DecodeCloudMonitorTask. A missing Data or TaskProperties is an empty page,
-// which is how an empty listing may come back.
+// which is how an empty listing may come back. An unreadable task Id fails
+// the page (bad_response) rather than leaving the row out: naming tasks is
+// what a listing is for, and a failed listing keeps the previous list in
+// use and is counted and logged, where a silently shorter one would stop
+// monitoring a task without a word.
 func DecodeCloudQueryTask(body []byte, loc *time.Location) (*CloudQueryTaskResponse, error) {
 	const op = "CloudQueryTask"
 	var r CloudQueryTaskResponse
@@ -502,6 +507,12 @@ func DecodeCloudQueryTask(body []byte, loc *time.Location) (*CloudQueryTaskRespo
 	}
 	if unreadableSeen.Load() != seen {
 		r.Data.Unreadable = unreadable(reflect.ValueOf(r.Data).Elem(), pagePlan())
+		for _, u := range r.Data.Unreadable {
+			if u.Field == "TaskProperties.Id" {
+				return nil, &requestError{Operation: op, class: classBadResponse,
+					msg: fmt.Sprintf("cannot decode response: %d task Id values could not be read (the first: %s)", u.Count, u.Got)}
+			}
+		}
 	}
 	if loc == nil {
 		loc = defaultLocation()

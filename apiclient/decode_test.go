@@ -435,6 +435,18 @@ func TestDecodeCloudQueryTaskPage(t *testing.T) {
 	if tp[1].ID != i64(20) || tp[1].Status != i64(3) || tp[1].Type != i64(2) || tp[1].EnterpriseID != i64(7000002) || tp[1].CreateTime.Valid {
 		t.Errorf("task 1 = %+v", tp[1])
 	}
+	// Other fields of a row may be unreadable; its Id may not.
+	r, err = DecodeCloudQueryTask([]byte(strings.NewReplacer(`"Status":1`, `"Status":true`, `"CreateTime":""`, `"CreateTime":5`).Replace(body)), nil)
+	if err != nil || len(r.Data.TaskProperties) != 2 || r.Data.TaskProperties[0].Status.Valid || r.Data.TaskProperties[0].ID != i64(19) ||
+		fmt.Sprint(r.Data.Unreadable) != fmt.Sprint([]UnreadableField{{"TaskProperties.CreateTime", 1, "number"}, {"TaskProperties.Status", 1, "bool"}}) {
+		t.Errorf("unreadable Status and CreateTime: %+v %v", r, err)
+	}
+	for _, id := range []string{`"Id":19.5`, `"Id":"x"`, `"Id":{}`} {
+		r, err = DecodeCloudQueryTask([]byte(strings.Replace(body, `"Id":19`, id, 1)), nil)
+		if ErrorCode(err) != "bad_response" || r != nil || !strings.Contains(fmt.Sprint(err), "task Id") {
+			t.Errorf("%s: %+v %v", id, r, err)
+		}
+	}
 	for _, empty := range []string{`{"Code":"OK"}`, `{"Code":"OK","Data":null}`, `{"Code":"OK","Data":{}}`, `{"Code":"OK","Data":{"TaskProperties":[]}}`} {
 		r, err := DecodeCloudQueryTask([]byte(empty), nil)
 		if err != nil || r.Data == nil || len(r.Data.TaskProperties) != 0 {
@@ -641,6 +653,11 @@ func FuzzDecodeCloudQueryTask(f *testing.F) {
 			t.Fatalf("success with Code %q Data %v", r.Code, r.Data)
 		}
 		checkUnreadable(t, r.Data.Unreadable, fields)
+		for _, u := range r.Data.Unreadable {
+			if u.Field == "TaskProperties.Id" {
+				t.Fatalf("page with an unreadable Id accepted: %+v", u)
+			}
+		}
 		s := fmt.Sprintf("%#v", *r.Data)
 		if regexp.MustCompile(`bad:0x[1-9a-f]`).MatchString(s) || strings.Contains(s, `"\xff`) {
 			t.Fatalf("a mark survived: %s", s)
