@@ -417,8 +417,9 @@ func oneLine(s string) string {
 }
 
 // envelope is the part every dyvmsapi answer shares, success or error.
-// Text rather than string so that a malformed error body still yields its
-// Code.
+// strictText rather than string so that a malformed error body (a Code
+// sent as a number, a success schema it does not fit) still yields its
+// Code; strict, so that a value that cannot be read fails instead.
 type envelope struct {
 	RequestID strictText `json:"RequestId"`
 	HostID    strictText `json:"HostId"`

@@ -735,3 +735,21 @@ func TestUnreadableNeverQuotesTheValue(t *testing.T) {
 		t.Errorf("the value survived decoding: %+v", *r.Data)
 	}
 }
+
+// BenchmarkDecodeCloudMonitorTask50AgentsUnreadable: as above with one
+// unreadable value in every agent row, the worst case for the walk that
+// collects them (a clean answer skips it).
+func BenchmarkDecodeCloudMonitorTask50AgentsUnreadable(b *testing.B) {
+	body := []byte(strings.ReplaceAll(string(agentsBody(50)), `"CallLimit":-1`, `"CallLimit":"n/a"`))
+	loc := shanghai(b)
+	if r, err := DecodeCloudMonitorTask(body, loc); err != nil || len(r.Data.Unreadable) != 1 || r.Data.Unreadable[0].Count != 50 {
+		b.Fatalf("bad benchmark body: %v", err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeCloudMonitorTask(body, loc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
