@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -586,6 +588,7 @@ func FuzzDecodeCloudMonitorTask(f *testing.F) {
 			t.Fatalf("a mark survived: %#v", *r.Data)
 		}
 		checkUnreadable(t, r.Data.Unreadable, MonitorDataFields())
+		checkValues(t, reflect.ValueOf(*r.Data), "Data")
 		for _, p := range []TaskProperty{r.Data.Statistic.CtiLinkTaskProperty, r.Data.TodayStatistic.CtiLinkTaskProperty} {
 			for _, tm := range []Time{p.StartTime, p.OverTime} {
 				if tm.Valid && tm.Time.Location() != loc {
@@ -616,6 +619,37 @@ func checkUnreadable(t *testing.T, us []UnreadableField, fields []string) {
 		}
 		if i > 0 && us[i-1].Field >= u.Field {
 			t.Fatalf("Unreadable not sorted or repeated: %+v", us)
+		}
+	}
+}
+
+// checkValues: every number a gauge may show is finite, and an absent one
+// is zero, so nothing the decoder lets through can be NaN, ±Inf or a stale
+// value on a dashboard.
+func checkValues(t *testing.T, v reflect.Value, path string) {
+	t.Helper()
+	switch x := v.Interface().(type) {
+	case Float64:
+		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) || (!x.Valid && x.Value != 0) {
+			t.Fatalf("%s = %+v", path, x)
+		}
+		return
+	case Int64:
+		if !x.Valid && x.Value != 0 {
+			t.Fatalf("%s = %+v", path, x)
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				checkValues(t, v.Field(i), path+"."+v.Type().Field(i).Name)
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			checkValues(t, v.Index(i), path)
 		}
 	}
 }
