@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
@@ -114,7 +114,7 @@ func panelQueries(raw []byte) ([]panelQuery, error) {
 func selectorMeaning(vs *parser.VectorSelector, vars map[string]bool) string {
 	var ms []string
 	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName || (vars[m.Name] && m.Value == promqlcheck.VarValue(m.Name)) {
+		if m.Name == model.MetricNameLabel || (vars[m.Name] && m.Value == promqlcheck.VarValue(m.Name)) {
 			continue
 		}
 		ms = append(ms, m.String())
