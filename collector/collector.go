@@ -158,7 +158,6 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 	start := time.Now()
 	t := r.task
 	var err error
-	var unreadable []apiclient.UnreadableField
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -176,7 +175,8 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 			return
 		}
 		r.fill(resp.Data)
-		unreadable = resp.Data.Unreadable
+		// Inside the recover: a reporter's panic fails this task, not the scrape.
+		e.reportUnreadable(t, resp.Data.Unreadable)
 	}()
 	r.duration = time.Since(start).Seconds()
 	if err != nil {
@@ -188,14 +188,17 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 	if e.onSuccess != nil {
 		e.onSuccess(t)
 	}
-	if len(unreadable) == 0 {
+}
+
+func (e *Exporter) reportUnreadable(t Task, fields []apiclient.UnreadableField) {
+	if len(fields) == 0 {
 		return
 	}
 	if e.unreadable != nil {
-		e.unreadable(t, unreadable)
+		e.unreadable(t, fields)
 		return
 	}
-	for _, f := range unreadable {
+	for _, f := range fields {
 		logUnreadable(level.Debug(e.logger), t, f)
 	}
 }

@@ -17,8 +17,8 @@ import (
 // panelQuery is one query of a panel as a person sees it: the dashboard,
 // the panel (type and title) and what labels the query's values on screen
 // (its legend without the {{label}} placeholders, or its table column; ""
-// for a panel's only query, and "(labels)" for a table query that only
-// brings label columns).
+// for a panel's only query, and "(labels A)" for a table query, refId A,
+// that only brings label columns).
 type panelQuery struct {
 	key     string
 	metrics string // what its selectors read (see selectorMeaning), sorted, space-separated
