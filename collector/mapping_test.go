@@ -3,12 +3,14 @@ package collector
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 )
@@ -302,5 +304,40 @@ func TestUnreadableLogOnce(t *testing.T) {
 	}
 	if NewUnreadableLog(nil, 0).max != DefaultUnreadableLogSize {
 		t.Error("default size")
+	}
+}
+
+// TestHandlerReportsUnreadableOnce: through the /metrics handler, every
+// scrape exports dyvms_task_unreadable_fields and the log warns once per
+// task and field.
+func TestHandlerReportsUnreadableOnce(t *testing.T) {
+	api := bodyAPI{{7, 19}: `{"Code":"OK","Data":{"ChannelInfo":{"ChannelCount":4,"BridgedCount":true},"AgentStatisticList":[{"Cno":"1","CallLimit":"n/a"}]}}`}
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := log.LoggerFunc(func(kv ...any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return log.NewLogfmtLogger(&buf).Log(kv...)
+	})
+	h := Handler(func() Scrape { return Scrape{API: api, Tasks: []Task{{7, 19}}} }, prometheus.NewRegistry(),
+		HandlerOptions{Logger: logger, OnUnreadable: NewUnreadableLog(logger, 0).Report})
+	for range 3 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		for _, want := range []string{
+			`dyvms_task_unreadable_fields{enterprise_id="7",task_id="19",field="ChannelInfo.BridgedCount"} 1`,
+			`dyvms_task_unreadable_fields{enterprise_id="7",task_id="19",field="AgentStatisticList.CallLimit"} 1`,
+			`dyvms_task_channels{enterprise_id="7",task_id="19"} 4`,
+			`dyvms_task_scrape_success{enterprise_id="7",task_id="19"} 1`,
+		} {
+			if !strings.Contains(rec.Body.String(), want+"\n") {
+				t.Errorf("scrape lacks %s", want)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(buf.String(), "level=warn"); n != 2 {
+		t.Errorf("%d warnings over 3 scrapes, want one per field:\n%s", n, buf.String())
 	}
 }
