@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -36,70 +38,135 @@ var defaultLocation = sync.OnceValue(func() *time.Location {
 	return loc
 })
 
-var (
-	int64Type   = reflect.TypeFor[int64]()
-	float64Type = reflect.TypeFor[float64]()
-	stringType  = reflect.TypeFor[string]()
-	timeType    = reflect.TypeFor[Time]()
-)
+var stringType = reflect.TypeFor[string]()
+
+// unreadableSeen counts, process-wide, the values the field types could not
+// read and marked instead. A decode compares it before and after: when it
+// has not moved, no value of this answer carries a mark and the walk that
+// collects and clears marks is skipped, so a normal answer pays nothing for
+// it. Another decode's mark in between only costs an unneeded walk.
+var unreadableSeen atomic.Uint64
+
+func marked(k jsonKind) jsonKind {
+	unreadableSeen.Add(1)
+	return k
+}
 
 // UnmarshalJSON accepts a JSON number or a numeric string so that the
 // vendor's habit of switching between 2 and "2" does not break a scrape.
 // An integral float (3.0, "3e2") is accepted because some gateways
-// re-serialise every number as a double.
+// re-serialise every number as a double. Anything else (true, "abc", 7.9,
+// an object) is not an error, which would fail the whole answer: the value
+// is absent and marked, and DecodeCloudMonitorTask / DecodeCloudQueryTask
+// report the field in Unreadable.
 func (n *Int64) UnmarshalJSON(b []byte) error {
-	v, ok, err := decodeNumber(b, parseInt, int64Type)
-	*n = Int64{Value: v, Valid: ok}
-	return err
+	v, ok, bad := decodeNumber(b, parseInt)
+	*n = Int64{Value: v, Valid: ok, bad: bad}
+	return nil
 }
 
 // UnmarshalJSON accepts a JSON number or a numeric string; see Int64.
-// NaN and infinities are refused: JSON cannot carry them, so a string
+// NaN and infinities are unreadable: JSON cannot carry them, so a string
 // spelling one is a vendor bug, not a measurement.
 func (f *Float64) UnmarshalJSON(b []byte) error {
-	v, ok, err := decodeNumber(b, parseFloat, float64Type)
-	*f = Float64{Value: v, Valid: ok}
-	return err
+	v, ok, bad := decodeNumber(b, parseFloat)
+	*f = Float64{Value: v, Valid: ok, bad: bad}
+	return nil
 }
 
-// decodeNumber is the shared rule of Int64 and Float64: null and "" are
-// absent, a number or numeric string is parsed, anything else is an error
-// naming the value.
-func decodeNumber[T int64 | float64](b []byte, parse func([]byte) (T, bool), typ reflect.Type) (T, bool, error) {
+// decodeNumber is the one rule of Int64 and Float64: null and "" are
+// absent, a number or numeric string is parsed, anything else is absent
+// and marked with the kind of value it was. A number that is not an integer
+// (or out of int64's range) where one is required is kindNotInteger, so the
+// log can say why a plain-looking 7.9 was refused.
+func decodeNumber[T int64 | float64](b []byte, parse func([]byte) (T, bool)) (T, bool, jsonKind) {
 	kind, s := scalar(b)
 	switch kind {
 	case kindNull:
-		return 0, false, nil
+		return 0, false, kindNone
 	case kindString, kindNumber:
 		s = bytes.TrimSpace(s)
 		if len(s) == 0 && kind == kindString {
-			return 0, false, nil
+			return 0, false, kindNone
 		}
 		if v, ok := parse(s); ok {
-			return v, true, nil
+			return v, true, kindNone
+		}
+		if _, isInt := any(T(0)).(int64); isInt {
+			if _, ok := parseFloat(s); ok {
+				kind = kindNotInteger
+			}
 		}
 	}
-	return 0, false, typeError(b, typ)
+	return 0, false, marked(kind)
 }
 
-// UnmarshalJSON keeps a number's literal text, so a Cno sent as 1111
-// reads the same as "1111".
-func (t *Text) UnmarshalJSON(b []byte) error {
+// textOf is the rule of Text: a string, or a number's literal text (a Cno
+// sent as 1111 reads the same as "1111"); null is "". Anything else is
+// returned as the kind that could not be read.
+func textOf(b []byte) (Text, jsonKind) {
 	kind, s := scalar(b)
 	switch kind {
 	case kindNull:
-		*t = ""
-		return nil
+		return "", kindNone
 	case kindString, kindNumber:
-		*t = Text(s)
-		return nil
+		return Text(s), kindNone
 	}
-	return typeError(b, stringType)
+	return "", kind
+}
+
+// textMarks are the values an unreadable Text holds until the decode
+// functions clear it: a leading 0xFF byte, which no decoded JSON string
+// contains (invalid UTF-8 becomes U+FFFD), followed by the kind's name. Text
+// is a plain string type, so this is the only place it has for a mark.
+var textMarks = func() (m [len(kindNames)]Text) {
+	for k, name := range kindNames {
+		m[k] = Text("\xff" + name)
+	}
+	return m
+}()
+
+// textMark returns the kind an unreadable Text was marked with, or kindNone.
+func textMark(t Text) jsonKind {
+	if len(t) == 0 || t[0] != 0xff {
+		return kindNone
+	}
+	for k := range textMarks {
+		if t == textMarks[k] {
+			return jsonKind(k)
+		}
+	}
+	return kindNone
+}
+
+// UnmarshalJSON keeps a number's literal text and treats null as "". A
+// bool, object or array is unreadable: see Int64.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	v, bad := textOf(b)
+	if bad != kindNone {
+		v = textMarks[marked(bad)]
+	}
+	*t = v
+	return nil
+}
+
+// strictText is Text for the envelope, where a value that cannot be read
+// is an error: a marked Code must never be taken for the API's.
+type strictText string
+
+func (t *strictText) UnmarshalJSON(b []byte) error {
+	v, bad := textOf(b)
+	if bad != kindNone {
+		return typeError(b, stringType)
+	}
+	*t = strictText(v)
+	return nil
 }
 
 // UnmarshalJSON parses the vendor layout as a UTC wall clock; the decode
 // functions then move that wall clock into the configured location, because
-// a JSON unmarshaler has no way to receive it.
+// a JSON unmarshaler has no way to receive it. A value in another layout is
+// unreadable: see Int64.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	kind, s := scalar(b)
 	switch kind {
@@ -118,7 +185,8 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return typeError(b, timeType)
+	*t = Time{bad: marked(kind)}
+	return nil
 }
 
 // in reinterprets the decoded wall clock in loc (not a conversion: 10:00
@@ -132,19 +200,23 @@ func (t *Time) in(loc *time.Location) {
 	t.Time = time.Date(y, mo, d, h, mi, s, t.Time.Nanosecond(), loc)
 }
 
-type jsonKind int
+// jsonKind classifies a JSON value; as a field type's mark it says what an
+// unreadable value was, and its zero value means "not marked".
+type jsonKind uint8
 
 const (
-	kindInvalid jsonKind = iota
+	kindNone jsonKind = iota
+	kindInvalid
 	kindNull
 	kindString
 	kindNumber
 	kindBool
 	kindObject
 	kindArray
+	kindNotInteger // a number, but not an integer in int64's range
 )
 
-var kindNames = [...]string{"invalid JSON", "null", "string", "number", "bool", "object", "array"}
+var kindNames = [...]string{"", "invalid JSON", "null", "string", "number", "bool", "object", "array", "non-integral or out-of-range number"}
 
 // scalar classifies one JSON value and returns the text of a string
 // (unescaped) or a number (verbatim). The text aliases b when nothing needed
@@ -345,14 +417,15 @@ func oneLine(s string) string {
 }
 
 // envelope is the part every dyvmsapi answer shares, success or error.
-// Text rather than string so that a malformed error body still yields its
-// Code.
+// strictText rather than string so that a malformed error body (a Code
+// sent as a number, a success schema it does not fit) still yields its
+// Code; strict, so that a value that cannot be read fails instead.
 type envelope struct {
-	RequestID Text `json:"RequestId"`
-	HostID    Text `json:"HostId"`
-	Code      Text
-	Message   Text
-	Recommend Text
+	RequestID strictText `json:"RequestId"`
+	HostID    strictText `json:"HostId"`
+	Code      strictText
+	Message   strictText
+	Recommend strictText
 }
 
 func (e *envelope) apiError(op string) *Error {
@@ -386,11 +459,15 @@ func decodeResponse(op string, body []byte, v any, code *string) error {
 
 // DecodeCloudMonitorTask parses a CloudMonitorTask response body, placing
 // its wall-clock times in loc (nil means Asia/Shanghai). A Code other than
-// "OK" is returned as *Error; a body that is not the expected JSON is an
-// error for which ErrorCode reports "bad_response".
+// "OK" is returned as *Error; a body that is not the answer's shape (not
+// JSON, truncated, Data missing or not an object, a block such as
+// ChannelInfo not an object, Code not a string) is an error for which
+// ErrorCode reports "bad_response". A single value that cannot be read is
+// not: it is absent, and Data.Unreadable names its field.
 func DecodeCloudMonitorTask(body []byte, loc *time.Location) (*CloudMonitorTaskResponse, error) {
 	const op = "CloudMonitorTask"
 	var r CloudMonitorTaskResponse
+	seen := unreadableSeen.Load()
 	if err := decodeResponse(op, body, &r, &r.Code); err != nil {
 		return nil, err
 	}
@@ -398,6 +475,9 @@ func DecodeCloudMonitorTask(body []byte, loc *time.Location) (*CloudMonitorTaskR
 		// A success without Data would otherwise reach the collector as
 		// a task with no numbers at all.
 		return nil, &requestError{Operation: op, class: classBadResponse, msg: "response has Code OK but no Data"}
+	}
+	if unreadableSeen.Load() != seen {
+		r.Data.Unreadable = unreadable(reflect.ValueOf(r.Data).Elem(), monitorPlan())
 	}
 	if loc == nil {
 		loc = defaultLocation()
@@ -411,15 +491,29 @@ func DecodeCloudMonitorTask(body []byte, loc *time.Location) (*CloudMonitorTaskR
 
 // DecodeCloudQueryTask parses one page of a CloudQueryTask response; see
 // DecodeCloudMonitorTask. A missing Data or TaskProperties is an empty page,
-// which is how an empty listing may come back.
+// which is how an empty listing may come back. An unreadable task Id fails
+// the page (bad_response) rather than leaving the row out: naming tasks is
+// what a listing is for, and a failed listing keeps the previous list in
+// use and is counted and logged, where a silently shorter one would stop
+// monitoring a task without a word.
 func DecodeCloudQueryTask(body []byte, loc *time.Location) (*CloudQueryTaskResponse, error) {
 	const op = "CloudQueryTask"
 	var r CloudQueryTaskResponse
+	seen := unreadableSeen.Load()
 	if err := decodeResponse(op, body, &r, &r.Code); err != nil {
 		return nil, err
 	}
 	if r.Data == nil {
 		r.Data = &TaskPage{}
+	}
+	if unreadableSeen.Load() != seen {
+		r.Data.Unreadable = unreadable(reflect.ValueOf(r.Data).Elem(), pagePlan())
+		for _, u := range r.Data.Unreadable {
+			if u.Field == "TaskProperties.Id" {
+				return nil, &requestError{Operation: op, class: classBadResponse,
+					msg: fmt.Sprintf("cannot decode response: %d task Id values could not be read (the first: %s)", u.Count, u.Got)}
+			}
+		}
 	}
 	if loc == nil {
 		loc = defaultLocation()

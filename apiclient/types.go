@@ -11,18 +11,37 @@ import (
 // object and "2" in the next; AvgBridgeTime is a string of seconds), so every
 // numeric field uses an optional type that accepts a JSON number or a numeric
 // string, and treats "" and null as absent rather than zero: a missing number
-// must not become a plausible-looking 0 on a dashboard.
+// must not become a plausible-looking 0 on a dashboard. A value that cannot
+// be read at all (true, "abc", an object) is absent too, and named in the
+// answer's Unreadable list, instead of failing the whole answer.
+//
+// Counts and measures are Float64, the type a Prometheus sample has: a
+// gateway that sends 7.9 where the vendor's SDK would truncate to 7 gets
+// 7.9 exported as it is. Only ids and the Status enum must be integral
+// (Int64), because they are used as keys, not as values.
 
 // Int64 is an optional integer decoded from a JSON number or numeric string.
 type Int64 struct {
 	Value int64
-	Valid bool // false when the field was absent, null or ""
+	Valid bool     // false when the field was absent, null, "" or unreadable
+	bad   jsonKind // set while decoding an unreadable value; cleared by the decode functions
 }
 
 // Float64 is an optional real number decoded from a JSON number or numeric string.
 type Float64 struct {
 	Value float64
 	Valid bool
+	bad   jsonKind
+}
+
+// UnreadableField is a field of an answer some value of which could not be
+// read, and was therefore left absent.
+type UnreadableField struct {
+	// Field is the wire path below Data, e.g. "AgentInfo.TotalCount" or
+	// "AgentStatisticList.CallLimit" (one path for all rows of a list).
+	Field string
+	Count int    // values of this field that could not be read (rows, for a list)
+	Got   string // what the first of them was: "bool", "string", "object", …
 }
 
 // Text is a string that also accepts a JSON number (a Cno sent as 1111) and
@@ -35,6 +54,7 @@ type Text string
 type Time struct {
 	Time  time.Time
 	Valid bool
+	bad   jsonKind
 }
 
 // CloudMonitorTaskResponse holds every field of a CloudMonitorTask answer.
@@ -57,16 +77,20 @@ type MonitorData struct {
 	AgentInfo                 AgentInfo        // instantaneous agent state counts
 	AgentStatisticList        []AgentStatistic // agents assigned to the task
 	RemovedAgentStatisticList []AgentStatistic // agents removed from the task
+
+	// Unreadable names the fields with values that could not be read
+	// (sorted by Field); nil for a clean answer.
+	Unreadable []UnreadableField `json:"-"`
 }
 
 // TaskStatistic is the Statistic / TodayStatistic object.
 type TaskStatistic struct {
 	CtiLinkTaskProperty TaskProperty
-	AgentCount          Int64
-	CalledCount         Int64
-	AnswerCount         Int64
-	UncalledCount       Int64
-	CallAgentCount      Int64
+	AgentCount          Float64
+	CalledCount         Float64
+	AnswerCount         Float64
+	UncalledCount       Float64
+	CallAgentCount      Float64
 }
 
 // TaskProperty is CtiLinkTaskProperty.
@@ -81,23 +105,23 @@ type TaskProperty struct {
 
 // ChannelInfo is the ChannelInfo object: channels (calls) of the task right now.
 type ChannelInfo struct {
-	ChannelCount           Int64
-	EnterpriseChannelCount Int64
-	BridgedCount           Int64
-	AnswerCount            Int64
-	WaitAgentCount         Int64
-	WaitAnswerCount        Int64
-	IvrCount               Int64
+	ChannelCount           Float64
+	EnterpriseChannelCount Float64
+	BridgedCount           Float64
+	AnswerCount            Float64
+	WaitAgentCount         Float64
+	WaitAnswerCount        Float64
+	IvrCount               Float64
 }
 
 // AgentInfo is the AgentInfo object: agents of the task by state right now.
 type AgentInfo struct {
-	TotalCount     Int64
-	OnlineCount    Int64
-	AvailableCount Int64
-	RingingCount   Int64
-	BridgeCount    Int64
-	WrapupCount    Int64
+	TotalCount     Float64
+	OnlineCount    Float64
+	AvailableCount Float64
+	RingingCount   Float64
+	BridgeCount    Float64
+	WrapupCount    Float64
 }
 
 // AgentStatistic is one row of AgentStatisticList / RemovedAgentStatisticList.
@@ -105,13 +129,13 @@ type AgentStatistic struct {
 	Cno                          Text
 	Name                         Text
 	AgentStatus                  Text // stateIdle, statePause, stateInuse, stateCalling, stateWrapup or ""
-	CalledCount                  Int64
-	BridgeCount                  Int64
-	NoBridgeCount                Int64
-	TodayAnsweredCount           Int64
-	EnterpriseTodayAnsweredCount Int64
-	CallLimit                    Int64   // -1: no limit configured
-	EnterpriseCallLimit          Int64   // -1: no limit configured
+	CalledCount                  Float64
+	BridgeCount                  Float64
+	NoBridgeCount                Float64
+	TodayAnsweredCount           Float64
+	EnterpriseTodayAnsweredCount Float64
+	CallLimit                    Float64 // -1: no limit configured
+	EnterpriseCallLimit          Float64 // -1: no limit configured
 	AvgBridgeTime                Float64 // seconds
 	AgentAvgIdleTime             Float64 // seconds
 	BridgeIn2sRate               Float64
@@ -128,6 +152,8 @@ type CloudQueryTaskResponse struct {
 // TaskPage is the Data object of CloudQueryTask.
 type TaskPage struct {
 	TaskProperties []TaskSummary
+
+	Unreadable []UnreadableField `json:"-"` // as MonitorData.Unreadable
 }
 
 // TaskQuery selects tasks for CloudQueryTask. The client pages through all

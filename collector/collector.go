@@ -52,6 +52,7 @@ type Exporter struct {
 	logger      log.Logger
 	report      ErrorReporter
 	onSuccess   func(Task)
+	unreadable  UnreadableReporter
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)
@@ -62,6 +63,9 @@ type Options struct {
 	Logger      log.Logger    // nil discards
 	OnError     ErrorReporter // nil logs every failure at warn level
 	OnSuccess   func(Task)    // optional; told about each task read successfully
+	// OnUnreadable is told about the fields whose values could not be read
+	// (see UnreadableLog); nil logs them at debug level on every scrape.
+	OnUnreadable UnreadableReporter
 }
 
 // New returns an Exporter for one scrape. Repeated tasks are read once: the
@@ -74,7 +78,7 @@ func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess}
+	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, unreadable: o.OnUnreadable}
 	if e.report == nil {
 		e.report = func(t Task, err error) {
 			level.Warn(e.logger).Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "err", err)
@@ -171,6 +175,8 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 			return
 		}
 		r.fill(resp.Data)
+		// Inside the recover: a reporter's panic fails this task, not the scrape.
+		e.reportUnreadable(t, resp.Data.Unreadable)
 	}()
 	r.duration = time.Since(start).Seconds()
 	if err != nil {
@@ -181,6 +187,19 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 	r.ok = true
 	if e.onSuccess != nil {
 		e.onSuccess(t)
+	}
+}
+
+func (e *Exporter) reportUnreadable(t Task, fields []apiclient.UnreadableField) {
+	if len(fields) == 0 {
+		return
+	}
+	if e.unreadable != nil {
+		e.unreadable(t, fields)
+		return
+	}
+	for _, f := range fields {
+		logUnreadable(level.Debug(e.logger), t, f)
 	}
 }
 

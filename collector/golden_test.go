@@ -3,9 +3,11 @@ package collector_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -30,6 +32,8 @@ func goldenSetup(t *testing.T) *apiclient.Client {
 		t.Fatal(err)
 	}
 	variant, _ := filepath.Abs("testdata/variant_strings.json")
+	distinct, _ := filepath.Abs("testdata/distinct_values.json")
+	odd, _ := filepath.Abs("testdata/odd_fields.json")
 	cfg := simulator.Config{
 		Seed:        1,
 		Credentials: []simulator.Credential{{AccessKeyID: "testid", AccessKeySecret: "testsecret"}},
@@ -37,6 +41,8 @@ func goldenSetup(t *testing.T) *apiclient.Client {
 		Fixtures: []simulator.Fixture{
 			{Enterprise: 7000002, Task: 19, File: example},
 			{Enterprise: 7000002, Task: 20, File: variant},
+			{Enterprise: 7000002, Task: 21, File: distinct},
+			{Enterprise: 7000002, Task: 22, File: odd},
 		},
 	}
 	sim, err := simulator.New(cfg, nil)
@@ -55,14 +61,20 @@ func goldenSetup(t *testing.T) *apiclient.Client {
 	return c
 }
 
-// TestGoldenExposition: the vendor's example answer (task 19) and a variant
+// goldenTasks are the fixtures of goldenSetup.
+var goldenTasks = []collector.Task{{EnterpriseID: 7000002, TaskID: 19}, {EnterpriseID: 7000002, TaskID: 20}, {EnterpriseID: 7000002, TaskID: 21}, {EnterpriseID: 7000002, TaskID: 22}}
+
+// TestGoldenExposition: the vendor's example answer (task 19); a variant
 // with numbers as strings, limits set, an empty agent state and an absent
-// idle time (task 20) → the exact exposition in testdata/golden.prom.
+// idle time (task 20); an answer in which every number is different (task
+// 21, see TestDistinctValuesFixture), so that a metric fed from the wrong
+// field changes the exposition; and one with unreadable and fractional
+// values (task 22) → the exact exposition in testdata/golden.prom.
 // Durations vary from run to run and are checked separately.
 func TestGoldenExposition(t *testing.T) {
 	api := goldenSetup(t)
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(collector.New(context.Background(), api, []collector.Task{{EnterpriseID: 7000002, TaskID: 19}, {EnterpriseID: 7000002, TaskID: 20}}, collector.Options{}))
+	reg.MustRegister(collector.New(context.Background(), api, goldenTasks, collector.Options{}))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +88,7 @@ func TestGoldenExposition(t *testing.T) {
 		}
 		names = append(names, mf.GetName())
 	}
-	if durations != 2 {
+	if durations != len(goldenTasks) {
 		t.Errorf("%d scrape durations, want one per task", durations)
 	}
 	sort.Strings(names)
@@ -103,5 +115,66 @@ func TestGoldenExposition(t *testing.T) {
 	defer f.Close()
 	if err := testutil.GatherAndCompare(reg, f, names...); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestDistinctValuesFixture keeps task 21's fixture what the golden test
+// needs: every numeric field of the answer present, readable and different
+// from every other (the Status enum and the ids aside, which no gauge
+// shows), and the two statistic blocks' times different, so that swapping
+// any two getters changes the exposition.
+func TestDistinctValuesFixture(t *testing.T) {
+	body, err := os.ReadFile("testdata/distinct_values.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := apiclient.DecodeCloudMonitorTask(body, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Data.Unreadable != nil {
+		t.Fatalf("unreadable: %+v", r.Data.Unreadable)
+	}
+	seen := map[float64]string{}
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		switch x := v.Interface().(type) {
+		case apiclient.Float64:
+			if !x.Valid {
+				t.Errorf("%s is absent", path)
+			} else if other, dup := seen[x.Value]; dup {
+				t.Errorf("%s = %v, as %s", path, x.Value, other)
+			}
+			seen[x.Value] = path
+			return
+		case apiclient.Time:
+			if !x.Valid {
+				t.Errorf("%s is absent", path)
+			} else if other, dup := seen[float64(x.Time.Unix())]; dup {
+				t.Errorf("%s = %v, as %s", path, x.Time, other)
+			}
+			seen[float64(x.Time.Unix())] = path
+			return
+		}
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := range v.NumField() {
+				if f := v.Type().Field(i); f.IsExported() && f.Name != "Unreadable" {
+					walk(v.Field(i), path+"."+f.Name)
+				}
+			}
+		case reflect.Slice:
+			if v.Len() == 0 && v.Type().Elem().Kind() == reflect.Struct {
+				t.Errorf("%s is empty", path)
+			}
+			for i := range v.Len() {
+				walk(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(reflect.ValueOf(*r.Data), "Data")
+	// 2 × 5 statistic counts, 7 channel and 6 agent counts, 3 agents × 10, 4 times.
+	if len(seen) != 2*5+7+6+3*10+4 {
+		t.Errorf("%d distinct values, want every numeric field", len(seen))
 	}
 }

@@ -49,10 +49,11 @@ type HandlerOptions struct {
 	TimeoutOffset time.Duration
 	// MaxTimeout caps the budget (--scrape.max-timeout); zero or less
 	// means DefaultMaxScrapeTimeout.
-	MaxTimeout time.Duration
-	Logger     log.Logger
-	OnError    ErrorReporter
-	OnSuccess  func(Task)
+	MaxTimeout   time.Duration
+	Logger       log.Logger
+	OnError      ErrorReporter
+	OnSuccess    func(Task)
+	OnUnreadable UnreadableReporter
 }
 
 // Handler serves one scrape: whatever the long-lived gatherer holds (API
@@ -68,7 +69,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset, o.MaxTimeout))
 		defer cancel()
 		s := src()
-		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess})
+		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, OnUnreadable: o.OnUnreadable})
 
 		mfs, err := global.Gather()
 		if err != nil {

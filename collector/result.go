@@ -85,10 +85,15 @@ func (r *taskResult) fill(d *apiclient.MonitorData) {
 	if endT.Valid {
 		add(famTaskEnd, float64(endT.Time.Unix()), nil, 0)
 	}
+	for _, u := range d.Unreadable {
+		if i, ok := unreadableIndex[u.Field]; ok {
+			add(famUnreadable, float64(u.Count), nil, i)
+		}
+	}
 	for f := famFirstTaskGauge; f < len(families); f++ {
 		if get := families[f].task; get != nil {
 			if v := get(d); v.Valid {
-				add(f, float64(v.Value), nil, 0)
+				add(f, v.Value, nil, 0)
 			}
 		}
 	}
@@ -165,7 +170,7 @@ func (r *taskResult) labelValues(f *family, s *sample) []string {
 	switch f.kind {
 	case kindTaskInfo:
 		return []string{r.ent, r.id, r.name, r.desc}
-	case kindTaskState:
+	case kindTaskState, kindTaskField:
 		return []string{r.ent, r.id, f.states[s.state]}
 	case kindAgent:
 		return []string{r.ent, r.id, s.agent.cno, s.agent.removed}

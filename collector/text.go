@@ -106,7 +106,7 @@ func (r *taskResult) appendSample(b []byte, fam *family, s *sample, v float64) [
 	case kindTaskInfo:
 		b = append(b, r.text...)
 		b = append(b, r.infoText...)
-	case kindTaskState:
+	case kindTaskState, kindTaskField:
 		b = append(b, r.text...)
 		b = append(b, fam.stateText[s.state]...)
 	case kindAgent:

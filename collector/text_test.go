@@ -48,6 +48,8 @@ func TestWriteTextMatchesCollect(t *testing.T) {
 	weird.Data.AgentStatisticList[1].Cno = "co\"no"
 	weird.Data.AgentStatisticList[1].AvgBridgeTime = apiclient.Float64{Value: 1e-7, Valid: true}
 	weird.Data.AgentStatisticList[1].BridgeIn2sRate = apiclient.Float64{Value: 3.55, Valid: true}
+	weird.Data.ChannelInfo.IvrCount = apiclient.Float64{Value: 7.9, Valid: true}
+	weird.Data.Unreadable = []apiclient.UnreadableField{{Field: "AgentStatisticList.Name", Count: 2, Got: "object"}, {Field: "ChannelInfo.BridgedCount", Count: 1, Got: "bool"}}
 	api := &fakeAPI{
 		answers: map[Task]*apiclient.CloudMonitorTaskResponse{{1, 1}: smallAnswer(), {1, 2}: weird, {2, 1}: nil},
 		errs:    map[Task]error{{2, 2}: errors.New("boom")},
@@ -93,5 +95,8 @@ func TestWriteTextMatchesCollect(t *testing.T) {
 	}
 	if len(a) < 100 {
 		t.Fatalf("only %d series compared", len(a))
+	}
+	if n := len(fromText["dyvms_task_unreadable_fields"].GetMetric()); n != 2 {
+		t.Errorf("%d dyvms_task_unreadable_fields series compared, want 2", n)
 	}
 }

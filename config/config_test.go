@@ -553,3 +553,45 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestHTTPOnlyForLoopback: http:// (credentials and signatures in the
+// clear) is refused for every address that leaves the machine, private
+// ranges and link-local included, however it is spelled, and accepted for
+// loopback only.
+func TestHTTPOnlyForLoopback(t *testing.T) {
+	for _, host := range []string{
+		"10.0.0.1", "10.255.255.254", // 10/8
+		"172.16.0.1", "172.31.255.254", "172.20.1.2", // 172.16/12
+		"192.168.0.1", "192.168.255.254", // 192.168/16
+		"[fc00::1]", "[fd12:3456:789a::1]", "[fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]", // fc00::/7
+		"169.254.169.254", "169.254.0.1", "[fe80::1]", "[fe80::1%25eth0]", // link-local (the metadata service)
+		"0.0.0.0", "[::]", // unspecified: "any address", not loopback
+		"[::ffff:10.0.0.1]", "[::ffff:192.168.1.1]", // IPv4-mapped private
+		"100.64.0.1", "8.8.8.8", "[2001:db8::1]", // shared and public
+		"127.0.0.1.nip.io", "localhost.", "localhost.localdomain", "0x7f000001", "2130706433", "127.1", "[::1%25lo]", // loopback look-alikes
+	} {
+		t.Run(host, func(t *testing.T) {
+			src := "endpoint: http://" + host + ":8080\ntasks:\n  - {enterprise_id: 7000002, task_id: 19}\n"
+			_, err := Parse([]byte(src), "h.yml")
+			if err == nil || !strings.Contains(err.Error(), "h.yml:1: endpoint: http:// is allowed only for a loopback host") {
+				t.Errorf("http://%s: err = %v, want the loopback refusal", host, err)
+			}
+			// https is fine anywhere.
+			if _, err := Parse([]byte(strings.Replace(src, "http://", "https://", 1)), "h.yml"); err != nil && !strings.Contains(host, "%") {
+				t.Errorf("https://%s: %v", host, err)
+			}
+		})
+	}
+	for _, host := range []string{"127.0.0.1", "127.0.0.2", "127.255.255.254", "[::1]", "localhost", "LocalHost", "[::ffff:127.0.0.1]"} {
+		t.Run("loopback "+host, func(t *testing.T) {
+			src := "endpoint: http://" + host + ":8080\ntasks:\n  - {enterprise_id: 7000002, task_id: 19}\n"
+			cfg, err := Parse([]byte(src), "h.yml")
+			if err != nil {
+				t.Fatalf("http://%s refused: %v", host, err)
+			}
+			if cfg.Endpoint != "http://"+host+":8080" {
+				t.Errorf("endpoint %q", cfg.Endpoint)
+			}
+		})
+	}
+}

@@ -52,7 +52,7 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 	}
 	mux := http.NewServeMux()
 	mux.Handle(o.TelemetryPath, collector.Handler(s.Scrape, s.o.Gatherer, collector.HandlerOptions{
-		TimeoutOffset: o.TimeoutOffset, MaxTimeout: o.MaxScrapeTimeout, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess,
+		TimeoutOffset: o.TimeoutOffset, MaxTimeout: o.MaxScrapeTimeout, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess, OnUnreadable: s.OnUnreadable,
 	}))
 	mux.Handle(ProbePath, s.probeHandler(o))
 	// The exporter's own metrics without reading any task: what a sharded

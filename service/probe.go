@@ -39,7 +39,7 @@ func (s *Service) probeHandler(o HTTPOptions) http.Handler {
 				"/probe only reads enterprises the configuration names", t.EnterpriseID), http.StatusForbidden)
 			return
 		}
-		ho := collector.HandlerOptions{TimeoutOffset: o.TimeoutOffset, MaxTimeout: o.MaxScrapeTimeout, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess}
+		ho := collector.HandlerOptions{TimeoutOffset: o.TimeoutOffset, MaxTimeout: o.MaxScrapeTimeout, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess, OnUnreadable: s.OnUnreadable}
 		if !s.known(cfg, t) {
 			// errorLog remembers each failing task until it recovers; a
 			// task id only a caller made up would stay there for good, so

@@ -13,6 +13,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
@@ -38,6 +39,7 @@ type Service struct {
 	safe       *config.SafeConfig
 	apiMetrics *collector.APIMetrics
 	errLog     *errorLog
+	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	pc         *pacing
 
@@ -61,6 +63,7 @@ func New(o Options) (*Service, error) {
 		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
 	}
 	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
+	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
@@ -178,3 +181,8 @@ func (s *Service) OnError(t collector.Task, err error) { s.errLog.report(t, err)
 
 // OnSuccess tells the error log a task is healthy again.
 func (s *Service) OnSuccess(t collector.Task) { s.errLog.recovered(t) }
+
+// OnUnreadable logs an answer's unreadable fields once per task and field.
+func (s *Service) OnUnreadable(t collector.Task, f []apiclient.UnreadableField) {
+	s.unreadable.Report(t, f)
+}

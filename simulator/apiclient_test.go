@@ -47,7 +47,7 @@ func TestApiclientAccepted(t *testing.T) {
 			}
 			d := got.Data
 			st := d.Statistic
-			if st.CalledCount.Value != want.Data.Statistic.CalledCount || d.TodayStatistic.CtiLinkTaskProperty.Status.Value != 1 ||
+			if st.CalledCount.Value != float64(want.Data.Statistic.CalledCount) || d.TodayStatistic.CtiLinkTaskProperty.Status.Value != 1 ||
 				st.CtiLinkTaskProperty.Status.Value != 1 || len(d.AgentStatisticList) != 50 || len(d.RemovedAgentStatisticList) != 2 {
 				t.Fatalf("apiclient read %+v", st)
 			}
@@ -58,7 +58,7 @@ func TestApiclientAccepted(t *testing.T) {
 			for i, a := range d.AgentStatisticList {
 				w := want.Data.AgentStatisticList[i]
 				avg, _ := strconv.ParseFloat(w.AvgBridgeTime, 64)
-				if string(a.Cno) != w.Cno || string(a.AgentStatus) != w.AgentStatus || a.BridgeCount.Value != w.BridgeCount ||
+				if string(a.Cno) != w.Cno || string(a.AgentStatus) != w.AgentStatus || a.BridgeCount.Value != float64(w.BridgeCount) ||
 					a.AvgBridgeTime.Value != avg || a.BridgeIn2sRate.Value != w.BridgeIn2sRate || a.CallLimit.Value != -1 {
 					t.Fatalf("agent %d: apiclient %+v, wire %+v", i, a, w)
 				}
