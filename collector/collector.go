@@ -52,6 +52,7 @@ type Exporter struct {
 	logger      log.Logger
 	report      ErrorReporter
 	onSuccess   func(Task)
+	sel         *selection
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)
@@ -62,6 +63,7 @@ type Options struct {
 	Logger      log.Logger    // nil discards
 	OnError     ErrorReporter // nil logs every failure at warn level
 	OnSuccess   func(Task)    // optional; told about each task read successfully
+	Metrics     Selection     // which families to build; the zero value builds all
 }
 
 // New returns an Exporter for one scrape. Repeated tasks are read once: the
@@ -74,7 +76,10 @@ func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess}
+	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, sel: everything}
+	if o.Metrics.AgentStatus != 0 || o.Metrics.NoAgents || len(o.Metrics.Exclude) > 0 {
+		e.sel = o.Metrics.compile()
+	}
 	if e.report == nil {
 		e.report = func(t Task, err error) {
 			level.Warn(e.logger).Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "err", err)
@@ -99,14 +104,16 @@ func uniqueTasks(in []Task) []Task {
 // Describe sends every descriptor the exporter can produce.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for i := range families {
-		ch <- families[i].desc
+		if !e.sel.skip[i] {
+			ch <- e.sel.desc(i)
+		}
 	}
 }
 
 // Collect reads every task and sends its metrics as const metrics.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range e.run() {
-		r.collect(ch)
+		r.collect(ch, e.sel)
 	}
 }
 
@@ -170,7 +177,7 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 			err = fmt.Errorf("CloudMonitorTask answer has no Data object")
 			return
 		}
-		r.fill(resp.Data)
+		r.fill(resp.Data, e.sel)
 	}()
 	r.duration = time.Since(start).Seconds()
 	if err != nil {

@@ -27,6 +27,7 @@ type Scrape struct {
 	API         MonitorAPI
 	Tasks       []Task
 	Concurrency int
+	Metrics     Selection // which families; the zero value builds all
 }
 
 // Source returns the Scrape to run now.
@@ -55,7 +56,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset))
 		defer cancel()
 		s := src()
-		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess})
+		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, Metrics: s.Metrics})
 
 		mfs, err := global.Gather()
 		if err != nil {

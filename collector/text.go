@@ -32,20 +32,23 @@ var familyOrder = func() []int {
 // samples; the Collector (Collect) stays for /probe-style registries and
 // tests, and a test checks that both produce the same series.
 func (e *Exporter) WriteText(w io.Writer) error {
-	return writeText(w, e.run())
+	return writeText(w, e.run(), e.sel)
 }
 
 // writers recycles the output buffers: one 64 KiB buffer per scrape is
 // cheap, one per /probe of a small task is most of its allocation.
 var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
-func writeText(w io.Writer, results []*taskResult) error {
+func writeText(w io.Writer, results []*taskResult, sel *selection) error {
 	bw := writers.Get().(*bufio.Writer)
 	bw.Reset(w)
 	defer func() { bw.Reset(nil); writers.Put(bw) }()
 	var line []byte
 	for _, f := range familyOrder {
 		fam := &families[f]
+		if sel.skip[f] {
+			continue
+		}
 		header := false
 		for _, r := range results {
 			var n int
@@ -62,7 +65,7 @@ func writeText(w io.Writer, results []*taskResult) error {
 				line = append(line[:0], "# HELP "...)
 				line = append(line, fam.name...)
 				line = append(line, ' ')
-				line = appendEscaped(line, fam.help, false)
+				line = appendEscaped(line, sel.help(f), false)
 				line = append(line, "\n# TYPE "...)
 				line = append(line, fam.name...)
 				line = append(line, " gauge\n"...)
