@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -122,36 +123,61 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 // whichever is first; a task that did not answer in time has ok == false.
 // Results come back in the order of e.tasks.
 func (e *Exporter) run() []*taskResult {
+	results := e.newResults()
+	e.fetch(results, nil)
+	return results
+}
+
+func (e *Exporter) newResults() []*taskResult {
 	results := make([]*taskResult, len(e.tasks))
-	if len(e.tasks) == 1 {
+	for i, t := range e.tasks {
+		results[i] = newResult(t)
+	}
+	return results
+}
+
+// fetch fills results; done, if set, is told about each result as soon as
+// it is final (in any order), so that what it does with the result
+// overlaps the reads still in flight.
+func (e *Exporter) fetch(results []*taskResult, done func(i int)) {
+	if len(results) == 1 {
 		// /probe's case: no goroutine and semaphore to wake.
-		results[0] = newResult(e.tasks[0])
 		if err := e.ctx.Err(); err != nil {
 			e.report(results[0].task, err)
 		} else {
 			e.scrapeTask(results[0])
 		}
-		return results
+		if done != nil {
+			done(0)
+		}
+		return
 	}
-	sem := make(chan struct{}, e.concurrency)
+	// e.concurrency workers take the tasks in configuration order, so
+	// that they also finish roughly in that order and the gzip answer
+	// rarely holds a task's text waiting for an earlier one.
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i, t := range e.tasks {
-		results[i] = newResult(t)
+	for range min(e.concurrency, len(results)) {
 		wg.Add(1)
-		go func(r *taskResult) {
+		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-e.ctx.Done():
-				e.report(r.task, e.ctx.Err())
-				return
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(results) {
+					return
+				}
+				if err := e.ctx.Err(); err != nil {
+					e.report(results[i].task, err)
+				} else {
+					e.scrapeTask(results[i])
+				}
+				if done != nil {
+					done(i)
+				}
 			}
-			e.scrapeTask(r)
-		}(results[i])
+		}()
 	}
 	wg.Wait()
-	return results
 }
 
 // scrapeTask fetches one task and maps its answer. The answer is mapped

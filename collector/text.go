@@ -45,58 +45,68 @@ func writeText(w io.Writer, results []*taskResult, sel *selection) error {
 	defer func() { bw.Reset(nil); writers.Put(bw) }()
 	var line []byte
 	for _, f := range familyOrder {
-		fam := &families[f]
 		if sel.skip[f] {
 			continue
 		}
 		header := false
 		for _, r := range results {
-			var n int
-			switch f {
-			case famScrapeSuccess, famScrapeDuration:
-				n = 1
-			default:
-				n = len(r.family(f))
-			}
-			if n == 0 {
+			line = r.appendFamily(line[:0], f)
+			if len(line) == 0 {
 				continue
 			}
 			if !header {
-				line = append(line[:0], "# HELP "...)
-				line = append(line, fam.name...)
-				line = append(line, ' ')
-				line = appendEscaped(line, sel.help(f), false)
-				line = append(line, "\n# TYPE "...)
-				line = append(line, fam.name...)
-				line = append(line, " gauge\n"...)
-				if _, err := bw.Write(line); err != nil {
+				if _, err := bw.Write(familyHeader(nil, f, sel)); err != nil {
 					return err
 				}
 				header = true
 			}
-			switch f {
-			case famScrapeSuccess:
-				line = r.appendSample(line[:0], fam, nil, boolFloat(r.ok))
-				if _, err := bw.Write(line); err != nil {
-					return err
-				}
-			case famScrapeDuration:
-				line = r.appendSample(line[:0], fam, nil, r.duration)
-				if _, err := bw.Write(line); err != nil {
-					return err
-				}
-			default:
-				ss := r.family(f)
-				for i := range ss {
-					line = r.appendSample(line[:0], fam, &ss[i], ss[i].value)
-					if _, err := bw.Write(line); err != nil {
-						return err
-					}
-				}
+			if _, err := bw.Write(line); err != nil {
+				return err
 			}
 		}
 	}
 	return bw.Flush()
+}
+
+// familyHeader appends the HELP and TYPE lines of family f.
+func familyHeader(b []byte, f int, sel *selection) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, families[f].name...)
+	b = append(b, ' ')
+	b = appendEscaped(b, sel.help(f), false)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, families[f].name...)
+	return append(b, " gauge\n"...)
+}
+
+// appendFamily appends the task's lines of family f (not excluded).
+func (r *taskResult) appendFamily(b []byte, f int) []byte {
+	fam := &families[f]
+	switch f {
+	case famScrapeSuccess:
+		return r.appendSample(b, fam, nil, boolFloat(r.ok))
+	case famScrapeDuration:
+		return r.appendSample(b, fam, nil, r.duration)
+	}
+	ss := r.family(f)
+	for i := range ss {
+		b = r.appendSample(b, fam, &ss[i], ss[i].value)
+	}
+	return b
+}
+
+// render appends the task's lines of every family to b, by position p
+// in familyOrder: b[off[p]:off[p+1]]. off must have len(familyOrder)+1
+// entries.
+func (r *taskResult) render(b []byte, off []int32, sel *selection) []byte {
+	for p, f := range familyOrder {
+		off[p] = int32(len(b))
+		if !sel.skip[f] {
+			b = r.appendFamily(b, f)
+		}
+	}
+	off[len(familyOrder)] = int32(len(b))
+	return b
 }
 
 // appendSample appends `name{labels} value\n` from the pre-rendered labels.

@@ -5,7 +5,10 @@ package testutil
 
 import (
 	"bytes"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 )
@@ -41,4 +44,21 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// RequireTool returns the path of a command a test needs; without it the
+// test skips on a developer machine and fails when CI is set (CI installs
+// it). hint says how to install it.
+func RequireTool(t testing.TB, name, hint string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	msg := fmt.Sprintf("%s is not on PATH (%s)", name, hint)
+	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+		t.Fatalf("%s; CI=%s must have it", msg, ci)
+	}
+	t.Skipf("%s; skipping (with CI=true this fails)", msg)
+	return ""
 }
