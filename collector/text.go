@@ -36,31 +36,41 @@ func (e *Exporter) WriteText(w io.Writer) error {
 }
 
 // writers recycles the output buffers: one 64 KiB buffer per scrape is
-// cheap, one per /probe of a small task is most of its allocation.
-var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+// cheap, one per /probe of a small task is most of its allocation. line
+// holds one task's lines of one family (40 KiB for the state set of 50
+// agents), grown once rather than on every scrape.
+var writers = sync.Pool{New: func() any { return &textWriter{bw: bufio.NewWriterSize(nil, 64<<10)} }}
+
+type textWriter struct {
+	bw   *bufio.Writer
+	line []byte
+}
 
 func writeText(w io.Writer, results []*taskResult, sel *selection) error {
-	bw := writers.Get().(*bufio.Writer)
+	tw := writers.Get().(*textWriter)
+	bw := tw.bw
 	bw.Reset(w)
-	defer func() { bw.Reset(nil); writers.Put(bw) }()
-	var line []byte
+	defer func() { bw.Reset(nil); writers.Put(tw) }()
 	for _, f := range familyOrder {
 		if sel.skip[f] {
 			continue
 		}
 		header := false
 		for _, r := range results {
-			line = r.appendFamily(line[:0], f)
-			if len(line) == 0 {
+			tw.line = r.appendFamily(tw.line[:0], f)
+			if len(tw.line) == 0 {
 				continue
 			}
 			if !header {
-				if _, err := bw.Write(familyHeader(nil, f, sel)); err != nil {
+				n := len(tw.line)
+				tw.line = familyHeader(tw.line, f, sel)
+				if _, err := bw.Write(tw.line[n:]); err != nil {
 					return err
 				}
+				tw.line = tw.line[:n]
 				header = true
 			}
-			if _, err := bw.Write(line); err != nil {
+			if _, err := bw.Write(tw.line); err != nil {
 				return err
 			}
 		}
