@@ -191,6 +191,11 @@ func (a *gzipAnswer) assemble(finished <-chan int) {
 			for p := range a.segs {
 				if chunk := lines[off[p]:off[p+1]]; len(chunk) > 0 {
 					s := &a.segs[p]
+					if s.fw == nil && s.text == nil {
+						// Sized from this task's share, rather than grown by
+						// doubling: the text is garbage once compressed.
+						s.text = make([]byte, 0, len(s.header)+min(len(chunk)*(len(a.results)-next), streamAbove)+len(chunk))
+					}
 					if s.header != nil {
 						s.write(s.header)
 						s.header = nil
