@@ -69,9 +69,13 @@ func run(args []string) int {
 	}
 
 	if *configCheck {
-		if _, err := config.Load(*configFile); err != nil {
+		cfg, err := config.Load(*configFile)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
+		}
+		for _, w := range cfg.Warnings {
+			fmt.Fprintln(os.Stderr, "warning: "+w.Error())
 		}
 		fmt.Fprintf(os.Stdout, "%s: configuration is valid\n", *configFile)
 		return 0

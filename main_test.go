@@ -578,4 +578,14 @@ func TestConfigCheck(t *testing.T) {
 	if !strings.Contains(string(out), "bad.yml:5") || !strings.Contains(string(out), "duplicate") {
 		t.Errorf("--config.check output %q does not name bad.yml:5 and the duplicate", out)
 	}
+	// A warning (an excluded family a shipped alert reads) is printed, and
+	// the file is still valid.
+	warnFile := filepath.Join(dir, "warn.yml")
+	if err := os.WriteFile(warnFile, []byte("tasks: [{enterprise_id: 1, task_id: 2}]\nmetrics:\n  exclude: [dyvms_task_agents_available]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, "--config.check", "--config.file="+warnFile).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "warning: "+warnFile+":3: metrics.exclude[0]: dyvms_task_agents_available is excluded but used by alert DyvmsCustomersWaitingNoAgentAvailable") {
+		t.Errorf("--config.check with a warning: err %v, output %q", err, out)
+	}
 }

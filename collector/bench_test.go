@@ -12,6 +12,7 @@ import (
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,16 +61,30 @@ func (d decodingAPI) CloudMonitorTask(context.Context, int64, int64) (*apiclient
 	return apiclient.DecodeCloudMonitorTask(d.body, nil)
 }
 
+// modes are the metrics: settings the benchmarks compare.
+var modes = []struct {
+	name string
+	sel  collector.Selection
+}{
+	{"state_set", collector.Selection{}},
+	{"current", collector.Selection{AgentStatus: collector.AgentStatusCurrent}},
+	{"no_agents", collector.Selection{NoAgents: true}},
+}
+
 // BenchmarkDecodeCollect50Agents: one task of 50 agents, from JSON bytes to
-// gathered metric families. Target: ≤ 200 µs/op.
+// its text exposition, in each mode. Target: ≤ 200 µs/op (state_set).
 func BenchmarkDecodeCollect50Agents(b *testing.B) {
 	api := decodingAPI{answerWithAgents(b, 50)}
 	tasks := []collector.Task{{EnterpriseID: 7000002, TaskID: 19}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := collector.New(context.Background(), api, tasks, collector.Options{}).WriteText(io.Discard); err != nil {
-			b.Fatal(err)
-		}
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := collector.New(context.Background(), api, tasks, collector.Options{Metrics: m.sel}).WriteText(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -93,12 +108,16 @@ func BenchmarkDecodeCollect50AgentsRegistry(b *testing.B) {
 type discardWriter struct {
 	h http.Header
 	n int64
+	w io.Writer // optional: where the bytes go
 }
 
 func (d *discardWriter) Header() http.Header { return d.h }
 func (d *discardWriter) WriteHeader(int)     {}
 func (d *discardWriter) Write(p []byte) (int, error) {
 	d.n += int64(len(p))
+	if d.w != nil {
+		d.w.Write(p)
+	}
 	return len(p), nil
 }
 
@@ -132,28 +151,94 @@ func peakHeap(f func()) uint64 {
 }
 
 // BenchmarkScrape1000Tasks50Agents: a full /metrics answer for 1,000 tasks of
-// 50 agents (≈ 1 million samples), through promhttp's text encoder.
-// Reports peak-heap-MiB; target ≤ 150 MiB.
+// 50 agents (≈ 1 million samples in state_set mode) through Handler, gzipped
+// as Prometheus asks for it (and once in plain text), in each mode. Reports
+// the series, text and gzip MiB, process CPU seconds and peak heap per
+// scrape; peak-heap target ≤ 150 MiB.
 func BenchmarkScrape1000Tasks50Agents(b *testing.B) {
 	api := decodingAPI{answerWithAgents(b, 50)}
 	tasks := make([]collector.Task, 1000)
 	for i := range tasks {
 		tasks[i] = collector.Task{EnterpriseID: 7000000 + int64(i%10), TaskID: int64(i)}
 	}
-	src := func() collector.Scrape { return collector.Scrape{API: api, Tasks: tasks, Concurrency: 8} }
-	h := collector.Handler(src, prometheus.NewRegistry(), collector.HandlerOptions{})
-	b.ReportAllocs()
-	var peak uint64
-	for b.Loop() {
-		runtime.GC()
-		p := peakHeap(func() {
-			w := &discardWriter{h: http.Header{}}
-			h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-			if w.n < 50<<20 {
-				b.Fatalf("only %d bytes written", w.n)
-			}
-		})
-		peak = max(peak, p)
+	type variant struct {
+		name string
+		sel  collector.Selection
+		gzip bool
 	}
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	var variants []variant
+	for _, m := range modes {
+		variants = append(variants, variant{m.name + "/gzip", m.sel, true})
+	}
+	variants = append(variants, variant{"state_set/plain", collector.Selection{}, false})
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			src := func() collector.Scrape {
+				return collector.Scrape{API: api, Tasks: tasks, Concurrency: 8, Metrics: v.sel}
+			}
+			h := collector.Handler(src, prometheus.NewRegistry(), collector.HandlerOptions{})
+			serve := func(gz bool, w http.ResponseWriter) {
+				req := httptest.NewRequest("GET", "/metrics", nil)
+				if gz {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
+				h.ServeHTTP(w, req)
+			}
+			// Untimed: the series and the text size of this mode.
+			b.StopTimer()
+			var text countingWriter
+			serve(false, &discardWriter{h: http.Header{}, w: &text})
+			b.StartTimer()
+			b.ReportAllocs()
+			var peak uint64
+			var wire int64
+			var cpu time.Duration
+			for b.Loop() {
+				runtime.GC()
+				w := &discardWriter{h: http.Header{}}
+				before := processCPU()
+				p := peakHeap(func() { serve(v.gzip, w) })
+				cpu += processCPU() - before
+				peak = max(peak, p)
+				wire = w.n
+			}
+			b.ReportMetric(float64(text.series), "series")
+			b.ReportMetric(float64(text.n)/(1<<20), "text-MiB")
+			if v.gzip {
+				b.ReportMetric(float64(wire)/(1<<20), "gzip-MiB")
+			}
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}
+
+// countingWriter counts bytes and sample lines (the series of the answer).
+type countingWriter struct {
+	n, series int64
+	bol       bool
+	started   bool
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	for _, ch := range p {
+		if !c.started || c.bol {
+			if ch != '#' {
+				c.series++
+			}
+		}
+		c.started = true
+		c.bol = ch == '\n'
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// processCPU is the user and system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -53,6 +54,7 @@ type Exporter struct {
 	report      ErrorReporter
 	onSuccess   func(Task)
 	unreadable  UnreadableReporter
+	sel         *selection
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)
@@ -66,6 +68,7 @@ type Options struct {
 	// OnUnreadable is told about the fields whose values could not be read
 	// (see UnreadableLog); nil logs them at debug level on every scrape.
 	OnUnreadable UnreadableReporter
+	Metrics      Selection // which families to build; the zero value builds all
 }
 
 // New returns an Exporter for one scrape. Repeated tasks are read once: the
@@ -78,7 +81,10 @@ func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, unreadable: o.OnUnreadable}
+	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, sel: everything, unreadable: o.OnUnreadable}
+	if o.Metrics.AgentStatus != 0 || o.Metrics.NoAgents || len(o.Metrics.Exclude) > 0 {
+		e.sel = o.Metrics.compile()
+	}
 	if e.report == nil {
 		e.report = func(t Task, err error) {
 			level.Warn(e.logger).Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "err", err)
@@ -103,14 +109,16 @@ func uniqueTasks(in []Task) []Task {
 // Describe sends every descriptor the exporter can produce.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for i := range families {
-		ch <- families[i].desc
+		if !e.sel.skip[i] {
+			ch <- e.sel.desc(i)
+		}
 	}
 }
 
 // Collect reads every task and sends its metrics as const metrics.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range e.run() {
-		r.collect(ch)
+		r.collect(ch, e.sel)
 	}
 }
 
@@ -119,36 +127,61 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 // whichever is first; a task that did not answer in time has ok == false.
 // Results come back in the order of e.tasks.
 func (e *Exporter) run() []*taskResult {
+	results := e.newResults()
+	e.fetch(results, nil)
+	return results
+}
+
+func (e *Exporter) newResults() []*taskResult {
 	results := make([]*taskResult, len(e.tasks))
-	if len(e.tasks) == 1 {
+	for i, t := range e.tasks {
+		results[i] = newResult(t)
+	}
+	return results
+}
+
+// fetch fills results; done, if set, is told about each result as soon as
+// it is final (in any order), so that what it does with the result
+// overlaps the reads still in flight.
+func (e *Exporter) fetch(results []*taskResult, done func(i int)) {
+	if len(results) == 1 {
 		// /probe's case: no goroutine and semaphore to wake.
-		results[0] = newResult(e.tasks[0])
 		if err := e.ctx.Err(); err != nil {
 			e.report(results[0].task, err)
 		} else {
 			e.scrapeTask(results[0])
 		}
-		return results
+		if done != nil {
+			done(0)
+		}
+		return
 	}
-	sem := make(chan struct{}, e.concurrency)
+	// e.concurrency workers take the tasks in configuration order, so
+	// that they also finish roughly in that order and the gzip answer
+	// rarely holds a task's text waiting for an earlier one.
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i, t := range e.tasks {
-		results[i] = newResult(t)
+	for range min(e.concurrency, len(results)) {
 		wg.Add(1)
-		go func(r *taskResult) {
+		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-e.ctx.Done():
-				e.report(r.task, e.ctx.Err())
-				return
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(results) {
+					return
+				}
+				if err := e.ctx.Err(); err != nil {
+					e.report(results[i].task, err)
+				} else {
+					e.scrapeTask(results[i])
+				}
+				if done != nil {
+					done(i)
+				}
 			}
-			e.scrapeTask(r)
-		}(results[i])
+		}()
 	}
 	wg.Wait()
-	return results
 }
 
 // scrapeTask fetches one task and maps its answer. The answer is mapped
@@ -174,7 +207,7 @@ func (e *Exporter) scrapeTask(r *taskResult) {
 			err = fmt.Errorf("CloudMonitorTask answer has no Data object")
 			return
 		}
-		r.fill(resp.Data)
+		r.fill(resp.Data, e.sel)
 		// Inside the recover: a reporter's panic fails this task, not the scrape.
 		e.reportUnreadable(t, resp.Data.Unreadable)
 	}()

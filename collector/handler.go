@@ -1,14 +1,11 @@
 package collector
 
 import (
-	"compress/gzip"
 	"context"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -37,6 +34,7 @@ type Scrape struct {
 	API         MonitorAPI
 	Tasks       []Task
 	Concurrency int
+	Metrics     Selection // which families; the zero value builds all
 }
 
 // Source returns the Scrape to run now.
@@ -69,7 +67,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset, o.MaxTimeout))
 		defer cancel()
 		s := src()
-		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, OnUnreadable: o.OnUnreadable})
+		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, OnUnreadable: o.OnUnreadable, Metrics: s.Metrics})
 
 		mfs, err := global.Gather()
 		if err != nil {
@@ -77,40 +75,36 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 			level.Error(o.Logger).Log("msg", "error gathering process metrics", "err", err)
 		}
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-		var out io.Writer = w
 		if gzipAccepted(r) {
+			// Rendered and compressed while the tasks are fetched; what
+			// is left now is to send the compressed bytes.
+			parts, n := e.compressedAnswer(mfs, o.Logger)
 			w.Header().Set("Content-Encoding", "gzip")
-			gz := gzipWriters.Get().(*gzip.Writer)
-			gz.Reset(w)
-			defer func() {
-				gz.Close()
-				gz.Reset(io.Discard)
-				gzipWriters.Put(gz)
-			}()
-			out = gz
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+			for _, p := range parts {
+				if _, err := w.Write(p); err != nil {
+					level.Debug(o.Logger).Log("msg", "error writing metrics", "err", err)
+					return
+				}
+			}
+			return
 		}
-		enc := expfmt.NewEncoder(out, expfmt.NewFormat(expfmt.TypeTextPlain))
+		// Plain text: written after the last task answered, from the
+		// compact samples, since holding every task's rendered text
+		// (80 MiB for 1,000 tasks of 50 agents) would cost more than the
+		// formatting it saves.
+		enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
 		for _, mf := range mfs {
 			if err := enc.Encode(mf); err != nil {
 				level.Debug(o.Logger).Log("msg", "error writing metrics", "err", err)
 				return
 			}
 		}
-		if err := e.WriteText(out); err != nil {
+		if err := e.WriteText(w); err != nil {
 			level.Debug(o.Logger).Log("msg", "error writing metrics", "err", err)
 		}
 	})
 }
-
-// gzipWriters recycles compressors (each holds several hundred KiB of
-// tables). BestSpeed because the answer is compressed after the last task
-// answered, on one goroutine: for 1,000 tasks × 50 agents (80 MiB of
-// text) the default level took 0.42 s of the scrape, BestSpeed 0.15 s, for
-// 3.7 instead of 3.1 MiB on the wire (docs/benchmarks.md).
-var gzipWriters = sync.Pool{New: func() any {
-	gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return gz
-}}
 
 func gzipAccepted(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {

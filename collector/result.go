@@ -43,11 +43,13 @@ type taskResult struct {
 
 // fill maps one successful answer; the samples end up grouped by family so
 // the text writer can emit a family at a time without sorting.
-func (r *taskResult) fill(d *apiclient.MonitorData) {
+func (r *taskResult) fill(d *apiclient.MonitorData, sel *selection) {
 	// About 45 task samples and 18 per agent: one allocation, not a dozen.
 	s := make([]sample, 0, 64+18*(len(d.AgentStatisticList)+len(d.RemovedAgentStatisticList)))
 	add := func(fam int, v float64, a *agentLabels, state int) {
-		s = append(s, sample{value: v, agent: a, fam: uint8(fam), state: uint8(state)})
+		if !sel.skip[fam] {
+			s = append(s, sample{value: v, agent: a, fam: uint8(fam), state: uint8(state)})
+		}
 	}
 
 	prop, today := &d.Statistic.CtiLinkTaskProperty, &d.TodayStatistic.CtiLinkTaskProperty
@@ -106,7 +108,10 @@ func (r *taskResult) fill(d *apiclient.MonitorData) {
 		if len(list.rows) == 0 {
 			continue
 		}
-		labels := make([]agentLabels, len(list.rows))
+		var labels []agentLabels
+		if sel.agents {
+			labels = make([]agentLabels, len(list.rows))
+		}
 		seen := make(map[apiclient.Text]struct{}, len(list.rows))
 		for i := range list.rows {
 			a := &list.rows[i]
@@ -115,14 +120,21 @@ func (r *taskResult) fill(d *apiclient.MonitorData) {
 				continue
 			}
 			seen[a.Cno] = struct{}{}
+			if !sel.agents {
+				continue // only the duplicate count, a task-level family, is wanted
+			}
 			l := &labels[i]
 			*l = agentLabels{cno: labelText(a.Cno), removed: list.removed, name: labelText(a.Name)}
 			l.text = string(appendLabel(appendLabel(append([]byte(r.text), ','), 0, "cno", l.cno), ',', "removed", l.removed))
 			l.nameText = string(appendLabel(nil, ',', "agent_name", l.name))
 			add(famAgentInfo, 1, l, 0)
 			state := agentState(a.AgentStatus)
-			for k := range agentStates {
-				add(famAgentStatus, boolFloat(k == int(state)), l, k)
+			if sel.current {
+				add(famAgentStatus, 1, l, int(state))
+			} else {
+				for k := range agentStates {
+					add(famAgentStatus, boolFloat(k == int(state)), l, k)
+				}
 			}
 			for f := famFirstTaskGauge; f < len(families); f++ {
 				if get := families[f].agent; get != nil {
@@ -183,16 +195,19 @@ func (r *taskResult) labelValues(f *family, s *sample) []string {
 }
 
 // collect sends the task's samples as const metrics, success and duration last.
-func (r *taskResult) collect(ch chan<- prometheus.Metric) {
+func (r *taskResult) collect(ch chan<- prometheus.Metric, sel *selection) {
 	for f := range families {
 		fam := &families[f]
+		desc := sel.desc(f)
 		for i := range r.family(f) {
 			s := &r.family(f)[i]
-			ch <- prometheus.MustNewConstMetric(fam.desc, prometheus.GaugeValue, s.value, r.labelValues(fam, s)...)
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, s.value, r.labelValues(fam, s)...)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(families[famScrapeSuccess].desc, prometheus.GaugeValue, boolFloat(r.ok), r.ent, r.id)
-	ch <- prometheus.MustNewConstMetric(families[famScrapeDuration].desc, prometheus.GaugeValue, r.duration, r.ent, r.id)
+	if !sel.skip[famScrapeDuration] {
+		ch <- prometheus.MustNewConstMetric(families[famScrapeDuration].desc, prometheus.GaugeValue, r.duration, r.ent, r.id)
+	}
 }
 
 func newResult(t Task) *taskResult {

@@ -32,68 +32,91 @@ var familyOrder = func() []int {
 // samples; the Collector (Collect) stays for /probe-style registries and
 // tests, and a test checks that both produce the same series.
 func (e *Exporter) WriteText(w io.Writer) error {
-	return writeText(w, e.run())
+	return writeText(w, e.run(), e.sel)
 }
 
 // writers recycles the output buffers: one 64 KiB buffer per scrape is
-// cheap, one per /probe of a small task is most of its allocation.
-var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+// cheap, one per /probe of a small task is most of its allocation. line
+// holds one task's lines of one family (40 KiB for the state set of 50
+// agents), grown once rather than on every scrape.
+var writers = sync.Pool{New: func() any { return &textWriter{bw: bufio.NewWriterSize(nil, 64<<10)} }}
 
-func writeText(w io.Writer, results []*taskResult) error {
-	bw := writers.Get().(*bufio.Writer)
+type textWriter struct {
+	bw   *bufio.Writer
+	line []byte
+}
+
+func writeText(w io.Writer, results []*taskResult, sel *selection) error {
+	tw := writers.Get().(*textWriter)
+	bw := tw.bw
 	bw.Reset(w)
-	defer func() { bw.Reset(nil); writers.Put(bw) }()
-	var line []byte
+	defer func() { bw.Reset(nil); writers.Put(tw) }()
 	for _, f := range familyOrder {
-		fam := &families[f]
+		if sel.skip[f] {
+			continue
+		}
 		header := false
 		for _, r := range results {
-			var n int
-			switch f {
-			case famScrapeSuccess, famScrapeDuration:
-				n = 1
-			default:
-				n = len(r.family(f))
-			}
-			if n == 0 {
+			tw.line = r.appendFamily(tw.line[:0], f)
+			if len(tw.line) == 0 {
 				continue
 			}
 			if !header {
-				line = append(line[:0], "# HELP "...)
-				line = append(line, fam.name...)
-				line = append(line, ' ')
-				line = appendEscaped(line, fam.help, false)
-				line = append(line, "\n# TYPE "...)
-				line = append(line, fam.name...)
-				line = append(line, " gauge\n"...)
-				if _, err := bw.Write(line); err != nil {
+				n := len(tw.line)
+				tw.line = familyHeader(tw.line, f, sel)
+				if _, err := bw.Write(tw.line[n:]); err != nil {
 					return err
 				}
+				tw.line = tw.line[:n]
 				header = true
 			}
-			switch f {
-			case famScrapeSuccess:
-				line = r.appendSample(line[:0], fam, nil, boolFloat(r.ok))
-				if _, err := bw.Write(line); err != nil {
-					return err
-				}
-			case famScrapeDuration:
-				line = r.appendSample(line[:0], fam, nil, r.duration)
-				if _, err := bw.Write(line); err != nil {
-					return err
-				}
-			default:
-				ss := r.family(f)
-				for i := range ss {
-					line = r.appendSample(line[:0], fam, &ss[i], ss[i].value)
-					if _, err := bw.Write(line); err != nil {
-						return err
-					}
-				}
+			if _, err := bw.Write(tw.line); err != nil {
+				return err
 			}
 		}
 	}
 	return bw.Flush()
+}
+
+// familyHeader appends the HELP and TYPE lines of family f.
+func familyHeader(b []byte, f int, sel *selection) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, families[f].name...)
+	b = append(b, ' ')
+	b = appendEscaped(b, sel.help(f), false)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, families[f].name...)
+	return append(b, " gauge\n"...)
+}
+
+// appendFamily appends the task's lines of family f (not excluded).
+func (r *taskResult) appendFamily(b []byte, f int) []byte {
+	fam := &families[f]
+	switch f {
+	case famScrapeSuccess:
+		return r.appendSample(b, fam, nil, boolFloat(r.ok))
+	case famScrapeDuration:
+		return r.appendSample(b, fam, nil, r.duration)
+	}
+	ss := r.family(f)
+	for i := range ss {
+		b = r.appendSample(b, fam, &ss[i], ss[i].value)
+	}
+	return b
+}
+
+// render appends the task's lines of every family to b, by position p
+// in familyOrder: b[off[p]:off[p+1]]. off must have len(familyOrder)+1
+// entries.
+func (r *taskResult) render(b []byte, off []int32, sel *selection) []byte {
+	for p, f := range familyOrder {
+		off[p] = int32(len(b))
+		if !sel.skip[f] {
+			b = r.appendFamily(b, f)
+		}
+	}
+	off[len(familyOrder)] = int32(len(b))
+	return b
 }
 
 // appendSample appends `name{labels} value\n` from the pre-rendered labels.

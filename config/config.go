@@ -80,6 +80,10 @@ type Config struct {
 	// drop the repetition (Tasks alone never repeat).
 	Discovery []Discovery `yaml:"discovery,omitempty"`
 	Tasks     []Task      `yaml:"tasks"`
+	Metrics   Metrics     `yaml:"metrics"`
+	// Warnings are what is doubtful but allowed (an excluded family that
+	// a shipped rule reads, say), as "file:line: field: message".
+	Warnings []Problem `yaml:"-"`
 }
 
 // Credentials is an access key given in the file. Relative file paths are
@@ -129,7 +133,7 @@ type Task struct {
 // defaultConfig is also what an empty document decodes to, so that the
 // "nothing to scrape" check sees the same thing either way.
 func defaultConfig() Config {
-	return Config{Endpoint: DefaultEndpoint, Timezone: DefaultTimezone, API: DefaultAPIConfig}
+	return Config{Endpoint: DefaultEndpoint, Timezone: DefaultTimezone, API: DefaultAPIConfig, Metrics: DefaultMetrics}
 }
 
 // UnmarshalYAML fills in defaults before decoding, so that an absent key

@@ -62,7 +62,7 @@ var badCases = []struct {
 		"testdata/bad/not_a_mapping.yml:1: the top level must be a mapping with keys such as tasks, got a list",
 	}},
 	{"unknown_key.yml", []string{
-		"testdata/bad/unknown_key.yml:1: endpiont: unknown key; valid keys: endpoint, timezone, credentials, api, discovery, tasks",
+		"testdata/bad/unknown_key.yml:1: endpiont: unknown key; valid keys: endpoint, timezone, credentials, api, discovery, tasks, metrics",
 		"testdata/bad/unknown_key.yml:3: api.rate: unknown key; valid keys: requests_per_second, burst, concurrency, min_interval, max_retries",
 		"testdata/bad/unknown_key.yml:5: tasks[0].task_id: required (a positive integer)",
 		"testdata/bad/unknown_key.yml:6: tasks[0].taskid: unknown key; valid keys: enterprise_id, task_id",
@@ -238,7 +238,8 @@ func TestFullFile(t *testing.T) {
 			{EnterpriseID: 7000002, Types: []int{1, 2}, Statuses: []int{0, 1, 2, 3}, RefreshInterval: 90 * time.Minute},
 			{EnterpriseID: 7000003, Types: []int{2}, RefreshInterval: 5 * time.Minute},
 		},
-		Tasks: []Task{{7000002, 19}, {7000002, 20}, {7000003, 19}},
+		Tasks:   []Task{{7000002, 19}, {7000002, 20}, {7000003, 19}},
+		Metrics: DefaultMetrics,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %s\nwant %s", dump(cfg), dump(want))
@@ -348,7 +349,7 @@ func TestRootExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Endpoint != DefaultEndpoint || cfg.Timezone != DefaultTimezone || cfg.API != DefaultAPIConfig {
+	if cfg.Endpoint != DefaultEndpoint || cfg.Timezone != DefaultTimezone || cfg.API != DefaultAPIConfig || !reflect.DeepEqual(cfg.Metrics, DefaultMetrics) {
 		t.Errorf("the example should show the defaults: %s", dump(cfg))
 	}
 	if !reflect.DeepEqual(cfg.Tasks, []Task{{EnterpriseID: 7000002, TaskID: 19}}) || cfg.Discovery != nil || cfg.Credentials != nil {
@@ -359,7 +360,7 @@ func TestRootExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"", "credentials", "api", "discovery[0]", "tasks[0]"} {
+	for _, section := range []string{"", "credentials", "api", "discovery[0]", "tasks[0]", "metrics"} {
 		for _, key := range strings.Split(validKeys(section), ", ") {
 			if !strings.Contains(string(raw), key+":") {
 				t.Errorf("config.yml does not mention %s", joinPath(section, key))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,6 +21,8 @@ type parser struct {
 	file string
 	ix   *index
 	errs Error
+	// warns are problems that do not stop the file from loading.
+	warns []Problem
 	// poisoned paths failed to decode; their values (and those below them)
 	// are zero or default, so validation must not judge them a second time.
 	poisoned map[string]bool
@@ -126,6 +129,8 @@ func Parse(data []byte, filename string) (*Config, error) {
 	if err := p.result(); err != nil {
 		return nil, err
 	}
+	sort.SliceStable(p.warns, func(i, j int) bool { return p.warns[i].Line < p.warns[j].Line })
+	cfg.Warnings = p.warns
 	return &cfg, nil
 }
 
@@ -422,6 +427,8 @@ func validKeys(path string) string {
 		t = reflect.TypeFor[Credentials]()
 	case path == "api":
 		t = reflect.TypeFor[APIConfig]()
+	case path == "metrics":
+		t = reflect.TypeFor[Metrics]()
 	case strings.HasPrefix(path, "discovery["):
 		t = reflect.TypeFor[Discovery]()
 	case strings.HasPrefix(path, "tasks["):

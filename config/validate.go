@@ -22,6 +22,7 @@ func (p *parser) validate(c *Config, filename string) {
 	p.validateTimezone(c)
 	p.validateCredentials(c, filepath.Dir(filename))
 	p.validateAPI(&c.API)
+	p.validateMetrics(&c.Metrics)
 	discovery := p.validateDiscovery()
 	tasks := p.validateTasks()
 

@@ -310,6 +310,20 @@ func withNoValue(text string) opt {
 	return func(p *Panel) { p.FieldConfig.Defaults["noValue"] = text }
 }
 
+// agentNote ends the description of every panel that reads per-agent
+// series, and perAgent shows a short form of it in place of "No data":
+// with the exporter's metrics.agents: false (or the family in
+// metrics.exclude) such a panel is empty by configuration, not broken.
+const (
+	agentNote    = " Needs the per-agent series (dyvms_agent_*): empty when the exporter runs with metrics.agents: false or excludes the family in metrics.exclude (README, \"Series budget\")."
+	agentNoValue = "no per-agent series (metrics.agents: false?)"
+)
+
+func perAgent(p Panel) Panel {
+	p.Description += agentNote
+	return apply(p, []opt{withNoValue(agentNoValue)})
+}
+
 func apply(p Panel, opts []opt) Panel {
 	for _, o := range opts {
 		o(&p)
@@ -598,17 +612,17 @@ func taskDashboard() Dashboard {
 				{taskSel("dyvms_task_agents_bridged"), "{{task_id}} talking"},
 				{taskSel("dyvms_task_agents_wrapup"), "{{task_id}} wrap-up"},
 			}),
-		timeseries("Agents per state (agent rows)", "Agents listed in the task by their own state (dyvms:task_agent_status:count from dyvms_agent_status): idle, pause, inuse, calling, wrapup, none.", "none",
-			[]q{{taskSel("dyvms:task_agent_status:count"), "{{task_id}} {{status}}"}}, stacked()),
+		perAgent(timeseries("Agents per state (agent rows)", "Agents listed in the task by their own state (dyvms:task_agent_status:count from dyvms_agent_status, the same with either metrics.agent_status encoding): idle, pause, inuse, calling, wrapup, none; a state with no agent is not drawn.", "none",
+			[]q{{taskSel("dyvms:task_agent_status:count"), "{{task_id}} {{status}}"}}, stacked())),
 		timeseries("Occupancy and availability", "(talking + wrap-up) / online and available / online, per task (instantaneous).", "percentunit",
 			[]q{
 				{taskSel("dyvms:task_agent_occupancy:ratio"), "{{task_id}} occupancy"},
 				{taskSel("dyvms:task_agent_availability:ratio"), "{{task_id}} availability"},
 			}, withMinMax(0, nil)),
-		barGauge("Daily call limit used", "Calls each agent answered today in the task / its task-level daily limit (dyvms:agent_call_limit_usage:ratio). Agents without a limit are not shown.", "percentunit",
+		perAgent(barGauge("Daily call limit used", "Calls each agent answered today in the task / its task-level daily limit (dyvms:agent_call_limit_usage:ratio). Agents without a limit are not shown.", "percentunit",
 			[]q{{taskSel("dyvms:agent_call_limit_usage:ratio", `removed="false"`), agentLegend}}, ratioMinMax,
-			withThresholds(thresholds("green", 0.8, "orange", 1, "red"), "")),
-		table("Agents", "One row per agent of the task (removed agents too, with removed=true): state, today's answered calls and limits, calls offered and answered since joining the task, average talk and idle time, and the vendor's 2-second answer ratio.",
+			withThresholds(thresholds("green", 0.8, "orange", 1, "red"), ""))),
+		perAgent(table("Agents", "One row per agent of the task (removed agents too, with removed=true): state, today's answered calls and limits, calls offered and answered since joining the task, average talk and idle time, and the vendor's 2-second answer ratio.",
 			[]string{"enterprise_id", "task_id", "cno", "agent_name", "status", "removed"},
 			[]string{"job", "instance"},
 			[]column{
@@ -626,15 +640,15 @@ func taskDashboard() Dashboard {
 				{title: "Avg talk time", expr: `max by (` + agentBy + `) (` + taskSel("dyvms_agent_average_bridge_duration_seconds") + `)`, unit: "s"},
 				{title: "Avg idle time", expr: `max by (` + agentBy + `) (` + taskSel("dyvms_agent_average_idle_duration_seconds") + `)`, unit: "s"},
 				{title: "Answered within 2 s", expr: `max by (` + agentBy + `) (` + taskSel("dyvms_agent_bridge_in_2s_ratio") + `)`, unit: "none"},
-			}, withWidth(24, 12)),
-		timeseries("Average talk time per agent", "Average talk time of each agent's connected calls in the task (AvgBridgeTime).", "s",
-			[]q{{taskSel("dyvms_agent_average_bridge_duration_seconds", `removed="false"`), agentLegend}}),
-		timeseries("Average idle time per agent", "Average idle time of each agent between calls: idle time / calls (AgentAvgIdleTime).", "s",
-			[]q{{taskSel("dyvms_agent_average_idle_duration_seconds", `removed="false"`), agentLegend}}),
-		timeseries("Agent non-answer ratio", "Calls offered to each agent that it did not answer / calls offered, since it joined the task (dyvms:agent_non_answer:ratio).", "percentunit",
-			[]q{{taskSel("dyvms:agent_non_answer:ratio", `removed="false"`), agentLegend}}, ratioMinMax),
-		barGauge("Answered within 2 s", "The vendor's BridgeIn2sRate per agent, as the API returns it: calls answered within 2 s of being rung / calls answered. Shown unscaled because vendor data is not always within 0..1.", "none",
-			[]q{{taskSel("dyvms_agent_bridge_in_2s_ratio", `removed="false"`), agentLegend}}),
+			}, withWidth(24, 12))),
+		perAgent(timeseries("Average talk time per agent", "Average talk time of each agent's connected calls in the task (AvgBridgeTime).", "s",
+			[]q{{taskSel("dyvms_agent_average_bridge_duration_seconds", `removed="false"`), agentLegend}})),
+		perAgent(timeseries("Average idle time per agent", "Average idle time of each agent between calls: idle time / calls (AgentAvgIdleTime).", "s",
+			[]q{{taskSel("dyvms_agent_average_idle_duration_seconds", `removed="false"`), agentLegend}})),
+		perAgent(timeseries("Agent non-answer ratio", "Calls offered to each agent that it did not answer / calls offered, since it joined the task (dyvms:agent_non_answer:ratio).", "percentunit",
+			[]q{{taskSel("dyvms:agent_non_answer:ratio", `removed="false"`), agentLegend}}, ratioMinMax)),
+		perAgent(barGauge("Answered within 2 s", "The vendor's BridgeIn2sRate per agent, as the API returns it: calls answered within 2 s of being rung / calls answered. Shown unscaled because vendor data is not always within 0..1.", "none",
+			[]q{{taskSel("dyvms_agent_bridge_in_2s_ratio", `removed="false"`), agentLegend}})),
 	}
 	return newDashboard("dyvms-task.json", "dyvms-task", "dyvms / Task detail",
 		"One dialling task (or a few): channels, calls, agent states over time and a table of its agents.",

@@ -53,7 +53,7 @@ func (s *Service) probeHandler(o HTTPOptions) http.Handler {
 		// gatherer: the same deadline (from Prometheus' scrape timeout
 		// header) and the same exposition, for a single task.
 		src := func() collector.Scrape {
-			return collector.Scrape{API: api, Tasks: []collector.Task{t}, Concurrency: 1}
+			return collector.Scrape{API: api, Tasks: []collector.Task{t}, Concurrency: 1, Metrics: cfg.Metrics.Selection()}
 		}
 		collector.Handler(src, prometheus.Gatherers(nil), ho).ServeHTTP(w, r)
 	})

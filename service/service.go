@@ -97,6 +97,9 @@ func (s *Service) logLoaded() {
 	}
 	level.Info(s.logger).Log("msg", "configuration loaded", "file", s.o.ConfigFile, "endpoint", c.Endpoint,
 		"tasks", len(c.Tasks), "credentials", creds)
+	for _, w := range c.Warnings {
+		level.Warn(s.logger).Log("msg", "configuration warning", "warning", w.Error())
+	}
 }
 
 // current returns the API client for the configuration in force, building
@@ -173,7 +176,7 @@ func (s *Service) Config() *config.Config { return s.safe.Get() }
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Metrics: cfg.Metrics.Selection()}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.

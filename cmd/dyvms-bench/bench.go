@@ -68,6 +68,7 @@ type Config struct {
 	IdleConns        int     `json:"idle_conns,omitempty"`
 	WhatIfGzipLevel  int     `json:"what_if_gzip_level,omitempty"`
 	Seed             int64   `json:"seed"`
+	Metrics          string  `json:"metrics,omitempty"`
 }
 
 // Machine is where the run ran.
@@ -116,7 +117,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (rep *Re
 		Mode: "bench",
 		Config: Config{Tasks: o.tasks, Agents: o.agents, Latency: o.latency.String(), Jitter: o.jitter.String(),
 			Concurrency: o.concurrency, Rate: o.rate, Burst: o.burst, Faults: o.faults, Gzip: o.gzip,
-			SimulatorProcess: o.simProcess, IdleConns: o.idleConns, WhatIfGzipLevel: o.gzipLevel, Seed: o.seed},
+			SimulatorProcess: o.simProcess, IdleConns: o.idleConns, WhatIfGzipLevel: o.gzipLevel, Seed: o.seed, Metrics: o.metrics},
 		Machine: Machine{NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 			OS: runtime.GOOS + "/" + runtime.GOARCH, LoadStart: loadAverage()},
 	}

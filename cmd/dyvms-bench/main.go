@@ -85,6 +85,7 @@ type options struct {
 	heapSampleEvery    time.Duration
 	logExporter        bool
 	gzipLevel          int
+	metrics            string
 
 	// internal: serve only the simulator (the child of --simulator-process).
 	serveSimulator bool
@@ -124,6 +125,7 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	app.Flag("heapprofile", "Write a heap profile to this file after the last scrape (bench) or at the end of the soak (soak: and FILE.baseline at the baseline sample, for go tool pprof -base).").StringVar(&o.heapProfile)
 	app.Flag("heap-sample-every", "How often the heap is sampled during a scrape for its peak.").Default("5ms").DurationVar(&o.heapSampleEvery)
 	app.Flag("what-if-gzip-level", "Experiment: compress /metrics answers in front of the exporter at this compress/flate level (1 fastest ... 6 default ... 9 smallest) instead of letting the exporter gzip them (at BestSpeed since 6c1b1cb); 0 leaves the exporter alone.").Default("0").IntVar(&o.gzipLevel)
+	app.Flag("metrics", "The exporter's metrics: section as a YAML flow mapping, e.g. '{agent_status: current}' or '{agents: false}' (empty: the defaults).").StringVar(&o.metrics)
 	app.Flag("log", "Log the exporter's warnings and errors to stderr.").BoolVar(&o.logExporter)
 	app.Flag("internal.serve-simulator", "Internal: serve only the simulator (child of --simulator-process).").Hidden().BoolVar(&o.serveSimulator)
 	if _, err := app.Parse(args); err != nil {

@@ -59,6 +59,9 @@ func writeText(w io.Writer, rep *Report) error {
 	if c.WhatIfGzipLevel > 0 {
 		enc = fmt.Sprintf("gzip level %d in front of the exporter (what-if)", c.WhatIfGzipLevel)
 	}
+	if c.Metrics != "" {
+		idle += ", metrics: " + c.Metrics
+	}
 	fmt.Fprintf(w, "dyvms-bench %s: %d tasks × %d agents, latency %s ± %s, concurrency %d, rate %g/s, burst %d, faults %g, %s, %s%s\n",
 		rep.Mode, c.Tasks, c.Agents, c.Latency, c.Jitter, c.Concurrency, c.Rate, c.Burst, c.Faults, enc, where, idle)
 	fmt.Fprintf(w, "machine: %d CPUs, GOMAXPROCS %d, %s %s; load average %s at start, %s at end\n",

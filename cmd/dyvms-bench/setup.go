@@ -307,6 +307,9 @@ func exporterConfig(o options, endpoint, id, secretFile string, tasks [][2]int64
 	fmt.Fprintf(&b, "credentials:\n  access_key_id: %s\n  access_key_secret_file: %s\n", id, secretFile)
 	fmt.Fprintf(&b, "api:\n  requests_per_second: %s\n  burst: %d\n  concurrency: %d\n",
 		strconv.FormatFloat(o.rate, 'g', -1, 64), o.burst, o.concurrency)
+	if o.metrics != "" {
+		fmt.Fprintf(&b, "metrics: %s\n", o.metrics)
+	}
 	b.WriteString("tasks:\n")
 	for _, t := range tasks {
 		fmt.Fprintf(&b, "  - {enterprise_id: %d, task_id: %d}\n", t[0], t[1])
