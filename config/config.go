@@ -81,6 +81,9 @@ type Config struct {
 	// drop the repetition (Tasks alone never repeat).
 	Discovery []Discovery `yaml:"discovery,omitempty"`
 	Tasks     []Task      `yaml:"tasks"`
+	// CallRecords lists the enterprises whose call records are polled
+	// (callrecords.go); empty: none.
+	CallRecords []CallRecords `yaml:"call_records,omitempty"`
 }
 
 // Credentials is an access key given in the file. Relative file paths are

@@ -24,6 +24,7 @@ func (p *parser) validate(c *Config, filename string) {
 	p.validateAPI(&c.API)
 	discovery := p.validateDiscovery()
 	tasks := p.validateTasks()
+	p.validateCallRecords()
 
 	// Deliberately an error, not a warning: a file with nothing to scrape
 	// is far more often truncated or half-edited than intended, and

@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dyvms-community/dyvms_exporter/callrecords"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
@@ -38,6 +39,7 @@ type Service struct {
 	apiMetrics *collector.APIMetrics
 	errLog     *errorLog
 	disc       *discovery.Manager
+	calls      *callrecords.Manager
 	pc         *pacing
 
 	mu    sync.Mutex
@@ -59,6 +61,7 @@ func New(o Options) (*Service, error) {
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
 	}
+	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks})
 	s.errLog = newErrorLog(o.Logger)
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
@@ -113,8 +116,13 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	if err != nil {
 		return s.api, err
 	}
+	reader, err := callRecordReader(cfg, api)
+	if err != nil {
+		return s.api, err
+	}
 	s.built, s.api = cfg, api
 	s.disc.Update(lister, cfg.Discovery)
+	s.calls.Update(reader, cfg.CallRecords, cfg.Location)
 	return api, nil
 }
 
