@@ -18,10 +18,12 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
@@ -121,9 +123,22 @@ func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	exported := map[string]bool{}
 	for _, f := range fams {
 		if !strings.Contains(section, "`"+f.GetName()) {
 			t.Errorf("%s is exported but not in README's Call outcomes section", f.GetName())
+		}
+		exported[f.GetName()] = true
+		if f.GetType() == dto.MetricType_HISTOGRAM {
+			for _, s := range []string{"_bucket", "_sum", "_count"} {
+				exported[f.GetName()+s] = true
+			}
+		}
+	}
+	// The names the rule and dashboard checks take for granted.
+	for _, n := range promqlcheck.CallRecordMetrics {
+		if !exported[n] {
+			t.Errorf("promqlcheck.CallRecordMetrics lists %s, which the poller does not export", n)
 		}
 	}
 }
