@@ -53,6 +53,7 @@ import (
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/internal/schedule"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
@@ -167,29 +168,23 @@ func (m *Manager) Update(reader Reader, entries []config.CallRecords, loc *time.
 
 // Run polls each entry when it is due until ctx ends.
 func (m *Manager) Run(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		for _, id := range m.due() {
-			if ctx.Err() != nil {
-				return
-			}
-			_ = m.poll(ctx, id) // logged and counted inside
-		}
-		wait := time.Hour
-		m.mu.Lock()
-		for _, e := range m.entries {
-			wait = min(wait, e.next.Sub(m.now()))
-		}
-		m.mu.Unlock()
-		timer.Reset(max(wait, 0))
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.wake:
-		case <-timer.C:
-		}
+	schedule.Run(ctx, m.wake, m.due, func(ctx context.Context, id int64) {
+		_ = m.poll(ctx, id) // logged and counted inside
+	}, m.untilNext)
+}
+
+// untilNext is the time until the earliest poll; false without entries.
+func (m *Manager) untilNext() (time.Duration, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.entries) == 0 {
+		return 0, false
 	}
+	wait := time.Duration(1<<63 - 1)
+	for _, e := range m.entries {
+		wait = min(wait, e.next.Sub(m.now()))
+	}
+	return wait, true
 }
 
 // Poll polls every entry now, one after another; the error joins the
@@ -213,14 +208,7 @@ func (m *Manager) due() []int64 {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var ids []int64
-	for id, e := range m.entries {
-		if !e.next.After(now) {
-			ids = append(ids, id)
-		}
-	}
-	slices.SortFunc(ids, func(a, b int64) int { return m.entries[a].next.Compare(m.entries[b].next) })
-	return ids
+	return schedule.Due(now, m.entries, func(e *entry) time.Time { return e.next })
 }
 
 // poll reads one entry's window and counts what it has not seen. The

@@ -69,13 +69,7 @@ func (p *parser) validateCallRecords() {
 		}
 		var c CallRecords
 		_ = item.Decode(&c) // already reported by the strict decode
-		if p.positiveID(path+".enterprise_id", c.EnterpriseID) && !p.isPoisoned(path+".enterprise_id") {
-			if line, dup := first[c.EnterpriseID]; dup {
-				p.addAt(path+".enterprise_id", "enterprise %d already has a call_records entry at line %d", c.EnterpriseID, line)
-			} else {
-				first[c.EnterpriseID] = p.ix.line(path + ".enterprise_id")
-			}
-		}
+		p.onePerEnterprise(path, c.EnterpriseID, first, "a call_records entry", "")
 		p.durationIn(path+".interval", c.Interval, MinCallRecordsInterval, MaxCallRecordsInterval, "polling spends the account's quota")
 		p.durationIn(path+".lateness", c.Lateness, 0, MaxCallRecordsLateness, "every poll reads it again")
 		p.durationIn(path+".settle", c.Settle, time.Second, MaxCallRecordsSettle, "the counters lag the calls by it")
@@ -83,6 +77,20 @@ func (p *parser) validateCallRecords() {
 			p.addAt(path+".max_tracked", "must be between 1000 and %d, got %d", MaxCallRecordsTracked, c.MaxTracked)
 		}
 	}
+}
+
+// onePerEnterprise checks the entry's enterprise_id at path: positive, and
+// the first entry of what (a list of entries per enterprise) for it; first
+// maps an enterprise to the line of its first entry. hint ends the message.
+func (p *parser) onePerEnterprise(path string, id int64, first map[int64]int, what, hint string) {
+	if !p.positiveID(path+".enterprise_id", id) || p.isPoisoned(path+".enterprise_id") {
+		return
+	}
+	if line, dup := first[id]; dup {
+		p.addAt(path+".enterprise_id", "enterprise %d already has %s at line %d%s", id, what, line, hint)
+		return
+	}
+	first[id] = p.ix.line(path + ".enterprise_id")
 }
 
 func (p *parser) durationIn(path string, d, lo, hi time.Duration, why string) {
