@@ -182,6 +182,31 @@ func TestCallRecordsAgreeWithTodayStatistic(t *testing.T) {
 	if notConnected+ch.IvrCount != todayIVR {
 		t.Errorf("answered, never connected today %d + in the IVR now %d != IVR overflows today %d", notConnected, ch.IvrCount, todayIVR)
 	}
+	// Connected, but the agent rang more than 2 s: exactly what the agents'
+	// BridgeIn2sRate counters (bridged - within 2 s) count, over the
+	// task's whole history (every record is still kept), plus the calls
+	// being talked now.
+	all, _ := cdrAll(t, s, clock, 7000002, time.Unix(midnight-24*3600, 0), clock.Now(), 1, 1000)
+	var slowRecords, slowAgents int64
+	for _, r := range all {
+		if _, _, offer, bridge, _ := r.times(t); bridge != 0 && bridge-offer > 2 {
+			slowRecords++
+		}
+	}
+	k.mu.Lock()
+	for _, a := range k.agents {
+		slowAgents += a.bridged - a.in2s
+	}
+	for _, c := range k.calls {
+		if c.bridgeAt != 0 && c.bridgeAt-c.offeredAt > 2 {
+			slowAgents--
+		}
+	}
+	dropped := k.cdrs.dropped
+	k.mu.Unlock()
+	if dropped != 0 || slowRecords != slowAgents || slowRecords == 0 {
+		t.Errorf("records bridged more than 2 s after the agent rang: %d; the agents' counters say %d (%d records dropped)", slowRecords, slowAgents, dropped)
+	}
 	if answered == 0 || notConnected == 0 || late == 0 || dialled == answered {
 		t.Errorf("the run lacks a kind of call: answered %d, not connected %d, connected after 2 s %d, dialled %d", answered, notConnected, late, dialled)
 	}
