@@ -150,6 +150,15 @@ func TestCallOutcomesEndToEnd(t *testing.T) {
 		if v, _, _ := ratio(task); v != 0 {
 			t.Fatalf("task %d: abandoned-call rate %v in steady state, want 0 (fast agents, more agents than channels)", task, v)
 		}
+		// Every live answer connected within 2 s: the wait histogram's
+		// le="2" bucket is found, however this Prometheus spells it.
+		res, err := prom.query(fmt.Sprintf(`dyvms:task_calls_answer_to_agent_within_2s:ratio_24h{enterprise_id="%d", task_id="%d"}`, ent, task))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].value() != "1" {
+			t.Fatalf("task %d: answered and connected within 2 s: %v, want 1", task, res)
+		}
 	}
 	t.Logf("%-52s %6.1fs", "steady state counted, no call abandoned", time.Since(t0).Seconds())
 
