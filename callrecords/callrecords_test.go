@@ -481,3 +481,34 @@ func TestEntriesFollowTheConfiguration(t *testing.T) {
 		t.Fatal("an empty manager failed to poll")
 	}
 }
+
+// The API cost of the README ("Call outcomes"), measured: an enterprise
+// whose one task makes about 10,000 calls a day, the default entry, one
+// simulated hour of polls.
+func TestAPICostPerHour(t *testing.T) {
+	cfg := simConfig()
+	n := func(v int) *int { return &v }
+	cfg.Enterprises[0].Tasks = []simulator.Task{{ID: 19, Agents: n(6), Concurrency: 5, Numbers: n(1_000_000), StartedAgo: simulator.Duration(time.Hour)}}
+	w := newWorld(t, cfg)
+	e := config.DefaultCallRecords
+	e.EnterpriseID = ent
+	m, reg := w.poller(t, e, Options{})
+	w.run(t, m, 15, time.Minute) // the first window fills the lateness
+	before := gather(t, reg)
+	w.sim.ResetStats()
+	w.run(t, m, 60, time.Minute)
+	after := gather(t, reg)
+	requests := w.sim.Stats().Actions["CloudQueryPredictiveCallCdr"]
+	calls := after["dyvms_calls_dialled_total"][taskKey(19)] - before["dyvms_calls_dialled_total"][taskKey(19)]
+	read := after["dyvms_call_records_read_total"][entKey()] - before["dyvms_call_records_read_total"][entKey()]
+	t.Logf("%.0f calls in the hour (%.0f a day): %d requests, %.0f records read (each %.1f times)", calls, calls*24, requests, read, read/calls)
+	if calls*24 < 7000 || calls*24 > 13000 {
+		t.Fatalf("%.0f calls a day: the test wants about 10,000", calls*24)
+	}
+	if requests != 60 {
+		t.Fatalf("%d requests in an hour, want one page per poll: 60", requests)
+	}
+	if r := read / calls; r < 14 || r > 18 {
+		t.Fatalf("each record read %.1f times, want about lateness/interval + 1 = 16", r)
+	}
+}

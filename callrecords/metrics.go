@@ -2,6 +2,7 @@ package callrecords
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -19,6 +20,9 @@ var durationBuckets = []float64{0.5, 1, 2, 3, 5, 10, 30, 60, 120, 300, 600, 1800
 type metrics struct {
 	mgr *Manager
 
+	mu      sync.Mutex
+	ensured map[[2]string]bool // (enterprise, task) whose series exist
+
 	outcomes             []*prometheus.CounterVec // as the outcomes table
 	wait, talk, duration *prometheus.HistogramVec
 
@@ -35,7 +39,7 @@ func newMetrics(mgr *Manager) *metrics {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
-	m := &metrics{mgr: mgr}
+	m := &metrics{mgr: mgr, ensured: map[[2]string]bool{}}
 	for _, o := range outcomes {
 		m.outcomes = append(m.outcomes, counter(o.name, "Calls counted from their call records: "+o.rule+".", taskLabels...))
 	}
@@ -83,10 +87,22 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	mgr := m.mgr
 	mgr.mu.Lock()
 	ids := make([]int64, 0, len(mgr.entries))
-	now := mgr.now()
-	for id, e := range mgr.entries {
+	for id := range mgr.entries {
 		ids = append(ids, id)
+	}
+	mgr.mu.Unlock()
+	// Outside the lock: Tasks may take the configuration's and discovery's.
+	known := make(map[int64][]int64, len(ids))
+	for _, id := range ids {
+		known[id] = mgr.tasks(id)
+	}
+	mgr.mu.Lock()
+	now := mgr.now()
+	for id, e := range mgr.entries { // an entry removed meanwhile is not revived
 		l := strconv.FormatInt(id, 10)
+		for _, t := range known[id] {
+			m.ensure(l, strconv.FormatInt(t, 10))
+		}
 		ok := 0.0
 		if !e.ok.IsZero() {
 			ok = float64(e.ok.UnixNano()) / 1e9
@@ -101,20 +117,20 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	mgr.mu.Unlock()
-	// Outside the lock: Tasks may take the configuration's and discovery's.
-	for _, id := range ids {
-		l := strconv.FormatInt(id, 10)
-		for _, t := range mgr.tasks(id) {
-			m.ensure(l, strconv.FormatInt(t, 10))
-		}
-	}
 	for _, c := range m.vecs() {
 		c.Collect(ch)
 	}
 }
 
-// ensure creates a task's series at 0.
+// ensure creates a task's series at 0, once: a scrape asks for every
+// known task, and the lookups of a thousand tasks' series would add up.
 func (m *metrics) ensure(ent, task string) {
+	m.mu.Lock() // held while creating, so that forget cannot interleave
+	defer m.mu.Unlock()
+	if m.ensured[[2]string{ent, task}] {
+		return
+	}
+	m.ensured[[2]string{ent, task}] = true
 	for _, c := range m.outcomes {
 		c.WithLabelValues(ent, task)
 	}
@@ -144,7 +160,15 @@ func (m *metrics) observe(ent, task string, c call) {
 
 // forget drops every series of an enterprise no longer configured.
 func (m *metrics) forget(id int64) {
-	l := prometheus.Labels{"enterprise_id": strconv.FormatInt(id, 10)}
+	ent := strconv.FormatInt(id, 10)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.ensured {
+		if k[0] == ent {
+			delete(m.ensured, k)
+		}
+	}
+	l := prometheus.Labels{"enterprise_id": ent}
 	for _, c := range m.vecs() {
 		switch v := c.(type) {
 		case *prometheus.CounterVec:
