@@ -71,6 +71,13 @@ const MaxPollTime = 5 * time.Minute
 // RetryAfterFailure bounds the wait after a failed poll.
 const RetryAfterFailure = 30 * time.Second
 
+// MaxCatchUp bounds how far past the watermark one poll reads. After an
+// outage the backlog is read an hour at a time, one poll after another,
+// each of which can finish within MaxPollTime and move the watermark; one
+// window of the whole backlog might never finish, and would then be asked
+// again from the start, for ever.
+const MaxCatchUp = time.Hour
+
 // Options are the Manager's dependencies; the zero value is usable.
 type Options struct {
 	// Registerer receives the call-outcome and poller metrics; nil: not registered.
@@ -226,6 +233,9 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 	lower := max(e.watermark-int64(cfg.Lateness/time.Second), e.floor)
 	upper := now.Add(-cfg.Settle).Unix()
 	e.next = now.Add(cfg.Interval)
+	if catchUp := e.watermark + int64(MaxCatchUp/time.Second); upper > catchUp {
+		upper, e.next = catchUp, now // behind: the next hour at once
+	}
 	m.mu.Unlock()
 	label := strconv.FormatInt(id, 10)
 	if upper < lower {

@@ -512,3 +512,46 @@ func TestAPICostPerHour(t *testing.T) {
 		t.Fatalf("each record read %.1f times, want about lateness/interval + 1 = 16", r)
 	}
 }
+
+// After an outage the backlog is read an hour at a time, poll after poll,
+// and every call of it is counted once.
+func TestCatchUpAfterAnOutage(t *testing.T) {
+	w := newWorld(t, simConfig())
+	m, reg := w.poller(t, testEntry, Options{})
+	fr := &failingReader{next: w.client}
+	m.reader = fr
+	w.run(t, m, 2, time.Minute)
+	fr.mu.Lock()
+	fr.fail = true
+	fr.mu.Unlock()
+	w.run(t, m, 6, 30*time.Minute) // three hours without a good answer
+	fr.mu.Lock()
+	fr.fail, fr.windows = false, nil
+	fr.mu.Unlock()
+	w.clock.Advance(time.Minute)
+	for range 10 { // polls due at once while behind, without the clock moving
+		if err := m.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fr.mu.Lock()
+	windows := fr.windows
+	fr.mu.Unlock()
+	if len(windows) < 4 {
+		t.Fatalf("%d windows to catch up three hours, want at least 4 of at most an hour", len(windows))
+	}
+	for _, win := range windows[:3] {
+		if span := win[1] - win[0]; span > int64((MaxCatchUp+testEntry.Lateness)/time.Second) {
+			t.Fatalf("window %v spans %d s, more than an hour past the watermark", win, span)
+		}
+	}
+	fams := gather(t, reg)
+	upper := int64(fams["dyvms_call_records_watermark_timestamp_seconds"][entKey()])
+	if want := w.clock.Now().Add(-testEntry.Settle).Unix(); upper != want {
+		t.Fatalf("watermark %d after catching up, want %d", upper, want)
+	}
+	want := w.truth(t, int64(fams["dyvms_call_records_counting_since_timestamp_seconds"][entKey()]), upper)
+	if got, exp := counted(fams, 19), counted(want, 19); fmt.Sprint(got) != fmt.Sprint(exp) {
+		t.Fatalf("after catching up\n %v\nwant\n %v", got, exp)
+	}
+}
