@@ -411,3 +411,20 @@ func emptyDecoded(t *testing.T) *CloudQueryPredictiveCallCdrResponse {
 	}
 	return r
 }
+
+// BenchmarkDecodeCdrPage1000 decodes a full page of 1,000 records with
+// every personal field filled (what a busy enterprise's poll reads).
+func BenchmarkDecodeCdrPage1000(b *testing.B) {
+	recs := make([]string, 1000)
+	for i := range recs {
+		recs[i] = cdrRecordJSON(i, personalFields)
+	}
+	body := []byte(cdrBody(recs...))
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if r, err := DecodeCloudQueryPredictiveCallCdr(body); err != nil || len(r.Data.List) != 1000 {
+			b.Fatal(err)
+		}
+	}
+}
