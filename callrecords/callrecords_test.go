@@ -56,6 +56,8 @@ func TestOutcomeTable(t *testing.T) {
 			[]string{"dialled", "machine_answered"}, -1},
 		{"connected by StatusCode only: wait unknown, not abandoned", apiclient.CallRecord{StatusCode: i64(43), IsRealAnswer: i64(1), RealAnswerTime: i64(s + 5)},
 			[]string{"dialled", "live_answered", "connected"}, -1},
+		{"live by IsRealAnswer alone", apiclient.CallRecord{StatusCode: i64(40), IsRealAnswer: i64(1)},
+			[]string{"dialled", "live_answered", "abandoned"}, -1},
 		{"AnswerTime when RealAnswerTime is empty", apiclient.CallRecord{StatusCode: i64(43), IsRealAnswer: i64(1), AnswerTime: i64(s + 5), BridgeTime: i64(s + 9)},
 			[]string{"dialled", "live_answered", "connected", "abandoned"}, 4},
 	} {

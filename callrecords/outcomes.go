@@ -49,7 +49,7 @@ func readCall(r *apiclient.CallRecord) call {
 }
 
 func (c call) answered() bool {
-	return c.answer > 0 || c.realAnswer > 0 || c.status == 41 || c.status == 43
+	return c.answer > 0 || c.realAnswer > 0 || c.status == 41 || c.status == 43 || c.isReal == 1
 }
 
 // live: IsRealAnswer says so, or is empty and a RealAnswerTime is there.
@@ -94,7 +94,7 @@ type outcome struct {
 
 var outcomes = []outcome{
 	{"dyvms_calls_dialled_total", "every record: a call the dialler made", func(call) bool { return true }},
-	{"dyvms_calls_not_answered_total", "not answered: no AnswerTime, no RealAnswerTime, StatusCode not 41 or 43",
+	{"dyvms_calls_not_answered_total", "not answered: no AnswerTime, no RealAnswerTime, StatusCode not 41 or 43, IsRealAnswer not 1",
 		func(c call) bool { return !c.answered() }},
 	{"dyvms_calls_live_answered_total", "answered by a live person: IsRealAnswer 1, or IsRealAnswer empty and RealAnswerTime set",
 		func(c call) bool { return c.answered() && c.live() }},
