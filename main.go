@@ -124,6 +124,7 @@ func run(args []string) int {
 	reloads := make(chan chan error)
 	go svc.RunReloads(ctx, hupEvents, reloads)
 	go svc.RunDiscovery(ctx)
+	go svc.RunCallRecords(ctx)
 
 	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr, Pprof: *pprofOn}, reloads)
 	if err != nil {

@@ -356,7 +356,7 @@ func (c *Client) attempt(ctx context.Context, op string, req *http.Request, red 
 		for _, f := range []*string{&ae.Code, &ae.Message, &ae.RequestID, &ae.HostID, &ae.Recommend} {
 			*f = truncateUTF8(red.redact(oneLine(*f)), snippetLen)
 		}
-		if ae.Code == "" && ae.Message == "" {
+		if ae.Code == "" && ae.Message == "" && !bodyIsPersonal[op] {
 			ae.Message = snippet(body, red)
 		}
 		return ae
@@ -367,9 +367,18 @@ func (c *Client) attempt(ctx context.Context, op string, req *http.Request, red 
 	if re, ok := err.(*requestError); ok {
 		msg = re.msg
 	}
+	quoted := snippet(body, red)
+	if bodyIsPersonal[op] {
+		quoted = "(not quoted: it holds personal data)"
+	}
 	return &requestError{Operation: op, class: classBadResponse,
-		msg: red.redact(oneLine(msg)) + "; HTTP " + strconv.Itoa(resp.StatusCode) + ", body: " + snippet(body, red)}
+		msg: red.redact(oneLine(msg)) + "; HTTP " + strconv.Itoa(resp.StatusCode) + ", body: " + quoted}
 }
+
+// bodyIsPersonal names the operations whose answers carry personal data
+// (call records: customers' numbers, recordings); an unreadable answer of
+// theirs is never quoted in an error.
+var bodyIsPersonal = map[string]bool{opCdr: true}
 
 // errorResponse turns a non-2xx answer into *Error, with the Code of its
 // body when it has one (the vendor's error JSON), else just the status (a

@@ -84,6 +84,9 @@ type Config struct {
 	// Warnings are what is doubtful but allowed (an excluded family that
 	// a shipped rule reads, say), as "file:line: field: message".
 	Warnings []Problem `yaml:"-"`
+	// CallRecords lists the enterprises whose call records are polled
+	// (callrecords.go); empty: none.
+	CallRecords []CallRecords `yaml:"call_records,omitempty"`
 }
 
 // Credentials is an access key given in the file. Relative file paths are

@@ -433,6 +433,8 @@ func validKeys(path string) string {
 		t = reflect.TypeFor[Discovery]()
 	case strings.HasPrefix(path, "tasks["):
 		t = reflect.TypeFor[Task]()
+	case strings.HasPrefix(path, "call_records["):
+		t = reflect.TypeFor[CallRecords]()
 	default:
 		return "(none: this is not a mapping)"
 	}

@@ -25,6 +25,7 @@ func (p *parser) validate(c *Config, filename string) {
 	p.validateMetrics(&c.Metrics)
 	discovery := p.validateDiscovery()
 	tasks := p.validateTasks()
+	p.validateCallRecords()
 
 	// Deliberately an error, not a warning: a file with nothing to scrape
 	// is far more often truncated or half-edited than intended, and
@@ -230,13 +231,7 @@ func (p *parser) validateDiscovery() int {
 		}
 		var d Discovery
 		_ = item.Decode(&d) // already reported by the strict decode
-		if p.positiveID(path+".enterprise_id", d.EnterpriseID) && !p.isPoisoned(path+".enterprise_id") {
-			if line, dup := first[d.EnterpriseID]; dup {
-				p.addAt(path+".enterprise_id", "enterprise %d already has a discovery entry at line %d; put all its types and statuses in one entry", d.EnterpriseID, line)
-			} else {
-				first[d.EnterpriseID] = p.ix.line(path + ".enterprise_id")
-			}
-		}
+		p.onePerEnterprise(path, d.EnterpriseID, first, "a discovery entry", "; put all its types and statuses in one entry")
 		if len(d.Types) == 0 {
 			p.addAt(path+".types", "required: list 1 (predictive), 2 (automatic) or both")
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/internal/schedule"
 )
 
 // TaskLister is the one call discovery makes. *apiclient.Client satisfies
@@ -251,27 +252,9 @@ func (m *Manager) Refresh(ctx context.Context) error {
 // listed one after another rather than at once: the listings share the
 // account's quota with the scrapes, and nothing is gained by bursting.
 func (m *Manager) Run(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		for _, id := range m.due() {
-			if ctx.Err() != nil {
-				return
-			}
-			_ = m.refresh(ctx, id) // logged and counted inside
-		}
-		wait, ok := m.untilNext()
-		if !ok {
-			wait = time.Hour // no entries: sleep until Update wakes us
-		}
-		timer.Reset(max(wait, 0)) // Go 1.23+: Reset drops a stale tick
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.wake:
-		case <-timer.C:
-		}
-	}
+	schedule.Run(ctx, m.wake, m.due, func(ctx context.Context, id int64) {
+		_ = m.refresh(ctx, id) // logged and counted inside
+	}, m.untilNext)
 }
 
 // due returns the entries whose next attempt is not in the future, oldest
@@ -280,14 +263,7 @@ func (m *Manager) due() []int64 {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var ids []int64
-	for id, e := range m.entries {
-		if !e.next.After(now) {
-			ids = append(ids, id)
-		}
-	}
-	slices.SortFunc(ids, func(a, b int64) int { return m.entries[a].next.Compare(m.entries[b].next) })
-	return ids
+	return schedule.Due(now, m.entries, func(e *entry) time.Time { return e.next })
 }
 
 // untilNext is the time until the earliest next attempt; false when there

@@ -105,7 +105,7 @@ func noonZone(now time.Time) (string, int) {
 func simConfig(cred simulator.Credential, zone string) simulator.Config {
 	d := func(v time.Duration) simulator.Duration { return simulator.Duration(v) }
 	noBreaks := d(1000 * time.Hour)
-	return simulator.Config{
+	c := simulator.Config{
 		Seed:        1,
 		Speed:       simSpeed,
 		Timezone:    zone,
@@ -132,6 +132,8 @@ func simConfig(cred simulator.Credential, zone string) simulator.Config {
 			}},
 		},
 	}
+	fastAgents(&c)
+	return c
 }
 
 func randomHex(t *testing.T, n int) string {
@@ -194,6 +196,7 @@ func exporterConfig(t *testing.T, dir, endpoint, zone string, cred simulator.Cre
 			fmt.Fprintf(&b, "  - enterprise_id: %d\n    task_id: %d\n", e.ID, task.ID)
 		}
 	}
+	b.WriteString(callRecordsConfig(cfg))
 	path := filepath.Join(dir, "exporter.yml")
 	writeFile(t, path, []byte(b.String()), 0o600)
 	return path

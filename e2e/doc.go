@@ -16,6 +16,11 @@
 // receiver with DyvmsCustomersWaitingNoAgentAvailable and resolves when the
 // agents come back, and that nothing else fires.
 //
+// The exporter also polls the simulator's call records (call_records).
+// calls_test.go runs a second, faster chain for them: when all agents of a
+// task pause its abandoned-call rate passes 3 % and DyvmsCallsAbandonedHigh
+// reaches the webhook, while the other task's rate stays at 0.
+//
 // The scenario runs once per generation of Prometheus and Alertmanager
 // (forEachGeneration): the Debian packages' binaries (Prometheus 2.42,
 // Alertmanager 0.25; `apt-get install prometheus prometheus-alertmanager`,

@@ -543,7 +543,7 @@ func overviewDashboard() Dashboard {
 	}
 	return newDashboard("dyvms-overview.json", "dyvms-overview", "dyvms / Overview",
 		"All dialling tasks read by dyvms_exporter: status, progress, answer rate, agents, waiting customers, IVR overflow, occupancy.",
-		[]string{"overview"}, summary, tasks, trends)
+		[]string{"overview"}, summary, tasks, trends, callOutcomes(false))
 }
 
 func taskDashboard() Dashboard {
@@ -652,7 +652,7 @@ func taskDashboard() Dashboard {
 	}
 	return newDashboard("dyvms-task.json", "dyvms-task", "dyvms / Task detail",
 		"One dialling task (or a few): channels, calls, agent states over time and a table of its agents.",
-		[]string{"task"}, head, channels, agents)
+		[]string{"task"}, head, channels, callOutcomes(true), agents)
 }
 
 // rateOf is rate(sel[$__rate_interval]).

@@ -130,9 +130,11 @@ func TestDashboardsLint(t *testing.T) {
 func TestDashboardsHaveTheRequiredPanels(t *testing.T) {
 	want := map[string][]string{
 		"dyvms-overview.json": {"Tasks", "List progress", "Answer rate today", "Agents online and available",
-			"Customers waiting for an agent (5-minute peak)", "IVR overflow", "Agent occupancy"},
+			"Customers waiting for an agent (5-minute peak)", "IVR overflow", "Agent occupancy",
+			"Call outcomes", "Abandoned-call rate (24 h)", "Customer's wait for an agent", "Calls by outcome"},
 		"dyvms-task.json": {"Channels", "Agent states (task counts)", "Agents", "Average talk time per agent",
-			"Average idle time per agent", "Answered within 2 s", "Daily call limit used"},
+			"Average idle time per agent", "Answered within 2 s", "Daily call limit used",
+			"Call outcomes", "Abandoned-call rate (24 h)", "Customer's wait for an agent", "Wait for an agent (heatmap)", "Calls by outcome"},
 		"dyvms-exporter.json": {"Task scrape success", "Task scrape duration", "API requests by code", "API throttling",
 			"API error ratio", "API request latency", "API retries by code", "Rate limiter wait", "Request rate vs rate limit",
 			"Calls served without a request", "Tasks discovered", "Age of the discovered task list", "Discovery failures"},

@@ -55,4 +55,8 @@
 // Answers are shared between the callers of a coalesced call and, with
 // MinInterval, between scrapes: treat a returned *CloudMonitorTaskResponse
 // as read-only. CloudQueryTask returns each caller its own slice.
+//
+// Call records (cdr.go) go through the same rate limiting and retries, a
+// page at a time, and are neither reused nor coalesced: one poller per
+// enterprise asks for them, in windows that move.
 package pacer

@@ -173,8 +173,8 @@ func TestAlertingRules(t *testing.T) {
 			t.Errorf("%s: %s", r.Alert, p)
 		}
 	}
-	if n := len(alerts); n < 8 || n > 13 {
-		t.Errorf("%d alerts, want 8 to 13", n)
+	if n := len(alerts); n < 8 || n > 14 {
+		t.Errorf("%d alerts, want 8 to 14", n)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/callrecords"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
@@ -41,6 +42,7 @@ type Service struct {
 	errLog     *errorLog
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
+	calls      *callrecords.Manager
 	pc         *pacing
 
 	mu    sync.Mutex
@@ -64,6 +66,7 @@ func New(o Options) (*Service, error) {
 	}
 	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
+	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks})
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
@@ -133,8 +136,13 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	if err != nil {
 		return s.api, err
 	}
+	reader, err := callRecordReader(cfg, api)
+	if err != nil {
+		return s.api, err
+	}
 	s.built, s.api = cfg, api
 	s.disc.Update(lister, cfg.Discovery)
+	s.calls.Update(reader, cfg.CallRecords, cfg.Location)
 	return api, nil
 }
 

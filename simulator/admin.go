@@ -18,7 +18,8 @@ type Stats struct {
 	Actions map[string]uint64 `json:"actions"`
 	// Tasks counts CloudMonitorTask per "EnterpriseId/TaskId" as sent.
 	Tasks map[string]uint64 `json:"tasks"`
-	// Enterprises counts CloudQueryTask per EnterpriseId as sent.
+	// Enterprises counts CloudQueryTask and CloudQueryPredictiveCallCdr per
+	// EnterpriseId as sent.
 	Enterprises map[string]uint64 `json:"enterprises"`
 	// Codes is per answered Code ("OK", "Throttling.User", ...).
 	Codes map[string]uint64 `json:"codes"`

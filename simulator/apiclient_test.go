@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -99,5 +100,50 @@ func TestApiclientSeesFaults(t *testing.T) {
 	if got.Data.ChannelInfo.EnterpriseChannelCount.Value != 40 || got.Data.Statistic.CtiLinkTaskProperty.ID.Value != 20 ||
 		len(got.Data.AgentStatisticList) != 5 || !got.Data.AgentStatisticList[0].CallLimit.Valid {
 		t.Fatalf("numbers as strings decoded as %+v", got.Data.Statistic)
+	}
+}
+
+// apiclient reads the simulator's call records as the strict wire reading
+// does: the same records, every time field the same second, across the
+// pages of a window that crosses the call centre's month.
+func TestApiclientReadsCallRecords(t *testing.T) {
+	// 00:20 on 1 April in Shanghai, with three hours of history: the last
+	// hour's window crosses from March into April.
+	clock := NewFakeClock(time.Date(2025, 3, 31, 16, 20, 0, 0, time.UTC))
+	s, err := New(cdrConfig(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c := ourClient(t, srv.URL, clock, testCred)
+	from, to := clock.Now().Add(-time.Hour), clock.Now().Add(-time.Second)
+	loc := mustLoc(t, "Asia/Shanghai")
+	var want []wireCdr
+	for _, part := range apiclient.SplitByMonth(from, to, loc) {
+		recs, _ := cdrAll(t, s, clock, 7000002, part[0], part[1], 2, 1000)
+		want = append(want, recs...)
+	}
+	for _, faults := range [][]FaultRule{nil, {{Kind: FaultStrings, Action: actionCdr}}} {
+		if err := s.SetFaults(Faults{Rules: faults}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.CloudQueryPredictiveCallCdr(context.Background(), apiclient.CdrQuery{EnterpriseID: 7000002,
+			StartTime: from, EndTime: to, TimeRangeType: apiclient.CdrByEndTime, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Records) != len(want) || len(want) < 200 || res.Pages < 4 {
+			t.Fatalf("apiclient read %d records in %d pages, the wire %d", len(res.Records), res.Pages, len(want))
+		}
+		for i, r := range res.Records {
+			w := want[i]
+			start, answer, offer, bridge, end := w.times(t)
+			got := []int64{r.StartTime.Value, r.RealAnswerTime.Value, r.DetailRingingTime.Value, r.BridgeTime.Value, r.EndTime.Value}
+			if r.Key() != w.UniqueId || fmt.Sprint(got) != fmt.Sprint([]int64{start, answer, offer, bridge, end}) ||
+				r.TaskID.Value != 19 || fmt.Sprint(r.StatusCode.Value) != w.StatusCode || fmt.Sprint(r.WaitDuration.Value) != w.WaitDuration {
+				t.Fatalf("record %d: apiclient %+v, wire %+v", i, r, w)
+			}
+		}
 	}
 }

@@ -126,6 +126,17 @@ type Task struct {
 	CallLimit *int `yaml:"call_limit"`
 	// Concurrency caps the task's channels; default the enterprise's channels.
 	Concurrency int `yaml:"concurrency"`
+	// AgentFastAnswer is the least chance of an agent picking up within
+	// 2 s of ringing (each agent draws theirs between it and 1; default
+	// 0.5). AgentMiss is the greatest chance of an agent not picking up at
+	// all (each draws between 0 and it; default 0.06). Customers bridged
+	// after more than 2 s, or never, are abandoned calls in the call records.
+	AgentFastAnswer *float64 `yaml:"agent_fast_answer"`
+	AgentMiss       *float64 `yaml:"agent_miss"`
+	// MaxCallRecords bounds the call records kept (CloudQueryPredictiveCallCdr):
+	// past it the oldest are forgotten. Default 20,000, 0 keeps none;
+	// generated tasks keep none unless generate.max_call_records says so.
+	MaxCallRecords *int `yaml:"max_call_records"`
 }
 
 // Generate describes many similar enterprises and tasks; their parameters
@@ -141,6 +152,9 @@ type Generate struct {
 	// MaxStartedAgo bounds the simulated history per task (default 10m); it
 	// is what the first CloudMonitorTask of each task pays for.
 	MaxStartedAgo Duration `yaml:"max_started_ago"`
+	// MaxCallRecords per generated task (default 0: none, so that large
+	// generated call centres for benchmarks do not hold records nobody reads).
+	MaxCallRecords int `yaml:"max_call_records"`
 }
 
 // Fixture pins an answer to a raw body, served verbatim once the request
@@ -165,6 +179,9 @@ const (
 	maxOversize        = 1 << 30
 	defaultOversize    = 20 << 20
 	defaultThrottleFor = time.Second
+	// defaultMaxCallRecords is two days of a task making 10,000 calls a
+	// day, about 1.3 MB.
+	defaultMaxCallRecords = 20_000
 )
 
 // ParseConfig reads a YAML configuration strictly (unknown keys are errors:
@@ -418,6 +435,24 @@ func (t *Task) normalize(e *Enterprise) error {
 	if t.Concurrency < 0 {
 		return fmt.Errorf("concurrency must be >= 1, got %d", t.Concurrency)
 	}
+	if t.AgentFastAnswer == nil {
+		t.AgentFastAnswer = floatp(0.5)
+	}
+	if p := *t.AgentFastAnswer; p < 0 || p > 1 {
+		return fmt.Errorf("agent_fast_answer must be in [0, 1], got %v", p)
+	}
+	if t.AgentMiss == nil {
+		t.AgentMiss = floatp(0.06)
+	}
+	if p := *t.AgentMiss; p < 0 || p > 1 {
+		return fmt.Errorf("agent_miss must be in [0, 1], got %v", p)
+	}
+	if t.MaxCallRecords == nil {
+		t.MaxCallRecords = intp(defaultMaxCallRecords)
+	}
+	if *t.MaxCallRecords < 0 {
+		return fmt.Errorf("max_call_records must be >= 0, got %d", *t.MaxCallRecords)
+	}
 	return nil
 }
 
@@ -432,12 +467,12 @@ func (f *Fixture) validate() error {
 		if f.Task <= 0 {
 			return errors.New("a CloudMonitorTask fixture needs task")
 		}
-	case actionQuery:
+	case actionQuery, actionCdr:
 		if f.Task != 0 {
-			return errors.New("a CloudQueryTask fixture is per enterprise: leave task out")
+			return fmt.Errorf("a %s fixture is per enterprise: leave task out", f.Action)
 		}
 	default:
-		return fmt.Errorf("action must be %s or %s, got %q", actionMonitor, actionQuery, f.Action)
+		return fmt.Errorf("action must be %s, %s or %s, got %q", actionMonitor, actionQuery, actionCdr, f.Action)
 	}
 	if f.Enterprise <= 0 {
 		return errors.New("enterprise must be a positive integer")
@@ -488,6 +523,9 @@ func (g *Generate) normalize() error {
 	if g.MaxStartedAgo < 0 || time.Duration(g.MaxStartedAgo) > maxStartedAgo {
 		return fmt.Errorf("max_started_ago must be between 0 and %v", maxStartedAgo)
 	}
+	if g.MaxCallRecords < 0 {
+		return fmt.Errorf("max_call_records must be >= 0, got %d", g.MaxCallRecords)
+	}
 	return nil
 }
 
@@ -530,6 +568,7 @@ func (c *Config) expandGenerate() error {
 				AnswerProbability: floatp(0.25 + float64(rng.IntN(35))/100),
 				TalkMean:          Duration(time.Duration(60+rng.IntN(120)) * time.Second),
 				WrapupMean:        durp(time.Duration(5+rng.IntN(25)) * time.Second),
+				MaxCallRecords:    intp(g.MaxCallRecords),
 			})
 		}
 		c.Enterprises = append(c.Enterprises, ent)

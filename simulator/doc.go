@@ -1,6 +1,7 @@
 // Package simulator is a test double of the Alibaba Cloud API gateway for
-// the two Voice Messaging Service (dyvmsapi, 2017-05-25) operations the
-// exporter uses, CloudMonitorTask and CloudQueryTask, backed by a small
+// the Voice Messaging Service (dyvmsapi, 2017-05-25) operations the
+// exporter uses, CloudMonitorTask, CloudQueryTask and
+// CloudQueryPredictiveCallCdr, backed by a small
 // call-centre model whose numbers move like real ones.
 //
 // It is independent of the code it tests: it verifies signatures from the
@@ -15,7 +16,7 @@
 //
 //   - wrong method or path: 404 InvalidAction.NotFound
 //   - no x-acs-action header: 400 MissingParameter; an action other than
-//     CloudMonitorTask and CloudQueryTask: 404 InvalidAction.NotFound
+//     the three: 404 InvalidAction.NotFound
 //   - no x-acs-version header: 400 MissingParameter; a version other than
 //     2017-05-25: 400 InvalidVersion (the gateway's code for an unknown
 //     version of a known product)
@@ -41,7 +42,8 @@
 //   - injected error faults (see below)
 //   - a required parameter missing: 400 MissingParameter; not an integer or
 //     out of range (CloudQueryTask Limit outside 1..100, Type not 1 or 2,
-//     Status not 0..3, Start < 0, TimeType not 1..3): 400 InvalidParameter
+//     Status not 0..3, Start < 0, TimeType not 1..3; CloudQueryPredictiveCallCdr
+//     Limit outside 1..1000, TimeRangeType not 1 or 2): 400 InvalidParameter
 //   - key restricted to other enterprises: 403 Forbidden.RAM
 //
 // Errors have the vendor's body {"RequestId","HostId","Code","Message",
@@ -104,16 +106,40 @@
 // answer byte for byte the same (request ids come from the seed and a
 // request counter).
 //
+// # Call records
+//
+// CloudQueryPredictiveCallCdr (cdr.go) answers the records of a predictive
+// task's calls (or all the enterprise's, without TaskId) whose start
+// (TimeRangeType 1, default) or end (2) lies in [StartTime, EndTime], Unix
+// seconds, both inclusive, default the current month; sorted by that time,
+// a page of Limit (default 10, at most 1000) from Start, no total. A window
+// across a calendar month of the call centre, or ending before it starts,
+// is a business error (200 isv.INVALID_PARAMETERS). Every call writes its
+// record when it ends, from the same call the counters moved with, so the
+// records of a day agree with TodayStatistic (cdr_test.go checks it); a
+// customer who answered and overflowed to the IVR is a record with no
+// BridgeTime, one bridged after more than 2 s waited for a slow agent.
+// Every scalar is a string, as the vendor's SDK types them (TaskId now and
+// then a number); the personal fields hold made-up numbers. A task keeps
+// max_call_records (default 20,000) records. The window is read on the
+// requester's clock and mapped to simulated time like every answer, so a
+// poller on its own clock sees each record once at any speed.
+//
 // # Faults and scenarios
 //
 // Faults (Config.Faults, SetFaults, /admin/faults) are rules of a kind
 // (throttle, unavailable, internal, error, latency, malformed, truncated,
-// oversize, strings, duplicate_cno) matching an action, enterprise and task
+// oversize, strings, duplicate_cno, and for call records late_record and
+// duplicate_record) matching an action, enterprise and task
 // (0 or "" for any) with a probability. Draws are a hash of the seed, the
 // request number and the rule, so a run is reproducible. A throttle answers
 // 400 Throttling.User with "x-ratelimit-user-api: Limit:10,Remain:0,
 // TimeLeft:<ms>,Reset:<unix ms>", the form the official SDK parses for its
-// retry delay. Fixtures are served verbatim: every fault but strings and
+// retry delay. late_record hides a record (drawn per record with the
+// rule's probability) until delay (default 10m) after its call ended;
+// duplicate_record shifts the list by one before each page, so every page
+// after the first starts with the previous page's last record. Fixtures
+// are served verbatim: every fault but strings and
 // duplicate_cno applies to them.
 //
 // Scenarios (Config.Scenarios, Scenario, /admin/scenario) switch a task at

@@ -20,10 +20,13 @@ const (
 	FaultOversize     = "oversize"      // a valid answer padded to size bytes
 	FaultStrings      = "strings"       // every number written as a JSON string
 	FaultDuplicateCno = "duplicate_cno" // the first agent appears twice in AgentStatisticList
+	// Call records (CloudQueryPredictiveCallCdr) only:
+	FaultLateRecord      = "late_record"      // a matching record shows up only delay after its call ended
+	FaultDuplicateRecord = "duplicate_record" // each page after the first starts with the previous page's last record
 )
 
 var faultKinds = []string{FaultThrottle, FaultUnavailable, FaultInternal, FaultError, FaultLatency,
-	FaultMalformed, FaultTruncated, FaultOversize, FaultStrings, FaultDuplicateCno}
+	FaultMalformed, FaultTruncated, FaultOversize, FaultStrings, FaultDuplicateCno, FaultLateRecord, FaultDuplicateRecord}
 
 // Faults is the fault-injection setting, in the config and at
 // GET/PUT /admin/faults.
@@ -48,6 +51,10 @@ type FaultRule struct {
 	TimeLeft Duration `yaml:"time_left,omitempty" json:"time_left,omitempty"`
 	Latency  Duration `yaml:"latency,omitempty" json:"latency,omitempty"`
 	Jitter   Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	// Delay is how long after its call ends a late_record's record shows
+	// up, in simulated time (default 10m). Its Probability is drawn per
+	// record, not per request.
+	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	// Size is the oversize body length in bytes (default 20 MiB).
 	Size int64 `yaml:"size,omitempty" json:"size,omitempty"`
 	// Status, Code and Message describe an error fault; throttle, unavailable
@@ -74,8 +81,8 @@ func (r *FaultRule) normalize() error {
 	if !known {
 		return fmt.Errorf("kind %q is not one of %s", r.Kind, strings.Join(faultKinds, ", "))
 	}
-	if r.Action != "" && r.Action != actionMonitor && r.Action != actionQuery {
-		return fmt.Errorf("action must be empty, %s or %s, got %q", actionMonitor, actionQuery, r.Action)
+	if r.Action != "" && r.Action != actionMonitor && r.Action != actionQuery && r.Action != actionCdr {
+		return fmt.Errorf("action must be empty, %s, %s or %s, got %q", actionMonitor, actionQuery, actionCdr, r.Action)
 	}
 	if r.Enterprise < 0 || r.Task < 0 {
 		return errors.New("enterprise and task must be positive (or 0 for any)")
@@ -86,8 +93,8 @@ func (r *FaultRule) normalize() error {
 	if r.Probability < 0 || r.Probability > 1 {
 		return fmt.Errorf("probability must be in (0, 1], got %v", r.Probability)
 	}
-	if r.Latency < 0 || r.Jitter < 0 || r.TimeLeft < 0 {
-		return errors.New("latency, jitter and time_left must not be negative")
+	if r.Latency < 0 || r.Jitter < 0 || r.TimeLeft < 0 || r.Delay < 0 {
+		return errors.New("latency, jitter, time_left and delay must not be negative")
 	}
 	if r.Kind == FaultLatency && r.Latency == 0 && r.Jitter == 0 {
 		return errors.New("a latency fault needs latency or jitter")
@@ -108,6 +115,10 @@ func (r *FaultRule) normalize() error {
 		}
 		if r.Message == "" {
 			r.Message = "Injected fault."
+		}
+	case FaultLateRecord:
+		if r.Delay == 0 {
+			r.Delay = Duration(defaultLateRecordDelay)
 		}
 	case FaultOversize:
 		if r.Size == 0 {
@@ -141,12 +152,13 @@ func (f Faults) clone() Faults {
 
 // faultPlan is what the drawn rules do to one request.
 type faultPlan struct {
-	latency time.Duration
-	fail    *FaultRule // error answer instead of the normal one
-	body    *FaultRule // malformed, truncated or oversize
-	strings bool
-	dupCno  bool
-	kinds   []string // for Stats.Faults
+	latency   time.Duration
+	fail      *FaultRule // error answer instead of the normal one
+	body      *FaultRule // malformed, truncated or oversize
+	strings   bool
+	dupCno    bool
+	dupRecord bool
+	kinds     []string // for Stats.Faults
 }
 
 // plan draws the rules for request number seq. Draws hash (seed, seq, rule)
@@ -181,6 +193,10 @@ func (f *Faults) plan(seed, seq uint64, action string, ent, task int64) faultPla
 			p.strings = true
 		case FaultDuplicateCno:
 			p.dupCno = true
+		case FaultDuplicateRecord:
+			p.dupRecord = true
+		case FaultLateRecord:
+			continue // drawn per record, by lateRecordDelay
 		}
 		p.kinds = append(p.kinds, r.Kind)
 	}

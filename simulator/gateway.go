@@ -294,7 +294,7 @@ func (s *Simulator) handle(r *http.Request, now time.Time, seq uint64, reqID, ac
 	switch {
 	case action == "":
 		return fail(missingParameter(hdrAction))
-	case action != actionMonitor && action != actionQuery:
+	case action != actionMonitor && action != actionQuery && action != actionCdr:
 		return fail(&apiError{404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."})
 	}
 	switch v := r.Header.Get(hdrVersion); {
@@ -379,6 +379,11 @@ func (s *Simulator) operate(action string, q query, cred *credential, reqID stri
 		k.advance(s.simNow(now))
 		k.appendMonitor(&w, reqID, plan.dupCno)
 		k.mu.Unlock()
+	} else if action == actionCdr {
+		if rep, ok := s.queryCdr(&w, e, q, reqID, now, plan); !ok {
+			s.bufs.Put(pooled)
+			return rep
+		}
 	} else if rep, ok := s.queryTasks(&w, e, q, reqID, now); !ok {
 		s.bufs.Put(pooled)
 		return rep

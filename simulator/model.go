@@ -60,6 +60,10 @@ type call struct {
 	until     int64 // simulated second of the next transition
 	since     int64 // start of the current state
 	offeredAt int64 // when the agent started ringing
+
+	// For the call's record (cdr.go): when it was dialled, answered,
+	// bridged and overflowed to the IVR (0: never).
+	dialAt, answerAt, bridgeAt, ivrAt int64
 }
 
 type agent struct {
@@ -110,6 +114,8 @@ type task struct {
 	todayCalled        int64
 	todayAnswered      int64
 	todayCallAgent     int64
+	todayIVR           int64  // customers who answered today and went to the IVR (cdr.go checks records against it)
+	cdrs               cdrLog // the records of the calls that ended (cdr.go)
 }
 
 type enterprise struct {
@@ -145,8 +151,9 @@ func newTask(cfg Task, ent *enterprise, seed int64, simEpoch int64, loc *time.Lo
 		*cno++
 		a.cno = fmt.Sprint(*cno)
 		a.name = string(surnames[k.rng.IntN(len(surnames))]) + given[k.rng.IntN(len(given))]
-		a.fastAnswer = 0.5 + 0.5*k.rng.Float64()
-		a.miss = 0.06 * k.rng.Float64()
+		fast := *cfg.AgentFastAnswer
+		a.fastAnswer = fast + (1-fast)*k.rng.Float64()
+		a.miss = *cfg.AgentMiss * k.rng.Float64()
 		if k.rng.IntN(10) < 3 {
 			a.elsewhere = 0.3 + 0.5*k.rng.Float64()
 		}
@@ -265,9 +272,10 @@ func (k *task) stepCalls(t int64) {
 		switch c.state {
 		case callWaitAnswer:
 			if !c.answers {
-				k.dropCall(i)
+				k.endCall(i, t)
 				continue
 			}
+			c.answerAt = t
 			k.answered++
 			k.todayAnswered++
 			if k.cfg.Type == 2 {
@@ -298,6 +306,7 @@ func (k *task) stepCalls(t int64) {
 				a.in2s++
 			}
 			a.state, a.since = agInuse, t
+			c.bridgeAt = t
 			c.state, c.since, c.until = callBridged, t, t+max(2, k.erlang(time.Duration(k.cfg.TalkMean)))
 		case callBridged:
 			a := &k.agents[c.agent]
@@ -308,10 +317,10 @@ func (k *task) stepCalls(t int64) {
 			} else {
 				k.settle(int(c.agent), t)
 			}
-			k.dropCall(i)
+			k.endCall(i, t)
 			continue
 		case callIVR:
-			k.dropCall(i)
+			k.endCall(i, t)
 			continue
 		}
 		i++
@@ -320,6 +329,14 @@ func (k *task) stepCalls(t int64) {
 
 func (k *task) toIVR(c *call, t int64) {
 	c.state, c.since, c.until = callIVR, t, t+10+k.rng.Int64N(50)
+	c.ivrAt = t
+	k.todayIVR++
+}
+
+// endCall ends call i at t: its record is written, and it leaves the list.
+func (k *task) endCall(i int, t int64) {
+	k.record(&k.calls[i], t)
+	k.dropCall(i)
 }
 
 func (k *task) dropCall(i int) {
@@ -396,7 +413,7 @@ func (k *task) dial(t int64) {
 	}
 	n := min(int64(min(want, capacity)), remaining)
 	for range n {
-		c := call{state: callWaitAnswer, agent: -1, since: t}
+		c := call{state: callWaitAnswer, agent: -1, since: t, dialAt: t}
 		switch {
 		case k.rng.Float64() < *k.cfg.AnswerProbability:
 			c.answers, c.until = true, t+3+k.rng.Int64N(13)
@@ -466,7 +483,7 @@ func (k *task) eligible(a *agent) bool {
 
 func (k *task) resetToday(t int64) {
 	k.nextMidnight = nextMidnight(t, k.loc)
-	k.todayCalled, k.todayAnswered, k.todayCallAgent = 0, 0, 0
+	k.todayCalled, k.todayAnswered, k.todayCallAgent, k.todayIVR = 0, 0, 0, 0
 	for i := range k.agents {
 		k.agents[i].today, k.agents[i].entToday = 0, 0
 	}

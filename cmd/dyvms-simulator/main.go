@@ -1,5 +1,5 @@
 // Command dyvms-simulator serves the simulated Alibaba Cloud VMS gateway
-// (CloudMonitorTask, CloudQueryTask) for demos and end-to-end tests of
+// (CloudMonitorTask, CloudQueryTask, CloudQueryPredictiveCallCdr) for demos and end-to-end tests of
 // dyvms_exporter. See package simulator for what it models.
 //
 //	go run ./cmd/dyvms-simulator --listen 127.0.0.1:9915 --config cmd/dyvms-simulator/example.yml

@@ -85,6 +85,12 @@ func Start(speed float64) (*Demo, error) {
 			fmt.Fprintf(&b, "  - enterprise_id: %d\n    task_id: %d\n", e.ID, t.ID)
 		}
 	}
+	// Call outcomes (the abandoned-call rate and wait times) for every
+	// enterprise, polled often enough for a demo.
+	fmt.Fprintf(&b, "call_records:\n")
+	for _, e := range cfg.Enterprises {
+		fmt.Fprintf(&b, "  - enterprise_id: %d\n    interval: 15s\n    lateness: 2m\n    settle: 5s\n", e.ID)
+	}
 	d.ConfigFile = filepath.Join(d.dir, "config.yml")
 	if err := os.WriteFile(d.ConfigFile, []byte(b.String()), 0o600); err != nil {
 		d.Close()

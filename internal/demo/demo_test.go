@@ -38,6 +38,9 @@ func TestDemoIsARealConfiguration(t *testing.T) {
 	if len(cfg.Tasks) != 6 || cfg.Credentials == nil || cfg.Credentials.AccessKeySecretFile == "" {
 		t.Fatalf("generated config: %d tasks, credentials %v", len(cfg.Tasks), cfg.Credentials)
 	}
+	if len(cfg.CallRecords) != 3 {
+		t.Fatalf("the demo polls the call records of %d enterprises, want all 3", len(cfg.CallRecords))
+	}
 	raw, _ := os.ReadFile(d.ConfigFile)
 	secret, _ := os.ReadFile(cfg.Credentials.AccessKeySecretFile)
 	if s := strings.TrimSpace(string(secret)); s == "" || bytes.Contains(raw, []byte(s)) {

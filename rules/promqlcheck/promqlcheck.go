@@ -305,6 +305,38 @@ var ExporterOwnMetrics = []string{
 	"dyvms_task_scrape_duration_seconds",
 }
 
+// CallRecordMetrics are the call-outcome series of callrecords/, exported
+// only for enterprises with a call_records entry (the end-to-end run has
+// them), with the histograms' sample names. Every name here is exported by
+// the poller; callrecords' own test checks them against a real gather.
+var CallRecordMetrics = []string{
+	"dyvms_calls_dialled_total",
+	"dyvms_calls_not_answered_total",
+	"dyvms_calls_live_answered_total",
+	"dyvms_calls_machine_answered_total",
+	"dyvms_calls_connected_total",
+	"dyvms_calls_abandoned_total",
+	"dyvms_call_answer_to_agent_wait_seconds_bucket",
+	"dyvms_call_answer_to_agent_wait_seconds_sum",
+	"dyvms_call_answer_to_agent_wait_seconds_count",
+	"dyvms_call_talk_duration_seconds_bucket",
+	"dyvms_call_talk_duration_seconds_sum",
+	"dyvms_call_talk_duration_seconds_count",
+	"dyvms_call_duration_seconds_bucket",
+	"dyvms_call_duration_seconds_sum",
+	"dyvms_call_duration_seconds_count",
+	"dyvms_call_records_last_success_timestamp_seconds",
+	"dyvms_call_records_watermark_timestamp_seconds",
+	"dyvms_call_records_counting_since_timestamp_seconds",
+	"dyvms_call_records_lag_seconds",
+	"dyvms_call_records_read_total",
+	"dyvms_call_records_pages_total",
+	"dyvms_call_records_duplicates_total",
+	"dyvms_call_records_late_total",
+	"dyvms_call_records_tracked",
+	"dyvms_call_records_forgotten_total",
+}
+
 // ExporterMetricNames is THE source of the exporter's metric names for the
 // name checks of rules/ and grafana/: the names in the golden exposition
 // (GoldenExposition under root) plus ExporterOwnMetrics. The end-to-end test
@@ -320,6 +352,9 @@ func ExporterMetricNames(root string) (map[string]bool, error) {
 		return nil, fmt.Errorf("%s: %w", GoldenExposition, err)
 	}
 	for _, n := range ExporterOwnMetrics {
+		names[n] = true
+	}
+	for _, n := range CallRecordMetrics {
 		names[n] = true
 	}
 	return names, nil
@@ -434,7 +469,10 @@ func Sorted(m map[string]bool) []string {
 // least enterprise_id (those, the enterprise-level recording rules and the
 // discovery metrics, one series per discovery entry).
 func TaskScoped(name string) bool {
-	for _, p := range []string{"dyvms_task_", "dyvms_agent_", "dyvms_enterprise_", "dyvms:task_", "dyvms:agent_"} {
+	if strings.HasPrefix(name, "dyvms_call_records_") {
+		return false // the poller's health: per enterprise
+	}
+	for _, p := range []string{"dyvms_task_", "dyvms_agent_", "dyvms_enterprise_", "dyvms_calls_", "dyvms_call_", "dyvms:task_", "dyvms:agent_"} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
@@ -444,5 +482,6 @@ func TaskScoped(name string) bool {
 
 // EnterpriseScoped: see TaskScoped.
 func EnterpriseScoped(name string) bool {
-	return TaskScoped(name) || strings.HasPrefix(name, "dyvms:enterprise_") || strings.HasPrefix(name, "dyvms_discovery_")
+	return TaskScoped(name) || strings.HasPrefix(name, "dyvms:enterprise_") || strings.HasPrefix(name, "dyvms_discovery_") ||
+		strings.HasPrefix(name, "dyvms_call_records_")
 }

@@ -1,0 +1,73 @@
+package pacer
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
+)
+
+// cdrAPI adds call-record pages to fakeAPI: page n of a window holds
+// limit records until total, and the script's errors come first.
+type cdrAPI struct {
+	fakeAPI
+	total int
+	pages []int64 // Start of each attempt
+}
+
+func (f *cdrAPI) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	f.pages = append(f.pages, q.Start)
+	if err := f.next(); err != nil {
+		return nil, err
+	}
+	var out []apiclient.CallRecord
+	for i := int(q.Start); i < min(int(q.Start)+q.Limit, f.total); i++ {
+		out = append(out, apiclient.CallRecord{UniqueID: apiclient.Text(string(rune('a'+i%26)) + time.Duration(i).String())})
+	}
+	return out, nil
+}
+
+func TestCallRecordPagesArePacedAndRetriedOneByOne(t *testing.T) {
+	api := &cdrAPI{total: 25}
+	// The second page is throttled once: only it is asked again.
+	api.script = []error{nil, apiErr("Throttling.User", 300*time.Millisecond)}
+	p, clock, m := newTestPacer(api, LimiterConfig{RequestsPerSecond: 1, Burst: 1}, Config{MaxRetries: 2})
+	ctx := deadline(t, clock, time.Minute)
+	res, err := p.CloudQueryPredictiveCallCdr(ctx, apiclient.CdrQuery{EnterpriseID: 1, StartTime: clock.Now(), EndTime: clock.Now(), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 25 || res.Pages != 3 {
+		t.Fatalf("%d records in %d pages", len(res.Records), res.Pages)
+	}
+	if want := []int64{0, 10, 10, 20}; len(api.pages) != len(want) || api.pages[1] != 10 || api.pages[2] != 10 || api.pages[3] != 20 {
+		t.Fatalf("attempts at Start %v, want %v", api.pages, want)
+	}
+	// Four attempts at one token a second: the bucket paced them (and the
+	// throttled answer slowed it down).
+	if m.calls[opCdr+"/OK"] != 3 || m.retries[opCdr+"/Throttling.User"] != 1 || m.throttled != 1 {
+		t.Fatalf("metrics: calls %v retries %v throttled %d", m.calls, m.retries, m.throttled)
+	}
+	var waited time.Duration
+	for _, d := range clock.Sleeps() {
+		waited += d
+	}
+	if waited < 3*time.Second {
+		t.Fatalf("waited %v for 4 attempts at 1 request/s", waited)
+	}
+}
+
+func TestCallRecordsNeedAnAPIThatHasThem(t *testing.T) {
+	p, clock, _ := newTestPacer(&fakeAPI{}, LimiterConfig{RequestsPerSecond: 10, Burst: 1}, Config{})
+	_, err := p.CloudQueryPredictiveCallCdrPage(deadline(t, clock, time.Second), apiclient.CdrQuery{EnterpriseID: 1})
+	if err == nil {
+		t.Fatal("a client without call records answered")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := (&Pacer{api: &cdrAPI{}}).CloudQueryPredictiveCallCdrPage(ctx, apiclient.CdrQuery{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}
