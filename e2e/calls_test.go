@@ -47,20 +47,13 @@ func fastAgents(cfg *simulator.Config) {
 // exporter's poller → Prometheus' rules → Alertmanager. All agents of one
 // task pause: its abandoned-call rate goes over 3 % and DyvmsCallsAbandonedHigh
 // reaches the webhook; the other task's rate stays at 0.
+//
+// It runs once per generation (forEachGeneration), each with its own
+// simulator, Prometheus and Alertmanager.
 func TestCallOutcomesEndToEnd(t *testing.T) {
-	const (
-		ent       = 7200001
-		burst     = 31
-		steady    = 32
-		speed     = 4 // simulated seconds per second: volume in seconds
-		minVolume = 120
-	)
-	promBin := requireTool(t, "prometheus", "Debian: apt-get install -y prometheus")
-	amBin := requireTool(t, "prometheus-alertmanager", "Debian: apt-get install -y prometheus-alertmanager")
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
 	dir := t.TempDir()
-	began := time.Now()
 
 	exporterBin := filepath.Join(dir, "dyvms_exporter")
 	args := []string{"build", "-o", exporterBin}
@@ -71,6 +64,24 @@ func TestCallOutcomesEndToEnd(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
+	forEachGeneration(t, func(t *testing.T, g generation) {
+		callOutcomes(t, g, root, exporterBin)
+	})
+}
+
+// callOutcomes runs the scenario of TestCallOutcomesEndToEnd against one
+// generation of Prometheus and Alertmanager, with a simulator of its own.
+func callOutcomes(t *testing.T, g generation, root, exporterBin string) {
+	const (
+		ent       = 7200001
+		burst     = 31
+		steady    = 32
+		speed     = 4 // simulated seconds per second: volume in seconds
+		minVolume = 120
+	)
+	promBin, amBin := g.prometheus, g.alertmanager
+	dir := t.TempDir()
+	began := time.Now()
 	zone, _ := noonZone(time.Now())
 	cred := simulator.Credential{AccessKeyID: "LTAIcalls" + randomHex(t, 8), AccessKeySecret: randomHex(t, 16)}
 	d := func(v time.Duration) simulator.Duration { return simulator.Duration(v) }
