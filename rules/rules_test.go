@@ -173,8 +173,8 @@ func TestAlertingRules(t *testing.T) {
 			t.Errorf("%s: %s", r.Alert, p)
 		}
 	}
-	if n := len(alerts); n < 8 || n > 14 {
-		t.Errorf("%d alerts, want 8 to 14", n)
+	if n := len(alerts); n < 8 || n > 15 {
+		t.Errorf("%d alerts, want 8 to 15", n)
 	}
 }
 
@@ -551,6 +551,7 @@ func TestAmtoolCheckConfig(t *testing.T) {
 		{[]string{"alertname=DyvmsExporterDown", "component=exporter", "severity=critical"}, "exporter-oncall"},
 		{[]string{"alertname=DyvmsTaskScrapeFailing", "component=exporter", "severity=warning", "task_id=19"}, "exporter-oncall"},
 		{[]string{"alertname=DyvmsDiscoveryFailing", "component=exporter", "severity=warning", "enterprise_id=7000002"}, "exporter-oncall"},
+		{[]string{"alertname=DyvmsCallRecordsLagging", "component=exporter", "severity=warning", "enterprise_id=7000002"}, "exporter-oncall"},
 		{[]string{"alertname=DyvmsCustomersWaitingNoAgentAvailable", "component=callcentre", "severity=critical"}, "callcentre-pager"},
 		{[]string{"alertname=DyvmsAbandonProxyHigh", "component=callcentre", "severity=warning"}, "callcentre-team"},
 		{[]string{"alertname=DyvmsAgentDailyCallLimitReached", "component=callcentre", "severity=info"}, "callcentre-info"},
