@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"gopkg.in/yaml.v3"
 
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 )
 
@@ -510,14 +511,7 @@ func TestLinterCatchesMistakes(t *testing.T) {
 // against (Debian's, older than the parser module): write them, variables
 // substituted, as recording rules and let promtool check them.
 func TestQueriesPassPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		msg := "promtool is not on PATH (Debian: apt-get install -y prometheus)"
-		if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
-			t.Fatalf("%s; CI=%s must have it", msg, ci)
-		}
-		t.Skip(msg + "; skipping (with CI=true this fails)")
-	}
+	promtool := testutil.Tool(t, "promtool", "Debian: apt-get install -y prometheus")
 	type rule struct {
 		Record string `yaml:"record"`
 		Expr   string `yaml:"expr"`

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 )
 
@@ -464,16 +465,7 @@ func TestEveryRuleHasUnitTests(t *testing.T) {
 // skipped on a developer machine and fails in CI (CI=true installs it).
 func tool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := fmt.Sprintf("%s is not on PATH (Debian: apt-get install -y prometheus prometheus-alertmanager)", name)
-	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
-		t.Fatalf("%s; CI=%s must have it", msg, ci)
-	}
-	t.Skip(msg + "; skipping (with CI=true this fails)")
-	return ""
+	return testutil.Tool(t, name, "Debian: apt-get install -y prometheus prometheus-alertmanager")
 }
 
 func run(t *testing.T, dir, name string, args ...string) (string, error) {
