@@ -54,9 +54,14 @@ type expect struct {
 	prometheusRule     bool
 	dashboards         bool
 	secret             bool // the Secret mounted, the config naming its files
-	rrsaWebhook        string
-	rrsaManual         bool
-	jobSelector        string
+	// secretFiles are the config's credentials keys that must name files
+	// in the Secret's mount; keyID is the inline access_key_id ("" when
+	// the id must come from the Secret).
+	secretFiles []string
+	keyID       string
+	rrsaWebhook string
+	rrsaManual  bool
+	jobSelector string
 }
 
 var valuesSets = []valuesSet{
@@ -70,7 +75,11 @@ var valuesSets = []valuesSet{
 	{name: "rrsa-manual", file: "rrsa-manual.yaml", want: expect{rrsaManual: true, jobSelector: "dyvms.*"}},
 	{name: "secret", file: "secret.yaml", want: expect{
 		serviceMonitorPath: "/metrics", serviceMonitorJob: "callcentre_exporter", prometheusRule: true,
-		dashboards: true, secret: true, jobSelector: "callcentre_.*"}},
+		dashboards: true, secret: true, jobSelector: "callcentre_.*",
+		secretFiles: []string{"access_key_id_file", "access_key_secret_file", "security_token_file"}}},
+	{name: "secret-inline-id", file: "secret-inline-id.yaml", want: expect{
+		secret: true, jobSelector: "dyvms.*",
+		secretFiles: []string{"access_key_secret_file"}, keyID: "LTAI5tExampleKeyId0000000"}},
 }
 
 func (v valuesSet) args() []string {
@@ -388,11 +397,21 @@ func checkDeployment(t *testing.T, o objects, want expect) string {
 		if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"access_key_secret_file", "security_token_file"} {
-			p := filepath.Join(filepath.Dir(configFile), doc.Credentials[k])
-			if filepath.Dir(p) != mounts["credentials"].MountPath {
-				t.Errorf("credentials.%s resolves to %s, outside the Secret's mount %s", k, p, mounts["credentials"].MountPath)
+		for _, k := range want.secretFiles {
+			f, ok := doc.Credentials[k]
+			if p := filepath.Join(filepath.Dir(configFile), f); !ok || filepath.Dir(p) != mounts["credentials"].MountPath {
+				t.Errorf("credentials.%s %q resolves to %s, outside the Secret's mount %s", k, f, p, mounts["credentials"].MountPath)
 			}
+		}
+		wantKeys := len(want.secretFiles)
+		if want.keyID != "" {
+			wantKeys++
+		}
+		if len(doc.Credentials) != wantKeys {
+			t.Errorf("credentials %v: want exactly %v and access_key_id %q", doc.Credentials, want.secretFiles, want.keyID)
+		}
+		if got := doc.Credentials["access_key_id"]; got != want.keyID {
+			t.Errorf("credentials.access_key_id %q, want %q", got, want.keyID)
 		}
 	}
 	return cfg
@@ -451,6 +470,7 @@ func checkConfig(t *testing.T, cfg string, want expect) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "config", "config.yml"), cfg)
 	if want.secret {
+		writeFile(t, filepath.Join(dir, "secrets", "access_key_id"), "LTAI5tDummyKeyId0000000\n")
 		writeFile(t, filepath.Join(dir, "secrets", "access_key_secret"), "dummy-secret\n")
 		writeFile(t, filepath.Join(dir, "secrets", "security_token"), "dummy-token\n")
 	}
@@ -684,6 +704,7 @@ func TestChartRefuses(t *testing.T) {
 	}{
 		{"secret in config", "config.credentials", []string{"--set", "config.credentials.access_key_id=LTAI", "--set", "config.credentials.access_key_secret=s3cr3t"}},
 		{"secret without name", "credentials.secret.name", []string{"--set", "credentials.source=secret", "--set", "credentials.secret.accessKeyId=LTAI"}},
+		{"secret without an id", "credentials.secret.accessKeyIdKey", []string{"--set", "credentials.source=secret", "--set", "credentials.secret.name=dyvms", "--set", "credentials.secret.accessKeyIdKey="}},
 		{"rrsa without role", "credentials.rrsa", []string{"--set", "credentials.source=rrsa"}},
 		{"unknown source", "credentials.source", []string{"--set", "credentials.source=env"}},
 		{"nothing to scrape", "config", []string{"--set", "config.tasks=null"}},

@@ -91,9 +91,12 @@ type Config struct {
 
 // Credentials is an access key given in the file. Relative file paths are
 // taken relative to the configuration file's directory, so that a config and
-// its secrets can move together.
+// its secrets can move together. The id is not a secret, but it may live in a
+// file too (access_key_id_file), so that an id and secret rotated together in
+// one Secret need no configuration change.
 type Credentials struct {
-	AccessKeyID         string `yaml:"access_key_id"`
+	AccessKeyID         string `yaml:"access_key_id,omitempty"`
+	AccessKeyIDFile     string `yaml:"access_key_id_file,omitempty"`
 	AccessKeySecret     Secret `yaml:"access_key_secret,omitempty"`
 	AccessKeySecretFile string `yaml:"access_key_secret_file,omitempty"`
 	SecurityToken       Secret `yaml:"security_token,omitempty"`
@@ -207,10 +210,30 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 // MarshalJSON writes the mask instead of the value.
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(fmt.Sprintf("%q", s.String())), nil }
 
+// KeyName names the access key without reading a file: the inline id, or
+// "access_key_id_file <path>" when the id is read from a file. It is what a
+// log line at load time shows and what keys the per-credential rate limiter:
+// the id in a file may change at any request, the path only with a reload.
+// It cannot be mistaken for an id, which validation keeps free of spaces.
+func (c *Credentials) KeyName() string {
+	if c.AccessKeyIDFile != "" {
+		return "access_key_id_file " + c.AccessKeyIDFile
+	}
+	return c.AccessKeyID
+}
+
 // String shows which parts are set and where from, never a secret.
 func (c Credentials) String() string {
 	var b strings.Builder
-	b.WriteString("access_key_id=" + c.AccessKeyID)
+	if c.AccessKeyID != "" || c.AccessKeyIDFile == "" {
+		b.WriteString("access_key_id=" + c.AccessKeyID)
+	}
+	if c.AccessKeyIDFile != "" {
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("access_key_id_file=" + c.AccessKeyIDFile)
+	}
 	for _, part := range []struct {
 		key, file string
 		inline    Secret

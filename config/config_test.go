@@ -103,7 +103,19 @@ var badCases = []struct {
 		"testdata/bad/no_secret.yml:2: credentials: one of access_key_secret or access_key_secret_file is required",
 	}},
 	{"no_access_key_id.yml", []string{
-		"testdata/bad/no_access_key_id.yml:2: credentials.access_key_id: required when credentials is given (remove credentials to use the default credential chain)",
+		"testdata/bad/no_access_key_id.yml:2: credentials: one of access_key_id or access_key_id_file is required",
+	}},
+	{"id_and_file.yml", []string{
+		"testdata/bad/id_and_file.yml:3: credentials.access_key_id_file: set either access_key_id or access_key_id_file, not both",
+	}},
+	{"id_empty.yml", []string{
+		"testdata/bad/id_empty.yml:2: credentials.access_key_id: must not be empty",
+	}},
+	{"id_file_missing.yml", []string{
+		"testdata/bad/id_file_missing.yml:2: credentials.access_key_id_file: cannot read testdata/bad/does-not-exist.id: no such file or directory",
+	}},
+	{"id_file_empty.yml", []string{
+		"testdata/bad/id_file_empty.yml:2: credentials.access_key_id_file: testdata/bad/empty.secret is empty",
 	}},
 	{"secret_file_missing.yml", []string{
 		"testdata/bad/secret_file_missing.yml:3: credentials.access_key_secret_file: cannot read testdata/bad/does-not-exist.secret: no such file or directory",
@@ -120,8 +132,8 @@ var badCases = []struct {
 	}},
 	{"secret_as_key.yml", []string{
 		"testdata/bad/secret_as_key.yml:2: credentials: one of access_key_secret or access_key_secret_file is required",
-		"testdata/bad/secret_as_key.yml:3: credentials: unknown key (name not shown: it does not look like a key and may be a secret); valid keys: access_key_id, access_key_secret, access_key_secret_file, security_token, security_token_file",
-		"testdata/bad/secret_as_key.yml:4: credentials.acces_key_secret: unknown key; valid keys: access_key_id, access_key_secret, access_key_secret_file, security_token, security_token_file",
+		"testdata/bad/secret_as_key.yml:3: credentials: unknown key (name not shown: it does not look like a key and may be a secret); valid keys: access_key_id, access_key_id_file, access_key_secret, access_key_secret_file, security_token, security_token_file",
+		"testdata/bad/secret_as_key.yml:4: credentials.acces_key_secret: unknown key; valid keys: access_key_id, access_key_id_file, access_key_secret, access_key_secret_file, security_token, security_token_file",
 	}},
 	{"secret_whitespace.yml", []string{
 		"testdata/bad/secret_whitespace.yml:2: credentials.access_key_id: must not contain spaces",
@@ -258,6 +270,51 @@ func TestFullFile(t *testing.T) {
 	}
 	if c.AccessKeyID != "LTAI5tExampleKeyId0000000" || c.AccessKeySecret != fakeSecret || c.SecurityToken != fakeToken {
 		t.Errorf("credentials from files: %q %q %q", c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
+	}
+}
+
+// TestAccessKeyIDFile: the id alone may come from a file, relative to the
+// configuration's directory; the provider then reads it, and the key's
+// name (logs, rate limiter) is the file, not a value that may rotate.
+func TestAccessKeyIDFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"id": "LTAI5tFromAFile000000\n", "secret": fakeSecret} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := "credentials:\n  access_key_id_file: id\n  access_key_secret: " + fakeSecret + "\ntasks: [{enterprise_id: 1, task_id: 2}]\n"
+	cfg, err := Parse([]byte(src), filepath.Join(dir, "config.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idFile := filepath.Join(dir, "id")
+	if cfg.Credentials.AccessKeyIDFile != idFile || cfg.Credentials.AccessKeyID != "" {
+		t.Errorf("access_key_id_file %q (id %q), want %s", cfg.Credentials.AccessKeyIDFile, cfg.Credentials.AccessKeyID, idFile)
+	}
+	if got, want := cfg.Credentials.KeyName(), "access_key_id_file "+idFile; got != want {
+		t.Errorf("KeyName %q, want %q", got, want)
+	}
+	if got, want := fmt.Sprint(*cfg.Credentials), "access_key_id_file="+idFile+" access_key_secret=<secret>"; got != want {
+		t.Errorf("String %q, want %q", got, want)
+	}
+	p, err := cfg.CredentialsProvider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.(*credentials.Files); !ok {
+		t.Fatalf("provider is %T, want *credentials.Files (the id file must be re-read)", p)
+	}
+	c, err := p.Credentials(context.Background())
+	if err != nil || c.AccessKeyID != "LTAI5tFromAFile000000" || c.AccessKeySecret != fakeSecret {
+		t.Errorf("credentials %v, %v", c, err)
+	}
+	inline, err := Load("testdata/good/full.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inline.Credentials.KeyName(); got != "LTAI5tExampleKeyId0000000" {
+		t.Errorf("KeyName of an inline id: %q", got)
 	}
 }
 

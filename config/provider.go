@@ -15,11 +15,12 @@ func (c *Config) CredentialsProvider() (apiclient.CredentialsProvider, error) {
 	if cr == nil {
 		return credentials.NewChain(), nil
 	}
-	if cr.AccessKeySecretFile == "" && cr.SecurityTokenFile == "" {
+	if cr.AccessKeyIDFile == "" && cr.AccessKeySecretFile == "" && cr.SecurityTokenFile == "" {
 		return credentials.NewStatic(cr.AccessKeyID, string(cr.AccessKeySecret), string(cr.SecurityToken)), nil
 	}
 	return credentials.NewFiles(credentials.FilesConfig{
 		AccessKeyID:         cr.AccessKeyID,
+		AccessKeyIDFile:     cr.AccessKeyIDFile,
 		AccessKeySecret:     string(cr.AccessKeySecret),
 		AccessKeySecretFile: cr.AccessKeySecretFile,
 		SecurityToken:       string(cr.SecurityToken),

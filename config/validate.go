@@ -129,23 +129,38 @@ func (p *parser) validateCredentials(c *Config, dir string) {
 		}
 		return
 	}
-	switch {
-	case cr.AccessKeyID == "":
-		p.addAt(path+".access_key_id", "required when credentials is given (remove credentials to use the default credential chain)")
-	case strings.ContainsFunc(cr.AccessKeyID, isSpace):
-		p.addAt(path+".access_key_id", "must not contain spaces")
-	}
+	cr.AccessKeyIDFile = p.filePair(path, "access_key_id", cr.AccessKeyIDFile, true, dir, func(at string) {
+		switch {
+		case cr.AccessKeyID == "":
+			p.addAt(at, "must not be empty")
+		case strings.ContainsFunc(cr.AccessKeyID, isSpace):
+			p.addAt(at, "must not contain spaces")
+		}
+	})
 	cr.AccessKeySecretFile = p.secretPair(path, "access_key_secret", cr.AccessKeySecret, cr.AccessKeySecretFile, true, dir)
 	cr.SecurityTokenFile = p.secretPair(path, "security_token", cr.SecurityToken, cr.SecurityTokenFile, false, dir)
 }
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
-// secretPair checks one inline/file pair and returns the file path made
-// absolute relative to dir. The file is read here so that a typo fails at
-// start-up or reload rather than at the first scrape; it is read again at
-// every use (credentials.Files), so rotating it needs no reload.
+// secretPair is filePair for a secret, whose inline value is never shown.
 func (p *parser) secretPair(section, key string, inline Secret, file string, required bool, dir string) string {
+	return p.filePair(section, key, file, required, dir, func(at string) {
+		if inline == "" {
+			p.addAt(at, "must not be empty")
+		} else if strings.TrimSpace(string(inline)) != string(inline) {
+			p.addAt(at, "has leading or trailing white space (value not shown)")
+		}
+	})
+}
+
+// filePair checks one inline/file pair (key and key_file: exactly one, or
+// neither when not required), judges an inline value with checkInline, and
+// returns the file path made absolute relative to dir. The file is read here
+// so that a typo fails at start-up or reload rather than at the first
+// scrape; it is read again at every use (credentials.Files), so rotating it
+// needs no reload. Its content is never shown: it may be a secret.
+func (p *parser) filePair(section, key, file string, required bool, dir string, checkInline func(path string)) string {
 	inlinePath, filePath := section+"."+key, section+"."+key+"_file"
 	inlineSet, fileSet := p.ix.has(inlinePath), p.ix.has(filePath)
 	switch {
@@ -158,11 +173,7 @@ func (p *parser) secretPair(section, key string, inline Secret, file string, req
 		}
 		return file
 	case inlineSet:
-		if inline == "" {
-			p.addAt(inlinePath, "must not be empty")
-		} else if strings.TrimSpace(string(inline)) != string(inline) {
-			p.addAt(inlinePath, "has leading or trailing white space (value not shown)")
-		}
+		checkInline(inlinePath)
 		return file
 	}
 	if file == "" {

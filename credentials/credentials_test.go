@@ -130,7 +130,7 @@ func TestFilesRotation(t *testing.T) {
 	writeFile(t, tokenFile, "first-token")
 	now := time.Unix(1_700_000_000, 0)
 	p, err := newFiles(FilesConfig{AccessKeyID: testID, AccessKeySecretFile: secretFile, SecurityTokenFile: tokenFile},
-		func() time.Time { return now })
+		func() time.Time { return now }, os.Open)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +239,129 @@ func TestFilesErrors(t *testing.T) {
 	}
 	if _, err := NewFiles(FilesConfig{AccessKeySecret: testSecret}); err == nil {
 		t.Error("NewFiles without an id succeeded")
+	}
+}
+
+// TestFilesKeyIDRotation: the id is a file source like the secret, so a
+// rotated id file is picked up by the next request.
+func TestFilesKeyIDRotation(t *testing.T) {
+	dir := t.TempDir()
+	idFile, secretFile := filepath.Join(dir, "id"), filepath.Join(dir, "secret")
+	writeFile(t, idFile, "LTAI5tFirstKeyId000000\n")
+	writeFile(t, secretFile, testSecret)
+	p, err := NewFiles(FilesConfig{AccessKeyIDFile: idFile, AccessKeySecretFile: secretFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if c, err := p.Credentials(ctx); err != nil || c.AccessKeyID != "LTAI5tFirstKeyId000000" || c.AccessKeySecret != testSecret {
+		t.Fatalf("first read: %v, %v", c, err)
+	}
+	tmp := filepath.Join(dir, "id.new")
+	writeFile(t, tmp, "LTAI5tSecondKeyId00000")
+	if err := os.Rename(tmp, idFile); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := p.Credentials(ctx); err != nil || c.AccessKeyID != "LTAI5tSecondKeyId00000" {
+		t.Errorf("rotated id not picked up: %v, %v", c, err)
+	}
+	if s := p.String(); !strings.Contains(s, "access_key_id_file="+idFile) {
+		t.Errorf("String %q does not name the id file", s)
+	}
+}
+
+// TestFilesKeyIDErrors: a missing or empty id file fails the request with
+// the path, never the content, and the id last read is not reused.
+func TestFilesKeyIDErrors(t *testing.T) {
+	dir := t.TempDir()
+	idFile, secretFile := filepath.Join(dir, "id"), filepath.Join(dir, "secret")
+	writeFile(t, idFile, testID)
+	writeFile(t, secretFile, testSecret)
+	p, err := NewFiles(FilesConfig{AccessKeyIDFile: idFile, AccessKeySecretFile: secretFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := p.Credentials(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(idFile); err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.Credentials(ctx)
+	if want := "credentials: access_key_id_file " + idFile + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("missing id file: got %v (%v), want %q", err, c, want)
+	}
+	writeFile(t, idFile, "\n")
+	_, err = p.Credentials(ctx)
+	if want := "credentials: access_key_id_file " + idFile + " is empty"; err == nil || err.Error() != want {
+		t.Errorf("empty id file: got %v, want %q", err, want)
+	}
+	// A secret pasted into the id file by mistake stays out of the error.
+	writeFile(t, idFile, strings.Repeat(testSecret, 3000))
+	_, err = p.Credentials(ctx)
+	if err == nil || !strings.Contains(err.Error(), idFile) {
+		t.Errorf("huge id file: got %v", err)
+	} else {
+		assertNoSecret(t, "huge id file error", err.Error())
+	}
+	if _, err := NewFiles(FilesConfig{AccessKeySecretFile: secretFile}); err == nil {
+		t.Error("NewFiles with neither id nor id file succeeded")
+	}
+}
+
+// TestFilesReadAsOneSet lays the files out as the kubelet does for a Secret
+// volume (id -> ..data/id, ..data -> a versioned directory) and swaps
+// ..data to a new version after the id is opened and before the secret is:
+// the request must still be signed with one version's id and secret.
+func TestFilesReadAsOneSet(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []string{"v1", "v2"} {
+		if err := os.Mkdir(filepath.Join(dir, v), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, v, "access_key_id"), "LTAI5tKeyId"+v+"000000")
+		writeFile(t, filepath.Join(dir, v, "access_key_secret"), "secret-of-"+v)
+	}
+	if err := os.Symlink("v1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"access_key_id", "access_key_secret"} {
+		if err := os.Symlink(filepath.Join("..data", k), filepath.Join(dir, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swap := func() {
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink("v2", tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idFile, secretFile := filepath.Join(dir, "access_key_id"), filepath.Join(dir, "access_key_secret")
+	swapped := false
+	open := func(name string) (*os.File, error) {
+		if name == secretFile && !swapped {
+			swapped = true
+			swap()
+		}
+		return os.Open(name)
+	}
+	p, err := newFiles(FilesConfig{AccessKeyIDFile: idFile, AccessKeySecretFile: secretFile}, time.Now, open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.Credentials(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !swapped {
+		t.Fatal("the secret file was never opened")
+	}
+	if c.AccessKeyID != "LTAI5tKeyIdv2000000" || c.AccessKeySecret != "secret-of-v2" {
+		t.Errorf("got id %q with secret %q, want both of v2", c.AccessKeyID, c.AccessKeySecret)
 	}
 }
 

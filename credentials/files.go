@@ -30,7 +30,8 @@ const rereadAfter = time.Minute
 // a file set is read from that file; otherwise the inline value is used, so a
 // fixed secret can be combined with an STS token that a sidecar rotates.
 type FilesConfig struct {
-	AccessKeyID         string
+	AccessKeyID         string // used only when AccessKeyIDFile is empty
+	AccessKeyIDFile     string
 	AccessKeySecret     string // used only when AccessKeySecretFile is empty
 	AccessKeySecretFile string
 	SecurityToken       string // used only when SecurityTokenFile is empty; optional
@@ -40,7 +41,11 @@ type FilesConfig struct {
 // String shows the key id and the paths, never the inline values.
 func (c FilesConfig) String() string {
 	var b strings.Builder
-	b.WriteString("access_key_id=" + c.AccessKeyID)
+	if c.AccessKeyIDFile != "" {
+		b.WriteString("access_key_id_file=" + c.AccessKeyIDFile)
+	} else {
+		b.WriteString("access_key_id=" + c.AccessKeyID)
+	}
 	switch {
 	case c.AccessKeySecretFile != "":
 		b.WriteString(" access_key_secret_file=" + c.AccessKeySecretFile)
@@ -64,12 +69,25 @@ func (c FilesConfig) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, c.String(), c.GoString())
 }
 
-// Files reads the secret and/or the token from files, and reads them again
-// whenever a file changes (another inode, mtime or size), so that a rotated
-// key is picked up on the next request without reloading the exporter. It
-// opens each file on every call: one open and fstat per API request is cheap
-// next to an HTTPS round trip, and it is the only way to notice a rotation
-// without a watcher goroutine.
+// Files reads the id, the secret and/or the token from files, and reads them
+// again whenever a file changes (another inode, mtime or size), so that a
+// rotated key is picked up on the next request without reloading the
+// exporter. It opens each file on every call: one open and fstat per API
+// request is cheap next to an HTTPS round trip, and it is the only way to
+// notice a rotation without a watcher goroutine.
+//
+// The parts are read as one set: after opening every file, Files checks
+// that each path still names the file it opened, and reads the set again if
+// one changed meanwhile (up to maxSetReads times). So when the files are
+// replaced in one atomic step, as the kubelet does for a Secret volume (each
+// key is a symbolic link through ..data, and an update swaps that one link),
+// a request never pairs the old id with the new secret or token. Files
+// replaced one after another (two renames, an editor saving each) have a
+// moment in which the old id and the new secret are both current; a request
+// in that moment is signed with a mismatched pair, fails with the vendor's
+// credentials error, and the next request reads the set again. A file
+// rewritten in place keeps its inode and is noticed by mtime or size, or
+// within rereadAfter when neither changes.
 //
 // A file that is missing, unreadable or empty at use time is an error for
 // that request (naming the path, never the content); the last good value is
@@ -80,12 +98,19 @@ type Files struct {
 }
 
 type filesState struct {
-	id     string
 	mu     sync.Mutex // guards the sources' caches
+	id     fileSource
 	secret fileSource
 	token  fileSource
 	now    func() time.Time
+	open   func(name string) (*os.File, error) // os.Open; a test hooks it
 }
+
+// maxSetReads bounds how often one request reads the set of files again
+// because one changed while it was read. A rotation takes one swap; files
+// still changing after that are used as read, and the next request tries
+// again.
+const maxSetReads = 3
 
 // fileSource is one credential part: inline, or a file with a cached copy.
 type fileSource struct {
@@ -100,20 +125,22 @@ type fileSource struct {
 
 // NewFiles checks the shape of cfg; the files themselves are read at first
 // use, so that a file mounted a moment after start-up is no problem.
-func NewFiles(cfg FilesConfig) (*Files, error) { return newFiles(cfg, time.Now) }
+func NewFiles(cfg FilesConfig) (*Files, error) { return newFiles(cfg, time.Now, os.Open) }
 
-func newFiles(cfg FilesConfig, now func() time.Time) (*Files, error) {
-	if cfg.AccessKeyID == "" {
-		return nil, errors.New("credentials: access_key_id is empty")
+// newFiles takes the clock and the open function, which tests replace.
+func newFiles(cfg FilesConfig, now func() time.Time, open func(string) (*os.File, error)) (*Files, error) {
+	if cfg.AccessKeyID == "" && cfg.AccessKeyIDFile == "" {
+		return nil, errors.New("credentials: neither access_key_id nor access_key_id_file is set")
 	}
 	if cfg.AccessKeySecret == "" && cfg.AccessKeySecretFile == "" {
 		return nil, errors.New("credentials: neither access_key_secret nor access_key_secret_file is set")
 	}
 	st := &filesState{
-		id:     cfg.AccessKeyID,
+		id:     fileSource{field: "access_key_id_file", inline: cfg.AccessKeyID, path: cfg.AccessKeyIDFile},
 		secret: fileSource{field: "access_key_secret_file", inline: cfg.AccessKeySecret, path: cfg.AccessKeySecretFile},
 		token:  fileSource{field: "security_token_file", inline: cfg.SecurityToken, path: cfg.SecurityTokenFile},
 		now:    now,
+		open:   open,
 	}
 	return &Files{sealed{creds: st.credentials, desc: "file credentials " + cfg.String()}}, nil
 }
@@ -121,23 +148,44 @@ func newFiles(cfg FilesConfig, now func() time.Time) (*Files, error) {
 func (st *filesState) credentials(context.Context) (apiclient.Credentials, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	now := st.now()
-	secret, err := st.secret.get(now)
-	if err != nil {
-		return apiclient.Credentials{}, err
+	sources := []*fileSource{&st.id, &st.secret, &st.token}
+	values := make([]string, len(sources))
+	for range maxSetReads {
+		now := st.now()
+		for i, s := range sources {
+			v, err := s.get(now, st.open)
+			if err != nil {
+				return apiclient.Credentials{}, err
+			}
+			values[i] = v
+		}
+		if !changedSince(sources) {
+			break
+		}
 	}
-	token, err := st.token.get(now)
-	if err != nil {
-		return apiclient.Credentials{}, err
-	}
-	return apiclient.Credentials{AccessKeyID: st.id, AccessKeySecret: secret, SecurityToken: token}, nil
+	return apiclient.Credentials{AccessKeyID: values[0], AccessKeySecret: values[1], SecurityToken: values[2]}, nil
 }
 
-func (s *fileSource) get(now time.Time) (string, error) {
+// changedSince tells whether a file path names another file, or the same
+// file changed, since it was opened for this set.
+func changedSince(sources []*fileSource) bool {
+	for _, s := range sources {
+		if s.path == "" {
+			continue
+		}
+		info, err := os.Stat(s.path)
+		if err != nil || !s.same(info) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *fileSource) get(now time.Time, open func(string) (*os.File, error)) (string, error) {
 	if s.path == "" {
 		return s.inline, nil
 	}
-	v, err := s.read(now)
+	v, err := s.read(now, open)
 	if err != nil {
 		s.info, s.value = nil, ""
 		return "", err
@@ -145,11 +193,16 @@ func (s *fileSource) get(now time.Time) (string, error) {
 	return v, nil
 }
 
+// same tells whether info is the file of the cached read, unchanged.
+func (s *fileSource) same(info fs.FileInfo) bool {
+	return s.info != nil && os.SameFile(s.info, info) && s.info.ModTime().Equal(info.ModTime()) && s.info.Size() == info.Size()
+}
+
 // read opens the file once and compares the open file's identity with the
 // cached one, so that a rename between a stat and a read cannot pair new
 // content with old metadata.
-func (s *fileSource) read(now time.Time) (string, error) {
-	fh, err := os.Open(s.path)
+func (s *fileSource) read(now time.Time, open func(string) (*os.File, error)) (string, error) {
+	fh, err := open(s.path)
 	if err != nil {
 		return "", s.fileErr(err)
 	}
@@ -161,8 +214,7 @@ func (s *fileSource) read(now time.Time) (string, error) {
 	if !info.Mode().IsRegular() {
 		return "", fmt.Errorf("credentials: %s %s: not a regular file", s.field, s.path)
 	}
-	if s.info != nil && os.SameFile(s.info, info) && s.info.ModTime().Equal(info.ModTime()) &&
-		s.info.Size() == info.Size() && now.Sub(s.readAt) < rereadAfter {
+	if s.same(info) && now.Sub(s.readAt) < rereadAfter {
 		return s.value, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))

@@ -198,7 +198,8 @@ func (l *Limiter) Throttled(now time.Time) {
 // the process and passes Get's result to every Pacer it builds.
 //
 // Keys are access key ids, or DefaultChainKey for the vendor's credential
-// chain. Limiters are never dropped: a process sees a handful of keys in
+// chain, or the name of the file an id is read from
+// (config.Credentials.KeyName). Limiters are never dropped: a process sees a handful of keys in
 // its life, and dropping one would hand a fresh burst to a key that comes
 // back.
 type Limiters struct {

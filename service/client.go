@@ -33,9 +33,13 @@ func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An id read from a file is keyed by the file (Credentials.KeyName):
+	// it keeps its bucket when the file rotates, as the default chain
+	// keeps one bucket whatever key it finds, and the quota is the
+	// account's anyway.
 	key := pacer.DefaultChainKey
 	if cfg.Credentials != nil {
-		key = cfg.Credentials.AccessKeyID
+		key = cfg.Credentials.KeyName()
 	}
 	lim := pc.limiters.Get(key, pacer.LimiterConfig{
 		RequestsPerSecond: cfg.API.RequestsPerSecond,

@@ -96,7 +96,7 @@ func (s *Service) logLoaded() {
 	c := s.safe.Get()
 	creds := "vendor default credential chain"
 	if c.Credentials != nil {
-		creds = "access key " + c.Credentials.AccessKeyID
+		creds = "access key " + c.Credentials.KeyName()
 	}
 	level.Info(s.logger).Log("msg", "configuration loaded", "file", s.o.ConfigFile, "endpoint", c.Endpoint,
 		"tasks", len(c.Tasks), "credentials", creds)

@@ -45,7 +45,8 @@ layout. */}}
 {{- define "dyvms-exporter.rrsaTokenDir" -}}/var/run/secrets/ack.alibabacloud.com/rrsa-tokens{{- end }}
 
 {{/* The exporter's config.yml: .Values.config plus the credentials section of
-credentials.source=secret, which holds only the key id and file paths. */}}
+credentials.source=secret, which holds only file paths (and the key id when
+given inline as credentials.secret.accessKeyId). */}}
 {{- define "dyvms-exporter.config" -}}
 {{- $cfg := deepCopy .Values.config }}
 {{- if hasKey $cfg "credentials" }}
@@ -57,8 +58,15 @@ credentials.source=secret, which holds only the key id and file paths. */}}
 {{- $c := .Values.credentials }}
 {{- if eq $c.source "secret" }}
 {{- if not $c.secret.name }}{{ fail "credentials.secret.name: required with credentials.source=secret (an existing Secret)" }}{{ end }}
-{{- if not $c.secret.accessKeyId }}{{ fail "credentials.secret.accessKeyId: required with credentials.source=secret" }}{{ end }}
-{{- $creds := dict "access_key_id" $c.secret.accessKeyId "access_key_secret_file" (printf "../secrets/%s" $c.secret.accessKeySecretKey) }}
+{{- if not $c.secret.accessKeySecretKey }}{{ fail "credentials.secret.accessKeySecretKey: required with credentials.source=secret (the Secret's key holding the AccessKey secret)" }}{{ end }}
+{{- $creds := dict "access_key_secret_file" (printf "../secrets/%s" $c.secret.accessKeySecretKey) }}
+{{- if $c.secret.accessKeyId }}
+{{- $_ := set $creds "access_key_id" $c.secret.accessKeyId }}
+{{- else if $c.secret.accessKeyIdKey }}
+{{- $_ := set $creds "access_key_id_file" (printf "../secrets/%s" $c.secret.accessKeyIdKey) }}
+{{- else }}
+{{- fail "credentials.secret.accessKeyIdKey: set the Secret's key holding the AccessKey id (or the id itself as credentials.secret.accessKeyId)" }}
+{{- end }}
 {{- if $c.secret.securityTokenKey }}
 {{- $_ := set $creds "security_token_file" (printf "../secrets/%s" $c.secret.securityTokenKey) }}
 {{- end }}
