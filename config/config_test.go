@@ -100,10 +100,10 @@ var badCases = []struct {
 		"testdata/bad/token_and_file.yml:5: credentials.security_token_file: set either security_token or security_token_file, not both",
 	}},
 	{"no_secret.yml", []string{
-		"testdata/bad/no_secret.yml:2: credentials: one of access_key_secret or access_key_secret_file is required",
+		"testdata/bad/no_secret.yml:2: credentials: one of access_key_secret or access_key_secret_file is required (or remove credentials to use the default credential chain)",
 	}},
 	{"no_access_key_id.yml", []string{
-		"testdata/bad/no_access_key_id.yml:2: credentials: one of access_key_id or access_key_id_file is required",
+		"testdata/bad/no_access_key_id.yml:2: credentials: one of access_key_id or access_key_id_file is required (or remove credentials to use the default credential chain)",
 	}},
 	{"id_and_file.yml", []string{
 		"testdata/bad/id_and_file.yml:3: credentials.access_key_id_file: set either access_key_id or access_key_id_file, not both",
@@ -131,7 +131,7 @@ var badCases = []struct {
 		"testdata/bad/secret_wrong_type.yml:5: credentials.security_token: must be a string, got a mapping",
 	}},
 	{"secret_as_key.yml", []string{
-		"testdata/bad/secret_as_key.yml:2: credentials: one of access_key_secret or access_key_secret_file is required",
+		"testdata/bad/secret_as_key.yml:2: credentials: one of access_key_secret or access_key_secret_file is required (or remove credentials to use the default credential chain)",
 		"testdata/bad/secret_as_key.yml:3: credentials: unknown key (name not shown: it does not look like a key and may be a secret); valid keys: access_key_id, access_key_id_file, access_key_secret, access_key_secret_file, security_token, security_token_file",
 		"testdata/bad/secret_as_key.yml:4: credentials.acces_key_secret: unknown key; valid keys: access_key_id, access_key_id_file, access_key_secret, access_key_secret_file, security_token, security_token_file",
 	}},

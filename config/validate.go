@@ -169,7 +169,7 @@ func (p *parser) filePair(section, key, file string, required bool, dir string, 
 		return file
 	case !inlineSet && !fileSet:
 		if required {
-			p.addAt(section, "one of %s or %s_file is required", key, key)
+			p.addAt(section, "one of %s or %s_file is required (or remove credentials to use the default credential chain)", key, key)
 		}
 		return file
 	case inlineSet:
