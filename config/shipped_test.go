@@ -22,19 +22,9 @@ var update = flag.Bool("update", false, "rewrite shipped.go from rules/ and graf
 // stand-ins) and returns the metric names it reads.
 func readsOf(t *testing.T, where, expr string) []string {
 	t.Helper()
-	_, unknown := promqlcheck.Substitute(expr, nil)
-	vars := map[string]bool{}
-	for _, v := range unknown {
-		vars[v] = true
-	}
-	s, _ := promqlcheck.Substitute(expr, vars)
-	e, err := promqlcheck.Parse(s)
+	names, err := promqlcheck.MetricsRead(expr)
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)
-	}
-	var names []string
-	for _, vs := range promqlcheck.Selectors(e) {
-		names = append(names, promqlcheck.MetricName(vs))
 	}
 	return names
 }

@@ -2,6 +2,7 @@ package grafana
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,20 +69,9 @@ func TestPerAgentPanelsSayWhyTheyMayBeEmpty(t *testing.T) {
 
 func readsPerAgent(t *testing.T, expr string, perAgent func(string) bool) bool {
 	t.Helper()
-	_, unknown := promqlcheck.Substitute(expr, nil)
-	vars := map[string]bool{}
-	for _, v := range unknown {
-		vars[v] = true
-	}
-	s, _ := promqlcheck.Substitute(expr, vars)
-	e, err := promqlcheck.Parse(s)
+	names, err := promqlcheck.MetricsRead(expr)
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
 	}
-	for _, vs := range promqlcheck.Selectors(e) {
-		if perAgent(promqlcheck.MetricName(vs)) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(names, perAgent)
 }

@@ -129,6 +129,27 @@ func MetricName(vs *parser.VectorSelector) string {
 	return ""
 }
 
+// MetricsRead returns the metric names expr reads, in source order, with
+// every Grafana variable in it replaced by a stand-in first: what a query
+// depends on, whatever the dashboard's variables are set to.
+func MetricsRead(expr string) ([]string, error) {
+	_, unknown := Substitute(expr, nil)
+	vars := make(map[string]bool, len(unknown))
+	for _, v := range unknown {
+		vars[v] = true
+	}
+	sub, _ := Substitute(expr, vars)
+	e, err := Parse(sub)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, vs := range Selectors(e) {
+		names = append(names, MetricName(vs))
+	}
+	return names, nil
+}
+
 // Matcher returns the matcher of vs on label name, or nil.
 func Matcher(vs *parser.VectorSelector, name string) *labels.Matcher {
 	for _, m := range vs.LabelMatchers {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -211,5 +212,18 @@ func TestVariableQuery(t *testing.T) {
 		if got := VariableQuery(json.RawMessage(raw)); got != want {
 			t.Errorf("VariableQuery(%s) = %q, want %q", raw, got, want)
 		}
+	}
+}
+
+func TestMetricsRead(t *testing.T) {
+	got, err := MetricsRead(`sum(rate(dyvms_calls_abandoned_total{task_id=~"$task"}[$__rate_interval])) / on() group_left dyvms_task_info{job="$job"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"dyvms_calls_abandoned_total", "dyvms_task_info"}; !slices.Equal(got, want) {
+		t.Errorf("MetricsRead = %v, want %v", got, want)
+	}
+	if _, err := MetricsRead(`sum(dyvms_task_info`); err == nil {
+		t.Error("MetricsRead accepted an unclosed parenthesis")
 	}
 }
