@@ -55,14 +55,7 @@ func TestCallOutcomesEndToEnd(t *testing.T) {
 	root := moduleRoot(t, goBin)
 	dir := t.TempDir()
 
-	exporterBin := filepath.Join(dir, "dyvms_exporter")
-	args := []string{"build", "-o", exporterBin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	if out, err := runIn(root, goBin, append(args, ".")...); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	exporterBin := buildExporter(t, goBin, root, dir)
 
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		callOutcomes(t, g, root, exporterBin)

@@ -38,32 +38,24 @@ const (
 
 // TestEndToEnd runs the scenario against each generation of Prometheus and
 // Alertmanager (see generations).
+// The exporter is built once, from this module like a user would.
 func TestEndToEnd(t *testing.T) {
-	forEachGeneration(t, testEndToEnd)
-}
-
-func testEndToEnd(t *testing.T, g generation) {
-	began := time.Now()
-	promBin, amBin := g.prometheus, g.alertmanager
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
+	exporterBin := buildExporter(t, goBin, root, t.TempDir())
+	forEachGeneration(t, func(t *testing.T, g generation) {
+		testEndToEnd(t, g, root, exporterBin)
+	})
+}
+
+func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
+	began := time.Now()
+	promBin, amBin := g.prometheus, g.alertmanager
 	dir := t.TempDir()
 	phase := func(what string, since time.Time) { t.Logf("%-52s %6.1fs", what, time.Since(since).Seconds()) }
 
-	// The exporter, built from this module like a user would.
-	t0 := time.Now()
-	exporterBin := filepath.Join(dir, "dyvms_exporter")
-	build := []string{"build", "-o", exporterBin}
-	if raceEnabled {
-		build = append(build, "-race")
-	}
-	if out, err := runIn(root, goBin, append(build, ".")...); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(build, " "), err, out)
-	}
-	phase("go "+strings.Join(build[3:], " ")+" build of the exporter", t0)
-
 	// The simulated API, in-process, on a loopback port.
-	t0 = time.Now()
+	t0 := time.Now()
 	zone, offset := noonZone(time.Now())
 	cred := simulator.Credential{AccessKeyID: "LTAIe2e" + randomHex(t, 8), AccessKeySecret: randomHex(t, 16)}
 	simCfg := simConfig(cred, zone)

@@ -459,3 +459,18 @@ func getJSON(u string, v any) error {
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
+
+// buildExporter builds the exporter from this module into dir, as a user
+// would, with -race when the tests themselves run with it.
+func buildExporter(t *testing.T, goBin, root, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "dyvms_exporter")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	if out, err := runIn(root, goBin, append(args, ".")...); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return bin
+}

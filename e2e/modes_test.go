@@ -258,21 +258,13 @@ func readsAll(t *testing.T, expr string, pred func(string) bool, all bool) bool 
 func ruleExpressions(t *testing.T, root string) (map[string]string, map[string]string) {
 	t.Helper()
 	recorded, alerts := map[string]string{}, map[string]string{}
-	for _, f := range []string{"dyvms.rules.yml", "dyvms.alerts.yml"} {
-		rf, err := promqlcheck.ReadRuleFile(filepath.Join(root, "rules", f))
-		if err != nil {
-			t.Fatal(err)
+	eachRule(t, root, func(_ string, r promqlcheck.Rule) {
+		if r.Record != "" {
+			recorded[r.Record] = r.Expr
+		} else {
+			alerts[r.Alert] = r.Expr
 		}
-		for _, g := range rf.Groups {
-			for _, r := range g.Rules {
-				if r.Record != "" {
-					recorded[r.Record] = r.Expr
-				} else {
-					alerts[r.Alert] = r.Expr
-				}
-			}
-		}
-	}
+	})
 	return recorded, alerts
 }
 

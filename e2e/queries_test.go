@@ -130,18 +130,24 @@ func dashboardQueries(t *testing.T, root string) []dashQuery {
 func ruleExprs(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, f := range []string{"dyvms.rules.yml", "dyvms.alerts.yml"} {
-		rf, err := promqlcheck.ReadRuleFile(filepath.Join(root, "rules", f))
+	eachRule(t, root, func(file string, r promqlcheck.Rule) { out[file+"/"+r.Name()] = r.Expr })
+	return out
+}
+
+// eachRule calls f for every rule of the repository's rule files, in order.
+func eachRule(t *testing.T, root string, f func(file string, r promqlcheck.Rule)) {
+	t.Helper()
+	for _, file := range []string{"dyvms.rules.yml", "dyvms.alerts.yml"} {
+		rf, err := promqlcheck.ReadRuleFile(filepath.Join(root, "rules", file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, g := range rf.Groups {
 			for _, r := range g.Rules {
-				out[f+"/"+r.Name()] = r.Expr
+				f(file, r)
 			}
 		}
 	}
-	return out
 }
 
 // checkNamesAgainstScrape asserts that every metric a rule or a dashboard
