@@ -37,7 +37,7 @@ func (f *fakeAPI) CloudMonitorTask(ctx context.Context, e, t int64) (*apiclient.
 			break
 		}
 	}
-	k := Task{e, t}
+	k := Task{EnterpriseID: e, TaskID: t}
 	if f.block[k] {
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -130,7 +130,7 @@ func TestFailureIsolation(t *testing.T) {
 	var mu sync.Mutex
 	e := New(context.Background(), api, []Task{{1, 1}, {1, 2}, {1, 3}, {1, 4}}, Options{OnError: func(t Task, err error) {
 		mu.Lock()
-		reported = append(reported, FormatTask(t))
+		reported = append(reported, t.String())
 		mu.Unlock()
 	}})
 	mfs := gather(t, e)
@@ -211,8 +211,8 @@ func TestConcurrencyBound(t *testing.T) {
 	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{}}
 	var tasks []Task
 	for i := int64(1); i <= 40; i++ {
-		tasks = append(tasks, Task{1, i})
-		api.answers[Task{1, i}] = smallAnswer()
+		tasks = append(tasks, Task{EnterpriseID: 1, TaskID: i})
+		api.answers[Task{EnterpriseID: 1, TaskID: i}] = smallAnswer()
 	}
 	gather(t, New(context.Background(), api, tasks, Options{Concurrency: 3}))
 	if m := api.maxSeen.Load(); m > 3 || m < 1 {

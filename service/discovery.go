@@ -8,6 +8,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // RunDiscovery lists the tasks of the configuration's discovery entries in
@@ -37,11 +38,11 @@ func taskLister(cfg *config.Config, api collector.MonitorAPI) (discovery.TaskLis
 // tasks is what a scrape of cfg reads: its static tasks, then the
 // discovered ones that are not static too, so that a task reached both ways
 // is read once.
-func (s *Service) tasks(cfg *config.Config) []collector.Task {
-	out := make([]collector.Task, 0, len(cfg.Tasks))
-	seen := make(map[collector.Task]bool, len(cfg.Tasks))
+func (s *Service) tasks(cfg *config.Config) []task.Task {
+	out := make([]task.Task, 0, len(cfg.Tasks))
+	seen := make(map[task.Task]bool, len(cfg.Tasks))
 	for _, t := range cfg.Tasks {
-		k := collector.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID}
+		k := task.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID}
 		seen[k] = true
 		out = append(out, k)
 	}
@@ -65,6 +66,6 @@ func enterpriseAllowed(cfg *config.Config, id int64) bool {
 }
 
 // known tells whether t is a static or a discovered task of cfg.
-func (s *Service) known(cfg *config.Config, t collector.Task) bool {
+func (s *Service) known(cfg *config.Config, t task.Task) bool {
 	return slices.Contains(cfg.Tasks, config.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID}) || s.disc.Has(t)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // Options are the service's dependencies.
@@ -188,12 +189,12 @@ func (s *Service) Scrape() collector.Scrape {
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.
-func (s *Service) OnError(t collector.Task, err error) { s.errLog.report(t, err) }
+func (s *Service) OnError(t task.Task, err error) { s.errLog.report(t, err) }
 
 // OnSuccess tells the error log a task is healthy again.
-func (s *Service) OnSuccess(t collector.Task) { s.errLog.recovered(t) }
+func (s *Service) OnSuccess(t task.Task) { s.errLog.recovered(t) }
 
 // OnUnreadable logs an answer's unreadable fields once per task and field.
-func (s *Service) OnUnreadable(t collector.Task, f []apiclient.UnreadableField) {
+func (s *Service) OnUnreadable(t task.Task, f []apiclient.UnreadableField) {
 	s.unreadable.Report(t, f)
 }
