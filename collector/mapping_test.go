@@ -35,8 +35,8 @@ func answerWith(stat, today, extra string) string {
 
 func scrapeOne(t *testing.T, body string, o Options) map[string]float64 {
 	t.Helper()
-	api := bodyAPI{{7, 19}: body}
-	got := seriesOfTask(gather(t, New(context.Background(), api, []Task{{7, 19}}, o)), "7", "19")
+	api := bodyAPI{{EnterpriseID: 7, TaskID: 19}: body}
+	got := seriesOfTask(gather(t, New(context.Background(), api, []Task{{EnterpriseID: 7, TaskID: 19}}, o)), "7", "19")
 	if got["dyvms_task_scrape_success{}"] != 1 {
 		t.Fatalf("task failed: %v", got)
 	}
@@ -311,7 +311,7 @@ func TestUnreadableLogOnce(t *testing.T) {
 // scrape exports dyvms_task_unreadable_fields and the log warns once per
 // task and field.
 func TestHandlerReportsUnreadableOnce(t *testing.T) {
-	api := bodyAPI{{7, 19}: `{"Code":"OK","Data":{"ChannelInfo":{"ChannelCount":4,"BridgedCount":true},"AgentStatisticList":[{"Cno":"1","CallLimit":"n/a"}]}}`}
+	api := bodyAPI{{EnterpriseID: 7, TaskID: 19}: `{"Code":"OK","Data":{"ChannelInfo":{"ChannelCount":4,"BridgedCount":true},"AgentStatisticList":[{"Cno":"1","CallLimit":"n/a"}]}}`}
 	var buf bytes.Buffer
 	var mu sync.Mutex
 	logger := log.LoggerFunc(func(kv ...any) error {
@@ -319,7 +319,7 @@ func TestHandlerReportsUnreadableOnce(t *testing.T) {
 		defer mu.Unlock()
 		return log.NewLogfmtLogger(&buf).Log(kv...)
 	})
-	h := Handler(func() Scrape { return Scrape{API: api, Tasks: []Task{{7, 19}}} }, prometheus.NewRegistry(),
+	h := Handler(func() Scrape { return Scrape{API: api, Tasks: []Task{{EnterpriseID: 7, TaskID: 19}}} }, prometheus.NewRegistry(),
 		HandlerOptions{Logger: logger, OnUnreadable: NewUnreadableLog(logger, 0).Report})
 	for range 3 {
 		rec := httptest.NewRecorder()

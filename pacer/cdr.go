@@ -7,7 +7,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 )
 
-const opCdr = "CloudQueryPredictiveCallCdr"
+const opCdr = apiclient.OpCloudQueryPredictiveCallCdr
 
 // CdrAPI is the call-record page the pacer wraps when its API offers it
 // (*apiclient.Client does). It is not part of API, so that the fakes of the

@@ -105,8 +105,8 @@ type cached struct {
 }
 
 const (
-	opMonitor = "CloudMonitorTask"
-	opQuery   = "CloudQueryTask"
+	opMonitor = apiclient.OpCloudMonitorTask
+	opQuery   = apiclient.OpCloudQueryTask
 )
 
 // CloudMonitorTask returns the task's monitoring view. The answer may be

@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 	"github.com/dyvms-community/dyvms_exporter/task"
@@ -146,11 +147,8 @@ func TestThrottlingStorm(t *testing.T) {
 		TimeLeft: simulator.Duration(300 * time.Millisecond),
 	}}}, nil)
 	reg := prometheus.NewPedanticRegistry()
-	apiM, pacerM := collector.NewAPIMetrics(reg), collector.NewPacerMetrics(reg)
-	client := s.client(t, func(op, code string, d time.Duration) {
-		apiM.Observe(op, code, d)
-		pacerM.ObserveDuration(op, d)
-	})
+	pacerM := apimetrics.New(reg)
+	client := s.client(t, pacerM.Attempt)
 	p := New(client, NewLimiter(LimiterConfig{RequestsPerSecond: 20, Burst: 20, Adaptive: true}), Config{MaxRetries: 2}, pacerM)
 
 	var mu sync.Mutex

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/callrecords"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
@@ -39,12 +40,12 @@ type Service struct {
 	o          Options
 	logger     log.Logger
 	safe       *config.SafeConfig
-	apiMetrics *collector.APIMetrics
+	apiMetrics *apimetrics.Metrics
 	errLog     *errorLog
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	calls      *callrecords.Manager
-	pc         *pacing
+	limiters   *pacer.Limiters // per credential, for the life of the Service
 
 	mu    sync.Mutex
 	built *config.Config // the config api was built from
@@ -61,9 +62,9 @@ func New(o Options) (*Service, error) {
 		o:          o,
 		logger:     o.Logger,
 		safe:       config.NewSafeConfig(o.Registerer),
-		apiMetrics: collector.NewAPIMetrics(o.Registerer),
+		apiMetrics: apimetrics.New(o.Registerer),
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
-		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
+		limiters:   pacer.NewLimiters(),
 	}
 	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
