@@ -1,7 +1,6 @@
 package config
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"gopkg.in/yaml.v3"
-
-	"github.com/dyvms-community/dyvms_exporter/credentials"
 )
 
 // The fake secrets used throughout testdata. Neither may ever appear in an
@@ -256,21 +253,6 @@ func TestFullFile(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %s\nwant %s", dump(cfg), dump(want))
 	}
-
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Files); !ok {
-		t.Fatalf("provider is %T, want *credentials.Files", p)
-	}
-	c, err := p.Credentials(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.AccessKeyID != "LTAI5tExampleKeyId0000000" || c.AccessKeySecret != fakeSecret || c.SecurityToken != fakeToken {
-		t.Errorf("credentials from files: %q %q %q", c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
-	}
 }
 
 // TestAccessKeyIDFile: the id alone may come from a file, relative to the
@@ -297,17 +279,6 @@ func TestAccessKeyIDFile(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(*cfg.Credentials), "access_key_id_file="+idFile+" access_key_secret=<secret>"; got != want {
 		t.Errorf("String %q, want %q", got, want)
-	}
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Files); !ok {
-		t.Fatalf("provider is %T, want *credentials.Files (the id file must be re-read)", p)
-	}
-	c, err := p.Credentials(context.Background())
-	if err != nil || c.AccessKeyID != "LTAI5tFromAFile000000" || c.AccessKeySecret != fakeSecret {
-		t.Errorf("credentials %v, %v", c, err)
 	}
 	inline, err := Load("testdata/good/full.yml")
 	if err != nil {
@@ -337,13 +308,6 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.Credentials != nil || cfg.Discovery != nil {
 		t.Errorf("credentials/discovery should be absent: %+v %+v", cfg.Credentials, cfg.Discovery)
-	}
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Chain); !ok {
-		t.Errorf("provider is %T, want *credentials.Chain", p)
 	}
 
 	// Partial sections keep the defaults of the keys they leave out.
@@ -452,19 +416,6 @@ func TestInlineSecretsNeverShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoSecret(t, "JSON", string(j))
-
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Static); !ok {
-		t.Fatalf("provider is %T, want *credentials.Static", p)
-	}
-	c, err := p.Credentials(context.Background())
-	if err != nil || c.AccessKeySecret != fakeSecret || c.SecurityToken != fakeToken {
-		t.Errorf("static credentials: %v %v", c, err)
-	}
-	assertNoSecret(t, "provider", fmt.Sprintf("%v %+v %#v", p, p, p))
 }
 
 func TestReadErrorNamesFile(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/credentials"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
@@ -13,7 +14,7 @@ import (
 // the same access key keeps the bucket (and the slowdown after
 // throttling) instead of granting a fresh burst.
 func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
-	creds, err := cfg.CredentialsProvider()
+	creds, err := credentials.FromConfig(cfg.Credentials)
 	if err != nil {
 		return nil, err
 	}

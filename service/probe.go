@@ -54,7 +54,7 @@ func (s *Service) probeHandler(o HTTPOptions) http.Handler {
 		// gatherer: the same deadline (from Prometheus' scrape timeout
 		// header) and the same exposition, for a single task.
 		src := func() collector.Scrape {
-			return collector.Scrape{API: api, Tasks: []task.Task{t}, Concurrency: 1, Metrics: cfg.Metrics.Selection()}
+			return collector.Scrape{API: api, Tasks: []task.Task{t}, Concurrency: 1, Metrics: selection(cfg.Metrics)}
 		}
 		collector.Handler(src, prometheus.Gatherers(nil), ho).ServeHTTP(w, r)
 	})

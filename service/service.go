@@ -186,7 +186,7 @@ func (s *Service) Config() *config.Config { return s.safe.Get() }
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Metrics: cfg.Metrics.Selection()}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Metrics: selection(cfg.Metrics)}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.
