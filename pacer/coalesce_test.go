@@ -295,3 +295,7 @@ func TestSharedCallExpiresAtLatestDeadline(t *testing.T) {
 		t.Fatalf("expired call: %v", err)
 	}
 }
+
+func (s *slowAPI) CloudQueryPredictiveCallCdrPage(context.Context, apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	return nil, errors.New("not used")
+}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/credentials"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
@@ -13,7 +12,7 @@ import (
 // The pacer's limiter comes from the service's registry, so a reload with
 // the same access key keeps the bucket (and the slowdown after
 // throttling) instead of granting a fresh burst.
-func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
+func (s *Service) build(cfg *config.Config) (*pacer.Pacer, error) {
 	creds, err := credentials.FromConfig(cfg.Credentials)
 	if err != nil {
 		return nil, err

@@ -2,12 +2,9 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
-	"github.com/dyvms-community/dyvms_exporter/discovery"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
@@ -21,19 +18,6 @@ func (s *Service) RunDiscovery(ctx context.Context) { s.disc.Run(ctx) }
 // RefreshDiscovery lists every discovery entry now and returns when done:
 // for tests, which must not wait for intervals of minutes.
 func (s *Service) RefreshDiscovery(ctx context.Context) error { return s.disc.Refresh(ctx) }
-
-// taskLister is the client as discovery needs it. The client comes from
-// build, which another file owns and which may wrap it (in a pacer, say);
-// if a wrapper ever hides CloudQueryTask, a configuration with discovery
-// entries is refused here with a clear error instead of silently
-// discovering nothing.
-func taskLister(cfg *config.Config, api collector.MonitorAPI) (discovery.TaskLister, error) {
-	l, ok := api.(discovery.TaskLister)
-	if !ok && len(cfg.Discovery) > 0 {
-		return nil, fmt.Errorf("the API client (%T) cannot list tasks (no CloudQueryTask); discovery entries cannot be served", api)
-	}
-	return l, nil
-}
 
 // tasks is what a scrape of cfg reads: its static tasks, then the
 // discovered ones that are not static too, so that a task reached both ways

@@ -49,7 +49,7 @@ type Service struct {
 
 	mu    sync.Mutex
 	built *config.Config // the config api was built from
-	api   collector.MonitorAPI
+	api   *pacer.Pacer
 }
 
 // New loads the configuration file once; an error here is fatal for the
@@ -110,7 +110,7 @@ func (s *Service) logLoaded() {
 // current returns the API client for the configuration in force, building
 // it when the configuration changed. If the new one cannot be built, the
 // previous client stays in use with its own configuration.
-func (s *Service) current() (collector.MonitorAPI, error) {
+func (s *Service) current() (*pacer.Pacer, error) {
 	cfg := s.safe.Get()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -122,29 +122,17 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 		// min_interval cache and rate limiter are still right, and a reload
 		// that only edits the task list must not cost a fresh API call per
 		// task (nor let an HA pair's second scrape miss the first's answer).
-		lister, err := taskLister(cfg, s.api)
-		if err != nil {
-			return s.api, err
-		}
 		s.built = cfg
-		s.disc.Update(lister, cfg.Discovery)
+		s.disc.Update(s.api, cfg.Discovery)
 		return s.api, nil
 	}
 	api, err := s.build(cfg)
 	if err != nil {
 		return s.api, fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
-	lister, err := taskLister(cfg, api)
-	if err != nil {
-		return s.api, err
-	}
-	reader, err := callRecordReader(cfg, api)
-	if err != nil {
-		return s.api, err
-	}
 	s.built, s.api = cfg, api
-	s.disc.Update(lister, cfg.Discovery)
-	s.calls.Update(reader, cfg.CallRecords, cfg.Location)
+	s.disc.Update(api, cfg.Discovery)
+	s.calls.Update(api, cfg.CallRecords, cfg.Location)
 	return api, nil
 }
 
@@ -172,7 +160,7 @@ func apiSettings(c *config.Config) config.Config {
 
 // inForce returns the API client and the configuration it was built from,
 // as one consistent pair.
-func (s *Service) inForce() (collector.MonitorAPI, *config.Config) {
+func (s *Service) inForce() (*pacer.Pacer, *config.Config) {
 	_, _ = s.current() // an error leaves the previous, working client
 	s.mu.Lock()
 	defer s.mu.Unlock()
