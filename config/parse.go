@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -105,6 +106,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, p.result()
 	}
 	p.ix = newIndex(root)
+	data = p.readIDs(data)
 
 	// The typed decode runs on the same bytes (yaml.v3 offers KnownFields
 	// only on a Decoder, not on Node.Decode).
@@ -213,7 +215,14 @@ func (p *parser) typeError(raw string) {
 			p.add(line, "", "must be %s, got %s", describeGoType(goType), describeTag(tag))
 			return
 		}
+		if p.poisoned[e.path] {
+			return // readIDs said why
+		}
 		p.poison(e.path)
+		if isIDPath(e.path) {
+			p.add(line, displayPath(e.path), "%s (quoted or not), got %s", idWanted, p.shown(e))
+			return
+		}
 		if e.path == "" {
 			p.add(line, "", "the top level must be a mapping with keys such as tasks, got %s", describeTag(tag))
 			return
@@ -337,6 +346,10 @@ func (p *parser) checkIntegers() {
 		}
 		if t := goTypeAt(e.path); t != nil && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64 {
 			p.poison(e.path)
+			if isIDPath(e.path) {
+				p.add(e.val.Line, displayPath(e.path), "%s (quoted or not), got %s", idWanted, p.shown(e))
+				continue
+			}
 			p.add(e.val.Line, displayPath(e.path), "must be an integer, got %s", p.shown(e))
 		}
 	}
@@ -446,4 +459,119 @@ func validKeys(path string) string {
 		}
 	}
 	return strings.Join(keys, ", ")
+}
+
+// isIDPath tells whether path is an id: an integer field whose key ends in
+// _id or _ids (enterprise_id, task_id, and any id a later section adds), so
+// that every id is read and judged the same way without a list to keep.
+func isIDPath(path string) bool {
+	name := path[strings.LastIndexByte(path, '.')+1:]
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	if !strings.HasSuffix(name, "_id") && !strings.HasSuffix(name, "_ids") {
+		return false
+	}
+	t := goTypeAt(path)
+	return t != nil && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64
+}
+
+var reDecimalID = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
+
+// idWanted is the start of every message about an id that is not one.
+const idWanted = "must be an id: decimal digits, such as 19"
+
+// readIDs makes a quoted id a number. Tools that write YAML for ids above
+// 2^53 (Helm, anything going through a JSON number) must quote them or the
+// id changes on the way, so "9007199254740993" has to mean that id, exactly.
+// yaml.v3 decodes a quoted scalar only into a string and KnownFields works
+// only on a Decoder reading bytes, so the quotes are blanked in a copy of
+// the bytes ("19" becomes 19 and two spaces: lines and columns stay where
+// they were, for every later message) and the node is retagged for the
+// validation that re-decodes nodes. Only a quoted run of plain digits is
+// read; the other ways YAML can spell an integer (017 is 15, 0x13 and 1_9
+// are 19) are refused in an id, where they can only be a mistake.
+func (p *parser) readIDs(data []byte) []byte {
+	var lineStart []int
+	out := data
+	for _, e := range p.ix.list {
+		n := e.val
+		if n.Kind != yaml.ScalarNode || !isIDPath(e.path) {
+			continue
+		}
+		v := n.Value
+		quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+		switch {
+		case n.ShortTag() == "!!int" && !quoted:
+			if reDecimalID.MatchString(v) {
+				continue
+			}
+			p.poison(e.path)
+			read, _ := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 0, 64) // as yaml.v3 reads it
+			if strings.HasPrefix(strings.TrimLeft(v, "+-"), "0") && strings.Trim(v, "+-0123456789") == "" {
+				p.add(n.Line, displayPath(e.path), "must be an id: decimal digits without a leading 0, such as 19 (%s would be read as %d), got %s", v, read, v)
+			} else {
+				p.add(n.Line, displayPath(e.path), "%s (%s would be read as %d), got %s", idWanted, v, read, v)
+			}
+		case n.ShortTag() == "!!str" && quoted && n.Style&yaml.TaggedStyle == 0:
+			if v == "" || strings.Trim(v, "0123456789") != "" {
+				continue // the typed decode reports it (typeError)
+			}
+			if len(v) > 1 && v[0] == '0' {
+				p.poison(e.path)
+				p.add(n.Line, displayPath(e.path), "must be an id: decimal digits without a leading 0, such as 19, got %q", v)
+				continue
+			}
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				p.poison(e.path)
+				p.add(n.Line, displayPath(e.path), "%s, at most %d, got %q", idWanted, int64(math.MaxInt64), v)
+				continue
+			}
+			if lineStart == nil {
+				lineStart = lineStarts(data)
+			}
+			off, ok := scalarOffset(data, lineStart, n.Line, n.Column)
+			q := len(v) + 1
+			if !ok || off+q >= len(data) || data[off] != data[off+q] || (data[off] != '"' && data[off] != '\'') || string(data[off+1:off+q]) != v {
+				p.poison(e.path)
+				p.add(n.Line, displayPath(e.path), `must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`)
+				continue
+			}
+			if &out[0] == &data[0] {
+				out = bytes.Clone(data)
+			}
+			copy(out[off:], v)
+			out[off+q-1], out[off+q] = ' ', ' '
+			n.Tag, n.Style = "!!int", 0
+		}
+	}
+	return out
+}
+
+// lineStarts is the byte offset of each line's first byte.
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// scalarOffset turns yaml.v3's 1-based line and column, which counts
+// characters, into a byte offset.
+func scalarOffset(data []byte, lineStart []int, line, column int) (int, bool) {
+	if line < 1 || line > len(lineStart) || column < 1 {
+		return 0, false
+	}
+	off := lineStart[line-1]
+	for c := 1; c < column; c++ {
+		if off >= len(data) || data[off] == '\n' {
+			return 0, false
+		}
+		_, size := utf8.DecodeRune(data[off:])
+		off += size
+	}
+	return off, true
 }
