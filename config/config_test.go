@@ -50,10 +50,10 @@ var badCases = []struct {
 		"testdata/bad/no_tasks.yml:2: tasks: nothing to scrape: no tasks and no discovery entries; list tasks, or discovery entries, or both",
 	}},
 	{"syntax.yml", []string{
-		"testdata/bad/syntax.yml:3: invalid YAML: mapping values are not allowed in this context",
+		"testdata/bad/syntax.yml:3: invalid YAML: mapping values are not allowed in this context; check the indentation of this line against the lines above it",
 	}},
 	{"alias_unknown.yml", []string{
-		"testdata/bad/alias_unknown.yml: invalid YAML: unknown anchor 'undefined' referenced",
+		"testdata/bad/alias_unknown.yml:1: invalid YAML: unknown anchor 'undefined' referenced",
 	}},
 	{"multi_document.yml", []string{
 		"testdata/bad/multi_document.yml:5: a second YAML document starts here; the file must hold exactly one",

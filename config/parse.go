@@ -156,7 +156,7 @@ func (p *parser) parseNodes(data []byte) (*yaml.Node, bool) {
 		if errors.Is(err, io.EOF) {
 			return nil, true // empty, or only comments
 		}
-		p.syntaxError(err)
+		p.syntaxError(data, err)
 		return nil, false
 	}
 	var extra yaml.Node
@@ -169,7 +169,7 @@ func (p *parser) parseNodes(data []byte) (*yaml.Node, bool) {
 		p.add(line, "", "a second YAML document starts here; the file must hold exactly one")
 		return nil, false
 	case !errors.Is(err, io.EOF):
-		p.syntaxError(err)
+		p.syntaxError(data, err)
 		return nil, false
 	}
 	if len(doc.Content) == 0 {
@@ -178,14 +178,90 @@ func (p *parser) parseNodes(data []byte) (*yaml.Node, bool) {
 	return doc.Content[0], true
 }
 
-func (p *parser) syntaxError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if m := reYAMLLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
+func (p *parser) syntaxError(data []byte, err error) {
+	line, msg := splitYAMLError(err)
+	if !strings.Contains(msg, "end of stream") {
+		line = locateSyntaxError(data, msg, line)
+	}
+	for _, m := range indentationMessages {
+		if msg == m {
+			msg += "; check the indentation of this line against the lines above it"
+		}
 	}
 	p.add(line, "", "invalid YAML: %s", scrub(msg))
+}
+
+// indentationMessages are yaml.v3's words for a line indented wrongly.
+var indentationMessages = []string{
+	"did not find expected key",
+	"did not find expected '-' indicator",
+	"mapping values are not allowed in this context",
+	"block sequence entries are not allowed in this context",
+	"found a tab character that violates indentation",
+}
+
+// splitYAMLError parts yaml.v3's "yaml: line N: message".
+func splitYAMLError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := reYAMLLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return line, m[2]
+	}
+	return 0, msg
+}
+
+// locateSyntaxError finds the line a syntax error is on. yaml.v3 reports
+// the line where the enclosing block starts (its context mark, counted from
+// 0) rather than the token it stumbled on, so "tasks:" is blamed for a
+// mis-indented key 30,000 lines further down. The first line is found as
+// the shortest run of whole lines, from the start of the file, that fails
+// with the same message: the parser fails on reading the offending token,
+// so that run ends on the offending line. Cut short before it, a file
+// either parses or fails with a different message (an unclosed quote or
+// bracket at the cut), hence the comparison of messages, and the search by
+// halves: about 16 parses of ever shorter prefixes, some 8 parses of the
+// whole file, spent only on a file that is refused anyway. Errors about the end of the stream are left as reported: a cut
+// inside a long quoted string fails the same way. The parser that finds the
+// error is the one that locates it, so the line cannot disagree with the
+// message, as a second YAML library's could.
+func locateSyntaxError(data []byte, msg string, reported int) int {
+	starts := lineStarts(data)
+	lines := len(starts)
+	if starts[lines-1] == len(data) {
+		lines-- // the file ends with a newline
+	}
+	fails := func(k int) bool {
+		end := len(data)
+		if k < len(starts) {
+			end = starts[k]
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data[:end]))
+		for {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return false
+			}
+			_, m := splitYAMLError(err)
+			return m == msg
+		}
+	}
+	lo, hi := max(reported, 1), lines
+	if lo > hi || !fails(hi) {
+		return reported
+	}
+	for lo < hi { // the first k in [lo, hi] that fails; hi always fails
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
 }
 
 var (

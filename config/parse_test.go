@@ -144,3 +144,46 @@ func FuzzQuotedID(f *testing.F) {
 		}
 	})
 }
+
+// An indentation mistake is reported at the line that has it. yaml.v3 names
+// the line where the enclosing block starts (and counts it from 0), which
+// in a list of thousands of tasks is no help at all.
+func TestIndentationErrorLine(t *testing.T) {
+	for _, c := range []struct{ name, src, want string }{
+		{"item key under-indented", "tasks:\n  - enterprise_id: 7\n   task_id: 19\n",
+			"c.yml:3: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"},
+		{"item key at the dash", "tasks:\n  - enterprise_id: 7\n  task_id: 19\n",
+			"c.yml:3: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"},
+		{"later item", "tasks:\n  - enterprise_id: 7\n    task_id: 19\n  - enterprise_id: 7\n    task_id: 20\n   - enterprise_id: 8\n    task_id: 1\n",
+			"c.yml:6: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"},
+		{"mapping key", "api:\n  burst: 2\n concurrency: 3\ntasks:\n  - enterprise_id: 7\n    task_id: 19\n",
+			"c.yml:3: invalid YAML: did not find expected key; check the indentation of this line against the lines above it"},
+		{"over-indented key", "tasks:\n  - enterprise_id: 7\n     task_id: 19\n",
+			"c.yml:3: invalid YAML: mapping values are not allowed in this context; check the indentation of this line against the lines above it"},
+		{"tab", "credentials:\n  access_key_id: x\n\taccess_key_secret: y\ntasks:\n  - enterprise_id: 7\n    task_id: 19\n",
+			"c.yml:3: invalid YAML: found a tab character that violates indentation; check the indentation of this line against the lines above it"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := parseErr(t, c.src); got != c.want {
+				t.Errorf("got\n%s\nwant\n%s", got, c.want)
+			}
+		})
+	}
+}
+
+// Far into a long file the line is still exact, and finding it stays cheap.
+func TestIndentationErrorLineLongFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("tasks:\n")
+	for i := 1; i <= 20000; i++ {
+		if i == 15000 {
+			b.WriteString("  - enterprise_id: 7\n   task_id: " + strconv.Itoa(i) + "\n")
+			continue
+		}
+		b.WriteString("  - enterprise_id: 7\n    task_id: " + strconv.Itoa(i) + "\n")
+	}
+	want := "c.yml:30001: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"
+	if got := parseErr(t, b.String()); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
