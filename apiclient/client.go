@@ -409,6 +409,12 @@ func credentialsError(ctx context.Context, op string, err error) error {
 	re := &requestError{Operation: op, msg: "cannot get credentials", err: err}
 	if !classifyContext(ctx, err, re) {
 		re.class = classCredentials
+		// A provider that could not reach its source (STS for an assumed
+		// role, the metadata service) failed this attempt only.
+		var ne net.Error
+		if errors.As(err, &ne) {
+			re.class, re.retryable = classNetwork, true
+		}
 	}
 	return re
 }
