@@ -1,0 +1,204 @@
+package service
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dyvms-community/dyvms_exporter/simulator"
+)
+
+// The accounts of these tests: the default key owns 8000001; account b
+// (its own key) owns 8000002; account c owns 8000003 and is reached only
+// through its role, which the default key assumes with an external id.
+const (
+	keyB      = "LTAIaccountb"
+	secretB   = "account-b-secret"
+	uidC      = "3000000000000003"
+	externalC = "ext-c"
+)
+
+type accountsEnv struct {
+	*testEnv
+	stsAddr string
+}
+
+func newAccountsEnv(t *testing.T, roleLifetime time.Duration) *accountsEnv {
+	t.Helper()
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	cfg, err := simulator.ParseConfig([]byte(fmt.Sprintf(`credentials: [{access_key_id: %s, access_key_secret: %s}]
+accounts:
+  - {name: b, uid: "3000000000000002", enterprises: [8000002], credentials: [{access_key_id: %s, access_key_secret: %s}]}
+  - name: c
+    uid: "%s"
+    enterprises: [8000003]
+    roles: [{name: reader, external_id: %s, trust: [default], lifetime: %s}]
+%s`, simKeyID, simSecret, keyB, secretB, uidC, externalC, roleLifetime, simAccount)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := simulator.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	cert, pemBytes, err := simulator.LoopbackCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts := httptest.NewUnstartedServer(sim.STSHandler())
+	sts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	sts.StartTLS()
+	t.Cleanup(sts.Close)
+	// The vendor's credential library clones http.DefaultTransport.
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pemBytes)
+	tr := http.DefaultTransport.(*http.Transport)
+	old := tr.TLSClientConfig
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	t.Cleanup(func() { tr.TLSClientConfig = old })
+
+	e := &accountsEnv{
+		testEnv: &testEnv{t: t, sim: sim, simURL: srv.URL, cfgPath: filepath.Join(t.TempDir(), "config.yml"), reg: prometheus.NewRegistry()},
+		stsAddr: strings.TrimPrefix(sts.URL, "https://"),
+	}
+	e.writeAccounts("")
+	e.svc, err = New(Options{ConfigFile: e.cfgPath, Registerer: e.reg, Gatherer: e.reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.handler, err = e.svc.Handler(HTTPOptions{}, make(chan chan error)); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// writeAccounts writes a configuration that reads every enterprise by
+// task, discovery and call records, with apiB as account b's api section.
+func (e *accountsEnv) writeAccounts(apiB string) {
+	e.t.Helper()
+	if apiB == "" {
+		apiB = "{requests_per_second: 10, burst: 10}"
+	}
+	body := fmt.Sprintf(`endpoint: %s
+credentials: {access_key_id: %s, access_key_secret: %s}
+accounts:
+  - name: b
+    enterprises: [8000002]
+    credentials: {access_key_id: %s, access_key_secret: %s}
+    api: %s
+  - name: c
+    enterprises: [8000003]
+    credentials: {role_arn: "acs:ram::%s:role/reader", external_id: %s, sts_endpoint: "%s"}
+discovery:
+  - {enterprise_id: 8000002, types: [1]}
+  - {enterprise_id: 8000003, types: [1]}
+call_records:
+  - {enterprise_id: 8000003, interval: 10s, lateness: 1m, settle: 1s}
+  - {enterprise_id: 8000001, interval: 10s, lateness: 1m, settle: 1s}
+tasks:
+  - {enterprise_id: 8000001, task_id: 1}
+  - {enterprise_id: 8000002, task_id: 1}
+  - {enterprise_id: 8000003, task_id: 1}
+`, e.simURL, simKeyID, simSecret, keyB, secretB, apiB, uidC, externalC, e.stsAddr)
+	if err := os.WriteFile(e.cfgPath, []byte(body), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// assertNoRejection: the simulator rejects a key used for an enterprise
+// its account does not own (Forbidden.RAM), so every answer being OK
+// shows that every request went with its owner's identity.
+func (e *accountsEnv) assertNoRejection() {
+	e.t.Helper()
+	st := e.sim.Stats()
+	for code, n := range st.Codes {
+		if code != "OK" {
+			e.t.Errorf("the simulator answered %s %d times (codes %v)", code, n, st.Codes)
+		}
+	}
+}
+
+// Every request for an enterprise goes with its owner's identity, and only
+// that: scraped tasks, discovery, call records, /probe and /sd.
+func TestAccountsEveryRequestWithItsOwner(t *testing.T) {
+	e := newAccountsEnv(t, time.Hour)
+	_, _, body := e.get("/metrics", nil)
+	if ok := lines(body, "dyvms_task_scrape_success{"); len(ok) != 3 || strings.Contains(strings.Join(ok, "\n"), "} 0") {
+		t.Fatalf("tasks: %v", ok)
+	}
+	e.refresh()
+	for deadline := time.Now().Add(10 * time.Second); e.sim.Stats().Actions["CloudQueryPredictiveCallCdr"] < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("call records not polled in 10 s: %+v", e.sim.Stats())
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := e.svc.PollCallRecords(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, body = e.get("/metrics", nil)
+	if n := len(lines(body, "dyvms_task_scrape_success{")); n != 9 {
+		t.Errorf("%d tasks after discovery, want 3 static + 3 more discovered in each of 8000002 and 8000003", n)
+	}
+	for _, want := range []string{
+		`dyvms_enterprise_info{account="default",enterprise_id="8000001"} 1`,
+		`dyvms_enterprise_info{account="b",enterprise_id="8000002"} 1`,
+		`dyvms_enterprise_info{account="c",enterprise_id="8000003"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if code, _, pb := e.get("/probe?enterprise_id=8000003&task_id=2", nil); code != 200 || !strings.Contains(pb, `dyvms_task_scrape_success{enterprise_id="8000003",task_id="2"} 1`) {
+		t.Errorf("/probe of the role account's task: %d\n%s", code, pb)
+	}
+	if code, _, sd := e.get("/sd", nil); code != 200 || strings.Count(sd, `"__param_enterprise_id":"8000003"`) != 4 {
+		t.Errorf("/sd: %d %s", code, sd)
+	}
+	st := e.sim.Stats()
+	if st.Actions["CloudQueryPredictiveCallCdr"] == 0 || st.Enterprises["8000003"] == 0 || st.Actions["AssumeRole"] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	e.assertNoRejection()
+}
+
+// Editing one account rebuilds only its client and pacer; the others keep
+// theirs (their buckets, caches and calls in flight). A removed account
+// leaves the router, and its enterprises fall back to the default.
+func TestAccountsReloadRebuildsOnlyTheEditedAccount(t *testing.T) {
+	e := newAccountsEnv(t, time.Hour)
+	e.get("/metrics", nil)
+	before := map[string]any{}
+	for n, a := range e.svc.accounts {
+		before[n] = a.api
+	}
+	e.writeAccounts("{requests_per_second: 5, burst: 5}")
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	e.get("/metrics", nil)
+	for n, a := range e.svc.accounts {
+		if kept := before[n] == any(a.api); kept == (n == "b") {
+			t.Errorf("account %s: pacer kept = %v after editing account b", n, kept)
+		}
+	}
+	if got := e.svc.accounts["b"].api.Limiter().Rate(); got != 5 {
+		t.Errorf("account b's rate after the reload: %v", got)
+	}
+	e.assertNoRejection()
+	if n := e.sim.Stats().Actions["AssumeRole"]; n != 1 {
+		t.Errorf("the role was assumed %d times; a reload that did not touch account c must keep its credentials", n)
+	}
+}
