@@ -202,3 +202,67 @@ func TestAccountsReloadRebuildsOnlyTheEditedAccount(t *testing.T) {
 		t.Errorf("the role was assumed %d times; a reload that did not touch account c must keep its credentials", n)
 	}
 }
+
+// One account throttled never slows another: its own limiter halves its
+// rate, the others keep theirs and read every task; every dyvms_api_*
+// series says which account it is about. A removed account's series
+// disappear.
+func TestAccountsThrottledAloneAndRemoved(t *testing.T) {
+	e := newAccountsEnv(t, time.Hour)
+	if err := e.sim.SetFaults(simulator.Faults{Rules: []simulator.FaultRule{
+		{Kind: simulator.FaultThrottle, Enterprise: 8000002, TimeLeft: simulator.Duration(10 * time.Millisecond)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	// The process-wide metrics of a scrape are gathered before its tasks
+	// are read: the second scrape shows the first one's calls.
+	e.get("/metrics", nil)
+	_, _, body := e.get("/metrics", nil)
+	for _, want := range []string{
+		`dyvms_task_scrape_success{enterprise_id="8000001",task_id="1"} 1`,
+		`dyvms_task_scrape_success{enterprise_id="8000002",task_id="1"} 0`,
+		`dyvms_task_scrape_success{enterprise_id="8000003",task_id="1"} 1`,
+		`dyvms_api_throttled_total{account="b",operation="CloudMonitorTask"} 3`,
+		`dyvms_api_throttled_total{account="default",operation="CloudMonitorTask"} 0`,
+		`dyvms_api_throttled_total{account="c",operation="CloudMonitorTask"} 0`,
+		`dyvms_api_rate_limit_requests_per_second{account="default"} 20`,
+		`dyvms_api_rate_limit_requests_per_second{account="c"} 20`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("missing %s in\n%s", want, strings.Join(append(lines(body, `dyvms_api_calls_total{account="b"`), lines(body, `dyvms_api_requests_total{account="b"`)...), "\n"))
+		}
+	}
+	if l := lines(body, `dyvms_api_rate_limit_requests_per_second{account="b"}`); len(l) != 1 || strings.HasSuffix(l[0], " 10") {
+		t.Errorf("account b's rate after throttling: %v, want below its 10", l)
+	}
+	for _, l := range lines(body, "dyvms_api_") {
+		if !strings.Contains(l, `account="`) {
+			t.Errorf("a dyvms_api_ series without the account label: %s", l)
+		}
+	}
+
+	// Account c removed: its enterprise falls back to the default
+	// account (whose key the gateway refuses there), its series go.
+	if err := e.sim.SetFaults(simulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(e.cfgPath)
+	cut := strings.Replace(string(raw), "  - name: c\n", "  - name: gone\n", 1)
+	cut = strings.Replace(cut, "    enterprises: [8000003]\n", "    enterprises: []\n", 1)
+	if err := os.WriteFile(e.cfgPath, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body = e.get("/metrics", nil)
+	if l := lines(body, `dyvms_api_requests_total{account="c"`); len(l) != 0 {
+		t.Errorf("the removed account's series are still there: %v", l)
+	}
+	if !strings.Contains(body, `dyvms_enterprise_info{account="default",enterprise_id="8000003"} 1`) || strings.Contains(body, `account="c"`) {
+		t.Errorf("after removing account c:\n%s", strings.Join(lines(body, "dyvms_enterprise_info"), "\n"))
+	}
+	if !strings.Contains(body, `dyvms_task_scrape_success{enterprise_id="8000003",task_id="1"} 0`) || e.sim.Stats().Codes["Forbidden.RAM"] == 0 {
+		t.Errorf("8000003 read with the default key after account c went: the gateway should refuse it (Forbidden.RAM)")
+	}
+}

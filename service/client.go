@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
@@ -15,15 +14,15 @@ import (
 // key, so a reload that rebuilds the account keeps the bucket (and the
 // slowdown after throttling) instead of granting a fresh burst.
 func (s *Service) build(cfg *config.Config, name string, st accountSettings, creds apiclient.CredentialsProvider, key string) (*pacer.Pacer, error) {
-	pc := s.pc
+	pc, m := s.pc, s.metricsFor(name)
 	c, err := apiclient.New(apiclient.Options{
 		Endpoint:    st.Endpoint,
 		Credentials: creds,
 		Location:    cfg.Location,
 		HTTPClient:  s.o.HTTPClient,
 		Observe: func(operation, code string, d time.Duration) {
-			s.apiMetrics.Observe(operation, code, d)
-			pc.metrics.ObserveDuration(operation, d)
+			m.api.Observe(operation, code, d)
+			m.pacer.ObserveDuration(operation, d)
 		},
 	})
 	if err != nil {
@@ -36,13 +35,11 @@ func (s *Service) build(cfg *config.Config, name string, st accountSettings, cre
 		// down when the server says so is what a shared quota needs.
 		Adaptive: true,
 	})
-	return pacer.New(c, lim, pacer.Config{MaxRetries: st.API.MaxRetries, MinInterval: st.API.MinInterval}, pc.metrics), nil
+	return pacer.New(c, lim, pacer.Config{MaxRetries: st.API.MaxRetries, MinInterval: st.API.MinInterval}, m.pacer), nil
 }
 
 // pacing is what every client a Service builds shares for the life of
-// the Service: the limiter per credential and the pacer's metrics,
-// registered once.
+// the Service: the limiter per credential or account.
 type pacing struct {
 	limiters *pacer.Limiters
-	metrics  *collector.PacerMetrics
 }

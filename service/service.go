@@ -37,17 +37,17 @@ type Service struct {
 	o          Options
 	logger     log.Logger
 	safe       *config.SafeConfig
-	apiMetrics *collector.APIMetrics
 	errLog     *errorLog
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	calls      *callrecords.Manager
 	pc         *pacing
 
-	mu       sync.Mutex
-	built    *config.Config // the config api was built from
-	api      *router
-	accounts map[string]*account // by name, the default account included
+	mu          sync.Mutex
+	built       *config.Config // the config api was built from
+	api         *router
+	accounts    map[string]*account        // by name, the default account included
+	acctMetrics map[string]*accountMetrics // by name, for the accounts configured
 }
 
 // New loads the configuration file once; an error here is fatal for the
@@ -57,12 +57,13 @@ func New(o Options) (*Service, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	s := &Service{
-		o:          o,
-		logger:     o.Logger,
-		safe:       config.NewSafeConfig(o.Registerer),
-		apiMetrics: collector.NewAPIMetrics(o.Registerer),
-		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
-		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
+		o:      o,
+		logger: o.Logger,
+		safe:   config.NewSafeConfig(o.Registerer),
+		disc:   discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
+		pc:     &pacing{limiters: pacer.NewLimiters()},
+		// One set of dyvms_api_* metrics per account, labelled with it.
+		acctMetrics: map[string]*accountMetrics{},
 	}
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(newEnterpriseInfo(s.Config))
@@ -125,10 +126,12 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	}
 	accts, err := s.buildAccounts(cfg, s.accounts)
 	if err != nil {
+		s.dropMetrics(s.accounts) // those of an account that failed to build
 		return s.apiOrNil(), fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
 	r := newRouter(cfg, accts)
 	s.built, s.api, s.accounts = cfg, r, accts
+	s.dropMetrics(accts)
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords, cfg.Location)
 	return r, nil
