@@ -151,6 +151,18 @@ func (s *Service) accountCredentials(name string, st accountSettings, defaultCre
 	})
 }
 
+// accountIdentity says how an account is read, for the load log: its key
+// (as KeyName names it) or its role, never a secret or the external id.
+func accountIdentity(cr *config.AccountCredentials) string {
+	switch {
+	case cr.RoleARN != "" && cr.HasKeys():
+		return "role " + cr.RoleARN + " assumed with access key " + cr.KeyName()
+	case cr.RoleARN != "":
+		return "role " + cr.RoleARN + " assumed with the default account's identity"
+	}
+	return "access key " + cr.KeyName()
+}
+
 // router sends every call for an enterprise to its owner's pacer, and
 // only there: tasks, discovery, call records, /probe and /sd all read
 // through it.

@@ -266,3 +266,68 @@ func TestAccountsThrottledAloneAndRemoved(t *testing.T) {
 		t.Errorf("8000003 read with the default key after account c went: the gateway should refuse it (Forbidden.RAM)")
 	}
 }
+
+func (l *logLines) all() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// An AssumeRole failure fails that account's tasks only, with STS's code
+// and a log line naming the account and the role ARN (never a secret),
+// and a transient one is retried like any other.
+func TestAccountsAssumeRoleFailure(t *testing.T) {
+	e := newAccountsEnv(t, time.Hour)
+	logs := &logLines{}
+	e.svc.logger, e.svc.errLog.logger = logs, logs
+	if err := e.sim.SetFaults(simulator.Faults{Rules: []simulator.FaultRule{{Kind: simulator.FaultUnavailable, Action: "AssumeRole"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.get("/metrics", nil)
+	_, _, body := e.get("/metrics", nil)
+	for _, want := range []string{
+		`dyvms_task_scrape_success{enterprise_id="8000001",task_id="1"} 1`,
+		`dyvms_task_scrape_success{enterprise_id="8000002",task_id="1"} 1`,
+		`dyvms_task_scrape_success{enterprise_id="8000003",task_id="1"} 0`,
+		`dyvms_api_calls_total{account="c",code="ServiceUnavailable",operation="CloudMonitorTask"} 1`,
+		`dyvms_api_retries_total{account="c",code="ServiceUnavailable",operation="CloudMonitorTask"} 2`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("missing %s in\n%s", want, strings.Join(lines(body, `dyvms_api_calls_total{account="c"`), "\n"))
+		}
+	}
+	if n := e.sim.Stats().Actions["AssumeRole"]; n < 3 {
+		t.Errorf("AssumeRole tried %d times in a scrape with 2 retries", n)
+	}
+	log := logs.all()
+	if !strings.Contains(log, "account c") || !strings.Contains(log, "acs:ram::"+uidC+":role/reader") || !strings.Contains(log, "ServiceUnavailable") {
+		t.Errorf("the log does not name the account, the role and the code:\n%s", log)
+	}
+	for _, secret := range []string{simSecret, secretB, externalC} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log shows %q", secret)
+		}
+	}
+	// STS back: the next scrape reads the account's task.
+	if err := e.sim.SetFaults(simulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, body := e.get("/metrics", nil); !strings.Contains(body, `dyvms_task_scrape_success{enterprise_id="8000003",task_id="1"} 1`) {
+		t.Errorf("account c not read once STS answers again")
+	}
+	// A refusal (a wrong external id) is a configuration error: not
+	// retried, and the code says what STS said.
+	raw, _ := os.ReadFile(e.cfgPath)
+	if err := os.WriteFile(e.cfgPath, []byte(strings.Replace(string(raw), "external_id: "+externalC, "external_id: wrong", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.ResetStats()
+	e.get("/metrics", nil)
+	_, _, body = e.get("/metrics", nil)
+	if !strings.Contains(body, `dyvms_api_calls_total{account="c",code="NoPermission",operation="CloudMonitorTask"} 1`) || e.sim.Stats().Actions["AssumeRole"] != 2 {
+		t.Errorf("a refused role: %v, %d AssumeRole in 2 scrapes (want 1 each, no retry)", lines(body, `dyvms_api_calls_total{account="c"`), e.sim.Stats().Actions["AssumeRole"])
+	}
+}

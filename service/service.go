@@ -103,7 +103,10 @@ func (s *Service) logLoaded() {
 		creds = "access key " + c.Credentials.KeyName()
 	}
 	level.Info(s.logger).Log("msg", "configuration loaded", "file", s.o.ConfigFile, "endpoint", c.Endpoint,
-		"tasks", len(c.Tasks), "credentials", creds)
+		"tasks", len(c.Tasks), "credentials", creds, "accounts", len(c.Accounts))
+	for _, a := range c.Accounts {
+		level.Info(s.logger).Log("msg", "account configured", "account", a.Name, "enterprises", len(a.Enterprises), "endpoint", a.Endpoint, "credentials", accountIdentity(a.Credentials))
+	}
 	for _, w := range c.Warnings {
 		level.Warn(s.logger).Log("msg", "configuration warning", "warning", w.Error())
 	}
