@@ -17,9 +17,9 @@ func TestLanesIsolateSlowTasks(t *testing.T) {
 	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{}, block: map[Task]bool{}}
 	var tasks []Task
 	for i := int64(1); i <= 4; i++ {
-		tasks = append(tasks, Task{1, i}, Task{2, i})
-		api.block[Task{1, i}] = true
-		api.answers[Task{2, i}] = smallAnswer()
+		tasks = append(tasks, Task{EnterpriseID: 1, TaskID: i}, Task{EnterpriseID: 2, TaskID: i})
+		api.block[Task{EnterpriseID: 1, TaskID: i}] = true
+		api.answers[Task{EnterpriseID: 2, TaskID: i}] = smallAnswer()
 	}
 	lanes := &Lanes{
 		Of:          func(t Task) string { return map[int64]string{1: "slow", 2: "fast"}[t.EnterpriseID] },

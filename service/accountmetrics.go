@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 )
 
 // accountMetrics are one account's dyvms_api_* metrics (requests,
@@ -15,14 +15,13 @@ import (
 // account is configured, across rebuilds of its client, so that its
 // counters never restart; a removed account's series are unregistered.
 type accountMetrics struct {
-	api   *collector.APIMetrics
-	pacer *collector.PacerMetrics
-	reg   *trackingRegisterer
+	*apimetrics.Metrics
+	reg *trackingRegisterer
 }
 
 func newAccountMetrics(reg prometheus.Registerer, name string) *accountMetrics {
 	tr := &trackingRegisterer{reg: prometheus.WrapRegistererWith(prometheus.Labels{"account": name}, reg)}
-	return &accountMetrics{api: collector.NewAPIMetrics(tr), pacer: collector.NewPacerMetrics(tr), reg: tr}
+	return &accountMetrics{Metrics: apimetrics.New(tr), reg: tr}
 }
 
 // trackingRegisterer remembers what it registered, to unregister it all.

@@ -129,7 +129,7 @@ func (s *Service) accountCredentials(name string, st accountSettings, defaultCre
 	var keys apiclient.CredentialsProvider
 	if st.Keys != nil || st.Role == nil {
 		var err error
-		keys, err = (&config.Config{Credentials: st.Keys}).CredentialsProvider()
+		keys, err = credentials.FromConfig(st.Keys)
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ func TestAccessKeyIDFile(t *testing.T) {
 	}
 	p := svc.accounts["default"].api
 	c := svc.Config()
-	lim := svc.pc.limiters.Get("access_key_id_file "+idFile, pacer.LimiterConfig{RequestsPerSecond: c.API.RequestsPerSecond, Burst: c.API.Burst, Adaptive: true})
+	lim := svc.limiters.Get("access_key_id_file "+idFile, pacer.LimiterConfig{RequestsPerSecond: c.API.RequestsPerSecond, Burst: c.API.Burst, Adaptive: true})
 	if p.Limiter() != lim {
 		t.Error("the rate limiter is not keyed by the id file")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // Options are the service's dependencies.
@@ -41,7 +42,7 @@ type Service struct {
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	calls      *callrecords.Manager
-	pc         *pacing
+	limiters   *pacer.Limiters // per credential, for the life of the Service
 
 	mu          sync.Mutex
 	built       *config.Config // the config api was built from
@@ -57,11 +58,11 @@ func New(o Options) (*Service, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	s := &Service{
-		o:      o,
-		logger: o.Logger,
-		safe:   config.NewSafeConfig(o.Registerer),
-		disc:   discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
-		pc:     &pacing{limiters: pacer.NewLimiters()},
+		o:        o,
+		logger:   o.Logger,
+		safe:     config.NewSafeConfig(o.Registerer),
+		disc:     discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
+		limiters: pacer.NewLimiters(),
 		// One set of dyvms_api_* metrics per account, labelled with it.
 		acctMetrics: map[string]*accountMetrics{},
 	}
@@ -164,16 +165,16 @@ func (s *Service) Config() *config.Config { return s.safe.Get() }
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: cfg.Metrics.Selection()}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: selection(cfg.Metrics)}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.
-func (s *Service) OnError(t collector.Task, err error) { s.errLog.report(t, err) }
+func (s *Service) OnError(t task.Task, err error) { s.errLog.report(t, err) }
 
 // OnSuccess tells the error log a task is healthy again.
-func (s *Service) OnSuccess(t collector.Task) { s.errLog.recovered(t) }
+func (s *Service) OnSuccess(t task.Task) { s.errLog.recovered(t) }
 
 // OnUnreadable logs an answer's unreadable fields once per task and field.
-func (s *Service) OnUnreadable(t collector.Task, f []apiclient.UnreadableField) {
+func (s *Service) OnUnreadable(t task.Task, f []apiclient.UnreadableField) {
 	s.unreadable.Report(t, f)
 }
