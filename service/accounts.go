@@ -163,6 +163,15 @@ func accountIdentity(cr *config.AccountCredentials) string {
 	return "access key " + cr.KeyName()
 }
 
+// accountOf names the account an enterprise is read with, by the
+// configuration in force.
+func (s *Service) accountOf(ent int64) string {
+	if c := s.Config(); c != nil {
+		return c.AccountOf(ent)
+	}
+	return config.DefaultAccountName
+}
+
 // router sends every call for an enterprise to its owner's pacer, and
 // only there: tasks, discovery, call records, /probe and /sd all read
 // through it.

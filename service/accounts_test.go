@@ -301,6 +301,18 @@ func TestAccountsAssumeRoleFailure(t *testing.T) {
 	if n := e.sim.Stats().Actions["AssumeRole"]; n < 3 {
 		t.Errorf("AssumeRole tried %d times in a scrape with 2 retries", n)
 	}
+	// The call-record poller's failures are counted under the account.
+	const pollErr = `dyvms_call_records_errors_total{account="c",code="ServiceUnavailable",enterprise_id="8000003"}`
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_ = e.svc.PollCallRecords(context.Background())
+		if _, _, b := e.get("/metrics", nil); strings.Contains(b, pollErr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s", pollErr)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 	log := logs.all()
 	if !strings.Contains(log, "account c") || !strings.Contains(log, "acs:ram::"+uidC+":role/reader") || !strings.Contains(log, "ServiceUnavailable") {
 		t.Errorf("the log does not name the account, the role and the code:\n%s", log)

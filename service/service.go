@@ -71,7 +71,7 @@ func New(o Options) (*Service, error) {
 	}
 	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
-	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks})
+	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
