@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -188,9 +189,15 @@ func (st *roleState) describe(err error) error {
 	if errors.As(err, &se) {
 		return &roleError{account: st.cfg.Account, arn: st.cfg.RoleARN, msg: "the source identity failed", err: se.err}
 	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return &roleError{account: st.cfg.Account, arn: st.cfg.RoleARN, msg: "STS unreachable", err: ne}
+	var ue *url.Error
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &ue):
+		// The URL's query holds the source's signature and token: keep
+		// only what failed.
+		return &roleError{account: st.cfg.Account, arn: st.cfg.RoleARN, msg: "STS unreachable", err: &url.Error{Op: ue.Op, URL: "https://" + st.stsHost(), Err: ue.Err}}
+	case errors.As(err, &oe):
+		return &roleError{account: st.cfg.Account, arn: st.cfg.RoleARN, msg: "STS unreachable", err: oe}
 	}
 	msg := err.Error()
 	if body, ok := strings.CutPrefix(msg, "refresh session token failed: "); ok {
@@ -207,6 +214,17 @@ func (st *roleState) describe(err error) error {
 		return &roleError{account: st.cfg.Account, arn: st.cfg.RoleARN, msg: "STS's answer could not be read"}
 	}
 	return &roleError{account: st.cfg.Account, arn: st.cfg.RoleARN, msg: "AssumeRole failed"}
+}
+
+// stsHost is where STS is asked, for messages.
+func (st *roleState) stsHost() string {
+	switch {
+	case st.cfg.STSEndpoint != "":
+		return st.cfg.STSEndpoint
+	case st.cfg.Region != "":
+		return "sts." + st.cfg.Region + ".aliyuncs.com"
+	}
+	return "sts.aliyuncs.com"
 }
 
 // roleError names the account and the role. It unwraps to the STS answer

@@ -170,7 +170,9 @@ func TestRoleSTSUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	r, err := NewRole(RoleConfig{Account: "b", RoleARN: roleARN, RoleSessionName: "s1", STSEndpoint: addr, Source: NewStatic(testID, testSecret, "")})
+	// An STS source: the vendor's error quotes the whole request URL,
+	// SecurityToken and Signature included; none of it may come through.
+	r, err := NewRole(RoleConfig{Account: "b", RoleARN: roleARN, RoleSessionName: "s1", STSEndpoint: addr, Source: NewStatic(testID, testSecret, testToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +180,10 @@ func TestRoleSTSUnreachable(t *testing.T) {
 	var ne net.Error
 	if err == nil || !errors.As(err, &ne) || apiclient.ErrorCode(err) != "network" {
 		t.Fatalf("err %v, code %q", err, apiclient.ErrorCode(err))
+	}
+	assertNoSecret(t, "error", err.Error())
+	if msg := err.Error(); strings.Contains(msg, "Signature") || strings.Contains(msg, "SecurityToken") || !strings.Contains(msg, addr) {
+		t.Errorf("error %q", msg)
 	}
 }
 

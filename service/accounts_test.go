@@ -345,3 +345,49 @@ func TestAccountsAssumeRoleFailure(t *testing.T) {
 		t.Errorf("a refused role: %v, %d AssumeRole in 2 scrapes (want 1 each, no retry)", lines(body, `dyvms_api_calls_total{account="c"`), e.sim.Stats().Actions["AssumeRole"])
 	}
 }
+
+// With the default account on the vendor's chain, a task of another
+// account whose key file went missing is told to fix that file, not that
+// no credentials are configured.
+func TestAccountCredentialsHint(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	for _, v := range []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
+		"ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+		"ALIBABA_CLOUD_CREDENTIALS_FILE", "ALIBABA_CLOUD_PROFILE", "ALIBABA_CLOUD_ECS_METADATA"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	e := newTestEnv(t, defaultExporterConfig, HTTPOptions{})
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "b.secret")
+	writeTestFile(t, secret, "x\n")
+	cfg := filepath.Join(dir, "config.yml")
+	writeTestFile(t, cfg, "endpoint: "+e.simURL+"\naccounts:\n  - name: b\n    enterprises: [8000002]\n    credentials: {access_key_id: LTAIb, access_key_secret_file: "+secret+"}\n"+
+		"tasks: [{enterprise_id: 8000001, task_id: 1}, {enterprise_id: 8000002, task_id: 1}]\n")
+	logs := &logLines{}
+	reg := prometheus.NewRegistry()
+	svc, err := New(Options{ConfigFile: cfg, Logger: logs, Registerer: reg, Gatherer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.handler, err = svc.Handler(HTTPOptions{}, make(chan chan error)); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(secret)
+	e.get("/metrics", nil)
+	for _, l := range logs.lines {
+		if !strings.Contains(l, "task scrape failed") {
+			continue
+		}
+		switch {
+		case strings.Contains(l, "8000001/1") && !strings.Contains(l, "no credentials are configured"):
+			t.Errorf("default account's task: %s", l)
+		case strings.Contains(l, "8000002/1") && (!strings.Contains(l, "cannot be read") || strings.Contains(l, "no credentials are configured")):
+			t.Errorf("account b's task: %s", l)
+		}
+	}
+	if !strings.Contains(logs.all(), "8000002/1") {
+		t.Errorf("account b's failure not logged:\n%s", logs.all())
+	}
+}

@@ -69,7 +69,10 @@ func New(o Options) (*Service, error) {
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(newEnterpriseInfo(s.Config))
 	}
-	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
+	s.errLog = newErrorLog(o.Logger, func(t task.Task) bool {
+		c := s.Config()
+		return c != nil && c.Credentials == nil && c.AccountOf(t.EnterpriseID) == config.DefaultAccountName
+	})
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
 	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
