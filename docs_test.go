@@ -5,6 +5,7 @@ package main
 // and metrics as its English page.
 
 import (
+	"encoding/json"
 	"io/fs"
 	"net/url"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/config"
 )
 
@@ -293,6 +295,49 @@ func TestChinesePagesMatchEnglish(t *testing.T) {
 		}
 		if len(extra) > 0 {
 			t.Errorf("%s names, in code, what %s does not: %v", zh, en, extra)
+		}
+	}
+}
+
+// The RAM policy of docs/ram-policy.md allows exactly the operations the
+// client calls, each as dyvms:<Operation>, and its table says what each is
+// for: an operation added to the client without a line in the policy would
+// fail with Forbidden.RAM for everyone who copied it.
+func TestRAMPolicyAllowsEveryOperation(t *testing.T) {
+	const page = "docs/ram-policy.md"
+	doc := readDoc(t, page)
+	_, rest, ok := strings.Cut(doc, "```json\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatalf("%s has no JSON block", page)
+	}
+	var policy struct {
+		Version   string
+		Statement []struct {
+			Effect   string
+			Action   []string
+			Resource string
+		}
+	}
+	if err := json.Unmarshal([]byte(block), &policy); err != nil {
+		t.Fatalf("%s: the policy is not JSON: %v", page, err)
+	}
+	if policy.Version != "1" || len(policy.Statement) != 1 || policy.Statement[0].Effect != "Allow" {
+		t.Fatalf("%s: want one Allow statement of version 1, got %+v", page, policy)
+	}
+	var want []string
+	for _, op := range apiclient.Operations() {
+		want = append(want, "dyvms:"+op)
+	}
+	got := append([]string(nil), policy.Statement[0].Action...)
+	sort.Strings(want)
+	sort.Strings(got)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s allows %v; the client calls %v", page, got, want)
+	}
+	for _, a := range want {
+		if !strings.Contains(doc, "| `"+a+"` |") {
+			t.Errorf("%s: the table has no row for %s", page, a)
 		}
 	}
 }
