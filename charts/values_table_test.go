@@ -12,14 +12,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var update = flag.Bool("update", false, "rewrite the values table of docs/deployment.md from values.yaml")
+var update = flag.Bool("update", false, "rewrite the README's values table from values.yaml")
 
 const (
 	tableBegin = "<!-- helm-values:begin (go test ./charts -run TestValuesTable -update) -->"
 	tableEnd   = "<!-- helm-values:end -->"
 )
 
-// valuesTable renders the table of the chart's values (docs/deployment.md) from
+// valuesTable renders the README's table of the chart's values from
 // values.yaml: one row per documented key (the comment above it), in the
 // file's order, with its default. A key without a comment is a section
 // whose keys are listed instead; a value without one is an error.
@@ -75,11 +75,10 @@ func comment(c string) string {
 	return strings.Join(out, " ")
 }
 
-// TestValuesTable keeps the values table of docs/deployment.md equal to
-// values.yaml.
+// TestValuesTable keeps the README's values table equal to values.yaml.
 func TestValuesTable(t *testing.T) {
 	want := valuesTable(t)
-	path := filepath.Join("..", "docs", "deployment.md")
+	path := filepath.Join("..", "README.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +87,7 @@ func TestValuesTable(t *testing.T) {
 	before, rest, ok := strings.Cut(readme, tableBegin+"\n")
 	got, after, ok2 := strings.Cut(rest, tableEnd)
 	if !ok || !ok2 {
-		t.Fatalf("%s has no %s ... %s section", path, tableBegin, tableEnd)
+		t.Fatalf("README.md has no %s ... %s section", tableBegin, tableEnd)
 	}
 	if got == want {
 		return
@@ -99,5 +98,5 @@ func TestValuesTable(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("%s's values table differs from charts/dyvms-exporter/values.yaml; run go test ./charts -run TestValuesTable -update\n---- want\n%s", path, want)
+	t.Errorf("README.md's values table differs from charts/dyvms-exporter/values.yaml; run go test ./charts -run TestValuesTable -update\n---- want\n%s", want)
 }
