@@ -122,7 +122,7 @@ func TestDocumentedOutcomeTableIsTheCodes(t *testing.T) {
 	exported := map[string]bool{}
 	for _, f := range fams {
 		if !strings.Contains(section, "`"+f.GetName()) {
-			t.Errorf("%s is exported but not in docs/call-outcomes.md", f.GetName())
+			t.Errorf("%s is exported but not in README's Call outcomes section", f.GetName())
 		}
 		exported[f.GetName()] = true
 		if f.GetType() == dto.MetricType_HISTOGRAM {
