@@ -14,13 +14,14 @@ const (
 	runbookDir   = "../docs/runbooks"
 	runbookZhDir = "../docs/zh-CN/runbooks"
 	alertsPage   = "../docs/alerts.md"
+	alertsZhPage = "../docs/zh-CN/alerts.md"
 )
 
 // Every alert has its runbook, in English and Chinese, headed with its name,
 // and every runbook file belongs to an alert (each alert's runbook_url,
-// runbookBase + its name, is checked by the alert lint); the table of
-// docs/alerts.md
-// lists every alert with the severity and component of its rule.
+// runbookBase + its name, is checked by the alert lint); the tables of
+// docs/alerts.md and docs/zh-CN/alerts.md list every alert with the
+// severity and component of its rule.
 func TestRunbookPerAlert(t *testing.T) {
 	_, alerts := allRules(t)
 	if len(alerts) < 10 {
@@ -51,27 +52,29 @@ func TestRunbookPerAlert(t *testing.T) {
 			}
 		}
 	}
-	page, err := os.ReadFile(alertsPage)
-	if err != nil {
-		t.Fatal(err)
-	}
 	row := regexp.MustCompile(`(?m)^\| (Dyvms\w+) \| (\w+) \| (\w+) \|`)
-	listed := map[string][2]string{}
-	for _, m := range row.FindAllStringSubmatch(string(page), -1) {
-		listed[m[1]] = [2]string{m[2], m[3]}
-	}
-	for _, a := range alerts {
-		got, ok := listed[a.Alert]
-		if !ok {
-			t.Errorf("%s is not in the table of %s", a.Alert, alertsPage)
-			continue
+	for _, pagePath := range []string{alertsPage, alertsZhPage} {
+		page, err := os.ReadFile(pagePath)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if w := [2]string{a.Labels["severity"], a.Labels["component"]}; got != w {
-			t.Errorf("%s: %s says severity %s, component %s; the rule says %s, %s", a.Alert, alertsPage, got[0], got[1], w[0], w[1])
+		listed := map[string][2]string{}
+		for _, m := range row.FindAllStringSubmatch(string(page), -1) {
+			listed[m[1]] = [2]string{m[2], m[3]}
 		}
-		delete(listed, a.Alert)
-	}
-	for name := range listed {
-		t.Errorf("%s lists %s, which is not an alert of %s", alertsPage, name, alertFile)
+		for _, a := range alerts {
+			got, ok := listed[a.Alert]
+			if !ok {
+				t.Errorf("%s is not in the table of %s", a.Alert, pagePath)
+				continue
+			}
+			if w := [2]string{a.Labels["severity"], a.Labels["component"]}; got != w {
+				t.Errorf("%s: %s says severity %s, component %s; the rule says %s, %s", a.Alert, pagePath, got[0], got[1], w[0], w[1])
+			}
+			delete(listed, a.Alert)
+		}
+		for name := range listed {
+			t.Errorf("%s lists %s, which is not an alert of %s", pagePath, name, alertFile)
+		}
 	}
 }
