@@ -341,3 +341,16 @@ func TestRAMPolicyAllowsEveryOperation(t *testing.T) {
 		}
 	}
 }
+
+// The documentation never names a path of the machine it was written on
+// (a home or work directory): readers have their own.
+func TestDocsNameNoMachinePaths(t *testing.T) {
+	machine := regexp.MustCompile(`(^|[\s("'=])/(work|root|home/[a-z_][a-z0-9_-]*)/`)
+	for _, f := range markdownFiles(t) {
+		for i, line := range strings.Split(readDoc(t, f), "\n") {
+			if machine.MatchString(line) {
+				t.Errorf("%s:%d names a path of the build machine: %s", f, i+1, line)
+			}
+		}
+	}
+}
