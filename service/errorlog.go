@@ -21,13 +21,14 @@ import (
 type errorLog struct {
 	logger log.Logger
 	// defaultChain tells whether the configuration in force leaves the
-	// credentials to the vendor's default chain (no credentials block).
-	defaultChain func() bool
+	// task's credentials to the vendor's default chain (its enterprise is
+	// the default account's, which has no credentials block).
+	defaultChain func(task.Task) bool
 	// last is the ErrorCode of each task's failure being reported.
 	last *dedup.Memory[task.Task, string]
 }
 
-func newErrorLog(l log.Logger, defaultChain func() bool) *errorLog {
+func newErrorLog(l log.Logger, defaultChain func(task.Task) bool) *errorLog {
 	return &errorLog{logger: l, defaultChain: defaultChain, last: dedup.New[task.Task, string](0)}
 }
 
@@ -54,7 +55,7 @@ func (e *errorLog) report(t task.Task, err error) {
 	case code == "credentials" && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		lvl = level.Error(e.logger)
 		hint = hintCredentialsFile
-		if e.defaultChain() {
+		if e.defaultChain(t) {
 			hint = hintNoCredentials
 		}
 	}
