@@ -139,8 +139,12 @@ func configKeys(typ reflect.Type, prefix string, into map[string]bool) {
 	}
 	for i := 0; i < typ.NumField(); i++ {
 		f := typ.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" && strings.Contains(","+opts+",", ",inline,") {
+			configKeys(f.Type, prefix, into) // its keys are the parent's
 			continue
 		}
 		if name == "" {
