@@ -25,6 +25,8 @@ var update = flag.Bool("update", false, "rewrite dashboards/*.json from the gene
 const (
 	repoRoot      = ".."
 	dashboardsDir = "dashboards"
+	// mixinDashboardsDir holds the mixin's copy of the dashboards.
+	mixinDashboardsDir = "../mixin/dashboards"
 )
 
 // The uids are part of the dashboards' URLs and of links between them:
@@ -35,26 +37,37 @@ var wantUIDs = map[string]string{
 	"dyvms-task.json":     "dyvms-task",
 }
 
+// The committed JSON is the generator's output, in grafana/dashboards and in
+// the mixin's copy (mixin/dashboards, so that the mixin directory works on
+// its own when vendored).
 func TestDashboardsAreCurrent(t *testing.T) {
 	files, err := Files()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		for name, b := range files {
-			if err := os.WriteFile(filepath.Join(dashboardsDir, name), b, 0o644); err != nil {
-				t.Fatal(err)
+	for _, dir := range []string{dashboardsDir, mixinDashboardsDir} {
+		if *update {
+			for name, b := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join(dashboardsDir, name))
-		if err != nil {
-			t.Errorf("%v (run: go test ./grafana -run TestDashboardsAreCurrent -update)", err)
-			continue
+		for name, want := range files {
+			got, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Errorf("%v (run: go test ./grafana -run TestDashboardsAreCurrent -update)", err)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s/%s is not what the generator writes (run: go test ./grafana -run TestDashboardsAreCurrent -update)", dir, name)
+			}
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s/%s is not what the generator writes (run: go test ./grafana -run TestDashboardsAreCurrent -update)", dashboardsDir, name)
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range paths {
+			if _, ok := files[filepath.Base(p)]; !ok {
+				t.Errorf("%s is no dashboard of the generator: remove it", p)
+			}
 		}
 	}
 }
