@@ -228,7 +228,6 @@ func flatten(ps []panelJSON) []panelJSON {
 var (
 	uidRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 	datasourceVar = map[string]bool{"${datasource}": true, "$datasource": true}
-	labelValuesRE = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
 	filterVars    = []string{"cluster", "job", "instance", "enterprise_id", "task_id"}
 	// singleTaskBoards are the boards whose task variable is single-select
 	// without All (one task at a time).

@@ -207,3 +207,27 @@ func TestChangedConfigPassesPromtool(t *testing.T) {
 		}
 	}
 }
+
+// The example of docs/mixin.md renders, and does what it says.
+func TestDocExample(t *testing.T) {
+	raw, err := os.ReadFile("../docs/mixin.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	i := strings.Index(doc, "```jsonnet\n")
+	if i < 0 {
+		t.Fatal("docs/mixin.md has no jsonnet example")
+	}
+	block := doc[i+len("```jsonnet\n"):]
+	block = block[:strings.Index(block, "```")]
+	const head = "(import 'mixin/mixin.libsonnet') + "
+	j := strings.Index(block, head)
+	if j < 0 {
+		t.Fatalf("the example does not start from %q:\n%s", head, block)
+	}
+	o := render(t, block[j+len(head):])
+	if !strings.Contains(string(o.Alerts), `up{job=~"callcentre-.*"}`) || !strings.Contains(string(o.Alerts), "> 0.02") {
+		t.Errorf("the example's selector or threshold is not in the alerts")
+	}
+}
