@@ -188,6 +188,9 @@ var shippedUsers = map[string][]string{
 		"dashboard variable $job (grafana/dashboards/dyvms-exporter.json)",
 		"dashboard variable $job (grafana/dashboards/dyvms-overview.json)",
 		"dashboard variable $job (grafana/dashboards/dyvms-task.json)",
+		"dashboard variable $task_id (grafana/dashboards/dyvms-exporter.json)",
+		"dashboard variable $task_id (grafana/dashboards/dyvms-overview.json)",
+		"dashboard variable $task_id (grafana/dashboards/dyvms-task.json)",
 	},
 	"dyvms_task_start_timestamp_seconds": {
 		"dashboard panel \"Started\" (grafana/dashboards/dyvms-task.json)",

@@ -153,19 +153,21 @@ func sel(name, base string, extra []string) string {
 // taskVariable lists the tasks by name (text "name (id)"), their ids as the
 // values: Grafana's query_result with a regular expression whose named groups
 // pick the text and the value from each series. The series are sorted by
-// label name, so task_display comes before task_id. With single true (the
+// label name, so task_display comes before task_id. A task without
+// dyvms_task_info (its last read failed, or the family is excluded) is still
+// listed, by its id, from dyvms_task_scrape_success. With single true (the
 // task board) the tasks are ordered by their calls in progress, busiest
 // first, and Grafana opens the board on the first: the busiest task.
 func taskVariable(single bool) Variable {
 	m := enterpriseMatchers
-	info := `max by (enterprise_id, task_id, task_name) (dyvms_task_info{` + m + `})`
-	series := info
+	named := `label_replace(label_join(max by (enterprise_id, task_id, task_name) (dyvms_task_info{` + m + `}), "task_display", " (", "task_name", "task_id"), "task_display", "$1)", "task_display", "(.+)")`
+	byID := `label_replace(max by (enterprise_id, task_id) (dyvms_task_scrape_success{` + m + `}), "task_display", "$1", "task_id", "(.+)")`
+	display := named + ` or on (enterprise_id, task_id) ` + byID
 	if single {
-		series = `sort_desc(` + info + ` * 0 + on (enterprise_id, task_id) group_left ()` +
+		display = `sort_desc((` + display + `) * 0 + on (enterprise_id, task_id) group_left ()` +
 			` (max by (enterprise_id, task_id) (dyvms_task_channels{` + m + `})` +
-			` or max by (enterprise_id, task_id) (dyvms_task_info{` + m + `}) * 0))`
+			` or on (enterprise_id, task_id) max by (enterprise_id, task_id) (dyvms_task_scrape_success{` + m + `}) * 0))`
 	}
-	display := `label_replace(label_join(` + series + `, "task_display", " (", "task_name", "task_id"), "task_display", "$1)", "task_display", "(.+)")`
 	query := `query_result(` + display + `)`
 	v := Variable{
 		Name: "task_id", Label: "Task", Type: "query", Datasource: &promDS,
