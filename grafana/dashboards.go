@@ -150,7 +150,7 @@ func sel(name, base string, extra []string) string {
 	return name + "{" + m + "}"
 }
 
-// taskVariable lists the tasks by name (text "name (id)"), their ids as the
+// taskVariable lists the tasks by name (text "name · id"), their ids as the
 // values: Grafana's query_result with a regular expression whose named groups
 // pick the text and the value from each series. The series are sorted by
 // label name, so task_display comes before task_id. A task without
@@ -160,8 +160,8 @@ func sel(name, base string, extra []string) string {
 // first, and Grafana opens the board on the first: the busiest task.
 func taskVariable(single bool) Variable {
 	m := enterpriseMatchers
-	named := `label_replace(label_join(max by (enterprise_id, task_id, task_name) (dyvms_task_info{` + m + `}), "task_display", " (", "task_name", "task_id"), "task_display", "$1)", "task_display", "(.+)")`
-	byID := `label_replace(max by (enterprise_id, task_id) (dyvms_task_scrape_success{` + m + `}), "task_display", "$1", "task_id", "(.+)")`
+	named := `label_join(max by (enterprise_id, task_id, task_name) (dyvms_task_info{` + m + `}), "task_display", " · ", "task_name", "task_id")`
+	byID := `label_join(max by (enterprise_id, task_id) (dyvms_task_scrape_success{` + m + `}), "task_display", "", "task_id")`
 	display := named + ` or on (enterprise_id, task_id) ` + byID
 	if single {
 		display = `sort_desc((` + display + `) * 0 + on (enterprise_id, task_id) group_left ()` +
@@ -171,14 +171,14 @@ func taskVariable(single bool) Variable {
 	query := `query_result(` + display + `)`
 	v := Variable{
 		Name: "task_id", Label: "Task", Type: "query", Datasource: &promDS,
-		Description: "Dialling task, by its name in the console (its id in brackets).",
+		Description: "Dialling task, by its name in the console and its id.",
 		Query:       map[string]any{"query": query, "varQuery": display, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 3},
 		Definition:  query, Refresh: 2,
 		Regex:   `/task_display="(?<text>[^"]*)".*task_id="(?<value>[^"]+)"/`,
 		Options: []any{},
 	}
 	if single {
-		v.Description = "Dialling task, by its name in the console (its id in brackets); busiest first (most calls in progress), the board opens on it."
+		v.Description = "Dialling task, by its name in the console and its id; busiest first (most calls in progress), the board opens on it."
 		v.Current = map[string]any{}
 		return v
 	}
