@@ -142,7 +142,7 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	}
 	s.built, s.api = cfg, api
 	s.disc.Update(lister, cfg.Discovery)
-	s.calls.Update(reader, cfg.CallRecords, cfg.Location)
+	s.calls.Update(reader, cfg.CallRecords)
 	return api, nil
 }
 
