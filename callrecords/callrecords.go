@@ -142,9 +142,10 @@ type entry struct {
 	// cur is the window being read: a poll that fails part-way leaves it,
 	// and the next resumes it at the page where this one stopped.
 	cur *cursor
-	// shrink halves the next window this many times: a window the API
-	// refused, or too big to page.
-	shrink int
+	// span, when not 0, bounds the next window (seconds past its start):
+	// half of a window the API refused or that was too big to page; it
+	// doubles again with each window read.
+	span int64
 	// taskSeen is when each task with series last had a record counted.
 	taskSeen map[int64]time.Time
 	ok       time.Time // last window read completely
@@ -309,7 +310,12 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 			"watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
 		return err
 	}
-	e.cur, e.shrink = nil, 0
+	e.cur = nil
+	if e.span > 0 {
+		if e.span *= 2; e.span >= int64(MaxCatchUp/time.Second) {
+			e.span = 0
+		}
+	}
 	e.watermark = cur.upper
 	e.ok = m.now()
 	e.mem.prune(e.watermark - int64(cfg.Lateness/time.Second))
@@ -327,10 +333,12 @@ func (m *Manager) window(e *entry, label string, now time.Time) *cursor {
 	if catchUp := max(e.watermark, lower) + int64(MaxCatchUp/time.Second); upper > catchUp {
 		upper, e.next = catchUp, now // behind: the next hour at once
 	}
-	if e.shrink > 0 {
-		span := max(int64(MaxCatchUp/time.Second)>>min(e.shrink, 62), 0)
-		if upper > lower+span {
-			upper, e.next = lower+span, now
+	if e.span > 0 {
+		// After a refusal: no overlap (the refused part may lie in it),
+		// only new seconds, as many as span.
+		lower = max(lower, e.watermark+1)
+		if upper > lower+e.span-1 {
+			upper, e.next = lower+e.span-1, now
 		}
 	}
 	if upper < lower {
@@ -348,6 +356,12 @@ func (m *Manager) window(e *entry, label string, now time.Time) *cursor {
 func (m *Manager) clockStepped(e *entry, label string, step int64) {
 	m.m.clockSteps.WithLabelValues(label).Inc()
 	oldSince, oldWatermark := e.since, e.watermark
+	// The watermark is the previous poll's end: the clock went back by
+	// step plus the time since that poll, about an interval (the wall
+	// clock cannot tell it across a step). Taking an interval more may
+	// count up to an interval of calls from before the start: the
+	// counting start says so, and none is counted twice.
+	step += int64(e.cfg.Interval / time.Second)
 	e.mem.rewind(e.since - step - 1)
 	e.since = max(e.since-step, e.mem.forgotten+1)
 	e.watermark = e.mem.forgotten
@@ -357,20 +371,20 @@ func (m *Manager) clockStepped(e *entry, label string, step int64) {
 }
 
 // giveUpWindow drops a window the API refused or that is too big to page:
-// the next poll asks for half as much from the same start. A window of one
-// second that is still refused is skipped, and its calls are lost: the log
-// says so, and the lag shows the time it took. The caller holds m.mu.
+// the next poll asks for half as many new seconds (past the watermark,
+// without the lateness overlap, in which the refused part may lie). A
+// window of one second that is still refused is skipped, and its calls
+// are lost: the log says so, and the lag shows the time it took. The
+// caller holds m.mu.
 func (m *Manager) giveUpWindow(e *entry, label string, cur *cursor) {
 	e.cur = nil
 	if cur.upper > cur.lower {
-		e.shrink++
+		e.span = max((cur.upper-max(cur.lower, e.watermark+1)+1)/2, 1)
 		return
 	}
 	level.Error(m.logger).Log("msg", "skipping one second of call records the API refuses to return; its calls are not counted",
 		"enterprise_id", label, "second", cur.lower)
 	e.watermark = max(e.watermark, cur.upper)
-	e.mem.prune(cur.upper + 1 - int64(e.cfg.Lateness/time.Second))
-	e.mem.forgotten = max(e.mem.forgotten, cur.upper)
 }
 
 // tooManyPages: a month part of a window did not end within
