@@ -364,4 +364,3 @@ func TestIdleTasksAreRetiredAndTasksBounded(t *testing.T) {
 		t.Errorf("retired %v, want %d", v, MaxTasks-1)
 	}
 }
-
