@@ -158,6 +158,11 @@ type cursor struct {
 	part         int   // month part being read
 	start        int64 // offset of its next page
 	pages        int   // pages of that part read
+	// lastEnd is the latest EndTime read in this window; unordered: a
+	// record came after a later one (the server does not page in EndTime
+	// order, so a position past the cursor does not mean unread).
+	lastEnd   int64
+	unordered bool
 }
 
 // New returns a Manager with no entries.
@@ -453,6 +458,10 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur
 			m.m.invalid.WithLabelValues(label, "after_window").Inc()
 			continue
 		}
+		if end < cur.lastEnd {
+			cur.unordered = true
+		}
+		cur.lastEnd = max(cur.lastEnd, end)
 		if e.mem.has(keys, n) {
 			m.m.duplicates.WithLabelValues(label).Inc()
 			continue

@@ -49,7 +49,11 @@ type memory struct {
 	// tie: evict removed some but maybe not all records of place
 	// forgotten, while the window tie names was still being read. Records
 	// of that place read later in the same window (past where the window
-	// stood then) were never read: the server pages forward. See admit.
+	// stood then) were never read, as long as the server pages forward in
+	// EndTime order (the cursor notes when it does not): so many calls in
+	// one second that they fill max_tracked are all counted. A list that
+	// shifts by more than the memory still holds of that second between
+	// two pages could have one counted twice. See admit.
 	tie      *cursor
 	tiePlace int64
 }
@@ -89,7 +93,7 @@ func (m *memory) has(k [3]uint64, n int) bool {
 // placed at end, and reports whether it is new; false: it ended too long
 // ago for the memory to tell, and is not counted.
 func (m *memory) admit(k [3]uint64, n int, end int64, cur *cursor) bool {
-	if end < m.forgotten || end == m.forgotten && (m.tie == nil || m.tie != cur || m.tiePlace != end) {
+	if end < m.forgotten || end == m.forgotten && (m.tie == nil || m.tie != cur || m.tiePlace != end || cur.unordered) {
 		return false
 	}
 	if m.seq == 1<<31-1 {
