@@ -10,33 +10,35 @@
 // # Windows, watermark, de-duplication
 //
 // Each poll of an enterprise asks for the records whose call ended in
-// [watermark − lateness, now − settle] (TimeRangeType 2), every task of the
-// enterprise at once, and counts the records it has not seen before,
-// each under its own task_id. The watermark moves to the window's end only
-// when the window was read completely (a failed page leaves it, or moves it
-// to the end of the last calendar month read completely). The ids seen are
-// kept while a later window can still return them, i.e. for records that
-// ended after watermark − lateness: at most max_tracked of them (about 70
-// bytes each). Past that bound the oldest ids are forgotten and no later
-// window reaches back past them (the lateness shrinks; nothing is counted
-// twice).
+// [watermark − lateness, now − settle] (TimeRangeType 2), every task of
+// the enterprise at once, split at the API's months (Asia/Shanghai), page
+// by page, counting each page as it comes. The watermark moves to the
+// window's end only when the window was read completely; a poll that
+// fails part-way leaves its cursor, and the next resumes the window there.
+// A window refused by the API, or too big to page, is asked again shorter.
 //
-// A record that shows up in a part of a window an earlier poll had already
-// read completely came late: it is counted, and counted as late
-// (dyvms_call_records_late_total). A record later than the lateness is
-// never seen: no window reaches back to it. Late records near the lateness
-// warn of that.
+// De-duplication memory (memory.go) follows the record, not the window:
+// a record is remembered at its own EndTime under each of its ids, at most
+// max_tracked records, and one promise holds whatever the server sends:
+// every counted record that ended after the memory's horizon is
+// remembered. A record older than that is reported (too_old), never
+// counted twice.
+//
+// A clock found behind the watermark (stepped back) is counted and
+// logged, and the windows read while it was ahead are read again. The
+// series of a task idle for RetireAfter, neither configured nor
+// discovered, are retired; at most MaxTasks tasks per enterprise have
+// series.
 //
 // # Restart and HA
 //
 // Nothing is stored: after a start (or the entry's first appearance) the
 // counters are 0 and count the calls that ended after
 // dyvms_call_records_counting_since_timestamp_seconds, the start less
-// settle. Calls that ended before a restart and were not yet read by the
-// process that stopped are counted by neither (at most settle plus an
-// interval of calls, and late records). Two exporters polling the same
-// enterprise count the same calls, each on its own: combine them with max,
-// never sum.
+// settle. Two exporters polling the same enterprise count the same calls,
+// each on its own: combine them with max, never sum.
+//
+// docs/call-records-poller.md states the promises and their tests.
 package callrecords
 
 import (
