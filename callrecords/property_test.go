@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,9 +44,14 @@ func TestPollerPropertiesUnderHostileServers(t *testing.T) {
 	if testing.Short() {
 		budget = 8 * time.Second
 	}
+	// A longer search: DYVMS_PROPERTY_BUDGET=10m DYVMS_PROPERTY_SEED=100.
+	if d, err := time.ParseDuration(os.Getenv("DYVMS_PROPERTY_BUDGET")); err == nil {
+		budget = d
+	}
+	first, _ := strconv.ParseUint(os.Getenv("DYVMS_PROPERTY_SEED"), 10, 64)
 	deadline := time.Now().Add(budget)
 	seeds := 0
-	for seed := uint64(1); seeds < 4 || time.Now().Before(deadline); seed++ {
+	for seed := max(first, 1); seeds < 4 || time.Now().Before(deadline); seed++ {
 		seeds++
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) { propertyRun(t, seed) })
 		if t.Failed() {
