@@ -215,7 +215,7 @@ func (c *Client) CloudMonitorTask(ctx context.Context, enterpriseID, taskID int6
 		"TaskId":       {strconv.FormatInt(taskID, 10)},
 	}
 	var out *CloudMonitorTaskResponse
-	err := c.call(ctx, "CloudMonitorTask", q, func(body []byte) error {
+	err := c.call(ctx, OpCloudMonitorTask, q, func(body []byte) error {
 		r, err := DecodeCloudMonitorTask(body, c.loc)
 		out = r
 		return err
@@ -232,7 +232,7 @@ func (c *Client) CloudMonitorTask(ctx context.Context, enterpriseID, taskID int6
 // once (first wins). Any failed page fails the whole listing: a partial
 // list would look like tasks disappeared.
 func (c *Client) CloudQueryTask(ctx context.Context, q TaskQuery) ([]TaskSummary, error) {
-	const op = "CloudQueryTask"
+	const op = OpCloudQueryTask
 	limit := q.PageSize
 	if limit == 0 {
 		limit = MaxPageSize

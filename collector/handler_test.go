@@ -22,8 +22,10 @@ import (
 // TestHandlerGzip: gzip when asked (twice, so a recycled compressor is
 // used), plain text otherwise, and both parse to the same families.
 func TestHandlerGzip(t *testing.T) {
-	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{1, 1}: smallAnswer(), {1, 2}: smallAnswer()}}
-	src := func() Scrape { return Scrape{API: api, Tasks: []Task{{1, 1}, {1, 2}}} }
+	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{EnterpriseID: 1, TaskID: 1}: smallAnswer(), {EnterpriseID: 1, TaskID: 2}: smallAnswer()}}
+	src := func() Scrape {
+		return Scrape{API: api, Tasks: []Task{{EnterpriseID: 1, TaskID: 1}, {EnterpriseID: 1, TaskID: 2}}}
+	}
 	h := Handler(src, prometheus.NewRegistry(), HandlerOptions{})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -176,7 +178,7 @@ func TestHandlerDeadline(t *testing.T) {
 		{"3600", limit},
 	} {
 		api := &deadlineAPI{}
-		src := func() Scrape { return Scrape{API: api, Tasks: []Task{{1, 1}}} }
+		src := func() Scrape { return Scrape{API: api, Tasks: []Task{{EnterpriseID: 1, TaskID: 1}}} }
 		h := Handler(src, prometheus.NewRegistry(), HandlerOptions{TimeoutOffset: offset, MaxTimeout: limit})
 		r := httptest.NewRequest("GET", "/metrics", nil)
 		if c.header != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // Coalescing and deadlines: every caller gets the shared answer if it
@@ -37,7 +38,7 @@ func probe(h http.Handler, timeoutHeader string) string {
 
 func probeHandler(api collector.MonitorAPI) http.Handler {
 	src := func() collector.Scrape {
-		return collector.Scrape{API: api, Tasks: []collector.Task{{EnterpriseID: firstEnterprise, TaskID: 1}}, Concurrency: 1}
+		return collector.Scrape{API: api, Tasks: []task.Task{{EnterpriseID: firstEnterprise, TaskID: 1}}, Concurrency: 1}
 	}
 	return collector.Handler(src, prometheus.Gatherers(nil), collector.HandlerOptions{TimeoutOffset: 500 * time.Millisecond})
 }
@@ -293,4 +294,8 @@ func TestSharedCallExpiresAtLatestDeadline(t *testing.T) {
 	if err := g.ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("expired call: %v", err)
 	}
+}
+
+func (s *slowAPI) CloudQueryPredictiveCallCdrPage(context.Context, apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	return nil, errors.New("not used")
 }

@@ -28,11 +28,15 @@ const (
 	MinAttemptTime = 100 * time.Millisecond
 )
 
-// API is what the pacer wraps; *apiclient.Client satisfies it.
+// API is what the pacer wraps: every operation of the client, the pages of
+// call records included; *apiclient.Client satisfies it.
 type API interface {
 	CloudMonitorTask(ctx context.Context, enterpriseID, taskID int64) (*apiclient.CloudMonitorTaskResponse, error)
 	CloudQueryTask(ctx context.Context, q apiclient.TaskQuery) ([]apiclient.TaskSummary, error)
+	CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error)
 }
+
+var _ API = (*apiclient.Client)(nil)
 
 // Config is the per-configuration part of the pacing (the limiter is
 // per credential and outlives configurations).
@@ -105,8 +109,8 @@ type cached struct {
 }
 
 const (
-	opMonitor = "CloudMonitorTask"
-	opQuery   = "CloudQueryTask"
+	opMonitor = apiclient.OpCloudMonitorTask
+	opQuery   = apiclient.OpCloudQueryTask
 )
 
 // CloudMonitorTask returns the task's monitoring view. The answer may be
