@@ -77,7 +77,7 @@ type cdrRef struct {
 // queryCdr answers CloudQueryPredictiveCallCdr: the enterprise's records
 // (or one task's) whose start (TimeRangeType 1, the default) or end time (2)
 // lies in [StartTime, EndTime], both inclusive, in time order, one page of
-// Limit from Start. A window across a calendar month is refused as the
+// Limit from Start. A window across a calendar month (of Asia/Shanghai, the API's) is refused as the
 // vendor's documentation says it is.
 func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now time.Time, plan faultPlan) (reply, bool) {
 	fail := func(e *apiError) (reply, bool) { return reply{status: e.status, err: e}, false }
@@ -97,8 +97,8 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 	if perr != nil {
 		return fail(perr)
 	}
-	local := now.In(s.loc)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, s.loc)
+	local := now.In(apiZone)
+	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, apiZone)
 	from, perr := intParam(q, "StartTime", false, 0, 1<<40, monthStart.Unix())
 	if perr != nil {
 		return fail(perr)
@@ -110,7 +110,7 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 	if to < from {
 		return fail(businessError("EndTime is before StartTime."))
 	}
-	a, b := time.Unix(from, 0).In(s.loc), time.Unix(to, 0).In(s.loc)
+	a, b := time.Unix(from, 0).In(apiZone), time.Unix(to, 0).In(apiZone)
 	if a.Year() != b.Year() || a.Month() != b.Month() {
 		return fail(businessError("StartTime and EndTime must be in the same month."))
 	}
@@ -221,6 +221,11 @@ func (s *Simulator) clockSecond(t int64) int64 {
 	}
 	return s.simEpoch + int64(math.Floor(float64(t-s.simEpoch)/s.speed))
 }
+
+// apiZone is the API's own zone, whose calendar months a call-record
+// window may not cross, whatever zone the simulated call centre writes
+// its wall-clock times in (Config.Timezone).
+var apiZone = time.FixedZone("CST", 8*3600) // Asia/Shanghai, without daylight saving since 1991
 
 // lateRule is a late_record rule that can match the enterprise asked about.
 type lateRule struct {
