@@ -150,6 +150,9 @@ type entry struct {
 	span int64
 	// taskSeen is when each task with series last had a record counted.
 	taskSeen map[int64]time.Time
+	// known are the tasks configured or discovered at the last poll:
+	// never retired, never refused by MaxTasks.
+	known map[int64]bool
 	ok       time.Time // last window read completely
 	next     time.Time
 }
@@ -469,7 +472,7 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur
 			continue
 		}
 		task := r.TaskID.Value
-		if _, ok := e.taskSeen[task]; !ok && len(e.taskSeen) >= MaxTasks {
+		if _, ok := e.taskSeen[task]; !ok && len(e.taskSeen) >= MaxTasks && !e.known[task] {
 			m.m.invalid.WithLabelValues(label, "too_many_tasks").Inc()
 			continue
 		}
@@ -495,18 +498,12 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur
 // RetireAfter and are neither configured nor discovered. The caller holds
 // m.mu.
 func (m *Manager) retire(e *entry, label string, known []int64, now time.Time) {
-	var keep map[int64]bool
+	e.known = make(map[int64]bool, len(known))
+	for _, t := range known {
+		e.known[t] = true
+	}
 	for task, seen := range e.taskSeen {
-		if now.Sub(seen) < RetireAfter {
-			continue
-		}
-		if keep == nil {
-			keep = make(map[int64]bool, len(known))
-			for _, t := range known {
-				keep[t] = true
-			}
-		}
-		if keep[task] {
+		if now.Sub(seen) < RetireAfter || e.known[task] {
 			continue
 		}
 		delete(e.taskSeen, task)
