@@ -153,8 +153,8 @@ type entry struct {
 	// known are the tasks configured or discovered at the last poll:
 	// never retired, never refused by MaxTasks.
 	known map[int64]bool
-	ok       time.Time // last window read completely
-	next     time.Time
+	ok    time.Time // last window read completely
+	next  time.Time
 }
 
 // cursor is a window and how far it has been read.
