@@ -310,12 +310,14 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 	if err != nil {
 		var refused *apiclient.WindowRefusedError
 		var tooBig *tooManyPages
+		next := "the next poll resumes the window where this one stopped"
 		if errors.As(err, &refused) || errors.As(err, &tooBig) {
 			m.giveUpWindow(e, label, cur)
+			next = "the next poll asks for a shorter window"
 		}
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
 		m.m.errors.WithLabelValues(label, pacer.ErrorCode(err)).Inc()
-		level.Warn(m.logger).Log("msg", "reading call records failed; the next poll resumes the window where this one stopped",
+		level.Warn(m.logger).Log("msg", "reading call records failed; "+next,
 			"enterprise_id", id, "window_start", cur.lower, "window_end", cur.upper, "part", cur.part, "offset", cur.start,
 			"watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
 		return err
