@@ -409,7 +409,9 @@ func TestCallRecordFaults(t *testing.T) {
 		t.Helper()
 		rec := cdrAsk(s, clock, map[string]string{"EnterpriseId": "7000002", "StartTime": fmt.Sprint(from.Unix()), "EndTime": fmt.Sprint(to.Unix()),
 			"TimeRangeType": "2", "Start": fmt.Sprint(start), "Limit": fmt.Sprint(limit)})
-		var p struct{ Data struct{ List []map[string]any } }
+		var p struct {
+			Data struct{ List []map[string]any }
+		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 			t.Fatalf("HTTP %d: %v", rec.Code, err)
 		}
