@@ -109,6 +109,9 @@ type Options struct {
 	// recorded call, so that increase() counts that call, and are never
 	// retired. nil: none known.
 	Tasks func(enterpriseID int64) []int64
+	// Account names the Alibaba Cloud account an enterprise is read with,
+	// for the account label of the error counter; nil: "default".
+	Account func(enterpriseID int64) string
 }
 
 // Manager polls every configured enterprise. Update tells it the entries
@@ -118,6 +121,7 @@ type Manager struct {
 	logger log.Logger
 	now    func() time.Time
 	tasks  func(int64) []int64
+	acct   func(int64) string
 	wake   chan struct{}
 	m      *metrics
 
@@ -181,7 +185,10 @@ func New(o Options) *Manager {
 	if o.Tasks == nil {
 		o.Tasks = func(int64) []int64 { return nil }
 	}
-	m := &Manager{logger: o.Logger, now: o.Now, tasks: o.Tasks, wake: make(chan struct{}, 1), entries: map[int64]*entry{}, pageLimit: apiclient.MaxCdrPageSize}
+	if o.Account == nil {
+		o.Account = func(int64) string { return "default" }
+	}
+	m := &Manager{logger: o.Logger, now: o.Now, tasks: o.Tasks, acct: o.Account, wake: make(chan struct{}, 1), entries: map[int64]*entry{}, pageLimit: apiclient.MaxCdrPageSize}
 	m.m = newMetrics(m)
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(m.m)
@@ -316,9 +323,10 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 			next = "the next poll asks for a shorter window"
 		}
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
-		m.m.errors.WithLabelValues(label, pacer.ErrorCode(err)).Inc()
+		acct := m.acct(id)
+		m.m.errors.WithLabelValues(label, acct, pacer.ErrorCode(err)).Inc()
 		level.Warn(m.logger).Log("msg", "reading call records failed; "+next,
-			"enterprise_id", id, "window_start", cur.lower, "window_end", cur.upper, "part", cur.part, "offset", cur.start,
+			"enterprise_id", id, "account", acct, "window_start", cur.lower, "window_end", cur.upper, "part", cur.part, "offset", cur.start,
 			"watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
 		return err
 	}
