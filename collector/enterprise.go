@@ -139,7 +139,9 @@ func (e *enterpriseAgents) Collect(ch chan<- prometheus.Metric) {
 
 type panicError struct{ v any }
 
-func (p panicError) Error() string { return "panic while reading the online agents (a bug; logged with its stack)" }
+func (p panicError) Error() string {
+	return "panic while reading the online agents (a bug; logged with its stack)"
+}
 
 func (e *enterpriseAgents) read(id int64) (counts [entUnknown + 1]int, err error) {
 	defer func() {

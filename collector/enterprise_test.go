@@ -30,10 +30,10 @@ func TestEnterpriseAgentState(t *testing.T) {
 		{i(1), i(4), "通话", "talking"},
 		{i(2), i(4), "置忙", "talking"}, // a call in progress wins over the login state
 		{i(1), i(-1), "", "invalid"},
-		{none, none, "置忙", "paused"}, // no codes: the text
+		{none, none, "置忙", "paused"},  // no codes: the text
 		{i(1), i(1), "响铃", "ringing"}, // locked: the text decides
 		{i(1), i(1), "", "unknown"},
-		{i(0), i(0), "", "unknown"},   // offline in a list of online agents
+		{i(0), i(0), "", "unknown"},    // offline in a list of online agents
 		{i(7), i(9), "新状态", "unknown"}, // codes and text the vendor may add
 	} {
 		a := apiclient.OnlineAgent{LoginStatus: c.login, DeviceStatus: c.device, State: c.text}
