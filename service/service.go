@@ -18,6 +18,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
+	"github.com/dyvms-community/dyvms_exporter/queues"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
@@ -42,6 +43,7 @@ type Service struct {
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	calls      *callrecords.Manager
+	queues     *queues.Manager
 	limiters   *pacer.Limiters // per credential, for the life of the Service
 
 	mu          sync.Mutex
@@ -75,6 +77,7 @@ func New(o Options) (*Service, error) {
 	})
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
 	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
+	s.queues = queues.New(queues.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "queues")})
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
@@ -141,6 +144,7 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	s.dropMetrics(accts)
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords)
+	s.queues.Update(r, queueEntries(cfg))
 	return r, nil
 }
 
@@ -168,7 +172,8 @@ func (s *Service) Config() *config.Config { return s.safe.Get() }
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: selection(cfg.Metrics)}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: selection(cfg.Metrics),
+		Enterprises: onlineAgentEnterprises(cfg), Agents: api}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.
