@@ -3,12 +3,12 @@ package service
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/dedup"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
@@ -21,31 +21,28 @@ import (
 type errorLog struct {
 	logger log.Logger
 	// defaultChain tells whether the configuration in force leaves the
-	// credentials to the vendor's default chain (no credentials block).
-	defaultChain func() bool
-	mu           sync.Mutex
-	last         map[task.Task]string // ErrorCode of the failure being reported
+	// task's credentials to the vendor's default chain (its enterprise is
+	// the default account's, which has no credentials block).
+	defaultChain func(task.Task) bool
+	// last is the ErrorCode of each task's failure being reported.
+	last *dedup.Memory[task.Task, string]
 }
 
-func newErrorLog(l log.Logger, defaultChain func() bool) *errorLog {
-	return &errorLog{logger: l, defaultChain: defaultChain, last: map[task.Task]string{}}
+func newErrorLog(l log.Logger, defaultChain func(task.Task) bool) *errorLog {
+	return &errorLog{logger: l, defaultChain: defaultChain, last: dedup.New[task.Task, string](0)}
 }
 
 // Hints for a task whose credentials could not be had at all.
 const (
 	hintNoCredentials = "no credentials are configured: the configuration file has no credentials block and the vendor's default credential chain found none. " +
 		"Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, add a credentials block (access_key_id, access_key_secret_file) to the configuration file, " +
-		"or give the host or pod a RAM role (README, Credentials); retried at every scrape"
+		"or give the host or pod a RAM role (docs/configuration.md, Credentials); retried at every scrape"
 	hintCredentialsFile = "the credentials of the configuration file cannot be read: fix the file named in err; retried at every scrape"
 )
 
 func (e *errorLog) report(t task.Task, err error) {
 	code := pacer.ErrorCode(err)
-	e.mu.Lock()
-	same := e.last[t] == code
-	e.last[t] = code
-	e.mu.Unlock()
-	if same {
+	if !e.last.Note(t, code) {
 		level.Debug(e.logger).Log("msg", "task scrape still failing", "task", t.String(), "code", code, "err", err)
 		return
 	}
@@ -58,7 +55,7 @@ func (e *errorLog) report(t task.Task, err error) {
 	case code == "credentials" && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		lvl = level.Error(e.logger)
 		hint = hintCredentialsFile
-		if e.defaultChain() {
+		if e.defaultChain(t) {
 			hint = hintNoCredentials
 		}
 	}
@@ -66,11 +63,7 @@ func (e *errorLog) report(t task.Task, err error) {
 }
 
 func (e *errorLog) recovered(t task.Task) {
-	e.mu.Lock()
-	code, was := e.last[t]
-	delete(e.last, t)
-	e.mu.Unlock()
-	if was {
+	if code, was := e.last.Forget(t); was {
 		level.Info(e.logger).Log("msg", "task scrape recovered", "task", t.String(), "previous_code", code)
 	}
 }
