@@ -92,33 +92,33 @@ trip would turn an integer id of --set into a float. */}}
 {{- define "dyvms-exporter.accountEntry" -}}
 {{- $i := index . 0 }}{{ $a := index . 1 }}{{ $out := index . 2 }}
 {{- $at := printf "accounts[%d]" $i }}
-{{- if not $a.name }}{{ fail (printf "%s.name: required ([a-z0-9_-]+, shown in logs and in the account label)" $at) }}{{ end }}
-{{- if not (regexMatch "^[a-z0-9_-]+$" (toString $a.name)) }}{{ fail (printf "%s.name: %q: use only lower-case letters, digits, '-' and '_'" $at $a.name) }}{{ end }}
-{{- $e := dict "name" $a.name "enterprises" ($a.enterprises | default list) }}
-{{- with $a.endpoint }}{{ $_ := set $e "endpoint" . }}{{ end }}
-{{- with $a.api }}{{ $_ := set $e "api" . }}{{ end }}
+{{- $name := get $a "name" }}
+{{- if not $name }}{{ fail (printf "%s.name: required ([a-z0-9_-]+, shown in logs and in the account label)" $at) }}{{ end }}
+{{- if not (regexMatch "^[a-z0-9_-]+$" (toString $name)) }}{{ fail (printf "%s.name: %q: use only lower-case letters, digits, '-' and '_'" $at $name) }}{{ end }}
+{{- $e := dict "name" $name "enterprises" (get $a "enterprises" | default list) }}
+{{- with get $a "endpoint" }}{{ $_ := set $e "endpoint" . }}{{ end }}
+{{- with get $a "api" }}{{ $_ := set $e "api" . }}{{ end }}
 {{- $c := dict }}
-{{- if not (or $a.secret $a.role) }}
-{{- fail (printf "%s (%s): give it secret (an existing Secret with its access key) or role (a RAM role of that account, assumed with the default account's identity)" $at $a.name) }}
+{{- $secret := get $a "secret" }}{{ $role := get $a "role" }}
+{{- if not (or $secret $role) }}
+{{- fail (printf "%s (%s): give it secret (an existing Secret with its access key) or role (a RAM role of that account, assumed with the default account's identity)" $at $name) }}
 {{- end }}
-{{- with $a.secret }}
-{{- if not .name }}{{ fail (printf "%s.secret.name: required (an existing Secret in the release's namespace)" $at) }}{{ end }}
-{{- $dir := printf "../accounts/%s" $a.name }}
-{{- if .accessKeyId }}
-{{- $_ := set $c "access_key_id" .accessKeyId }}
+{{- with $secret }}
+{{- if not (get . "name") }}{{ fail (printf "%s.secret.name: required (an existing Secret in the release's namespace)" $at) }}{{ end }}
+{{- $dir := printf "../accounts/%s" $name }}
+{{- if get . "accessKeyId" }}
+{{- $_ := set $c "access_key_id" (get . "accessKeyId") }}
 {{- else }}
-{{- $_ := set $c "access_key_id_file" (printf "%s/%s" $dir (default "access_key_id" .accessKeyIdKey)) }}
+{{- $_ := set $c "access_key_id_file" (printf "%s/%s" $dir (get . "accessKeyIdKey" | default "access_key_id")) }}
 {{- end }}
-{{- $_ := set $c "access_key_secret_file" (printf "%s/%s" $dir (default "access_key_secret" .accessKeySecretKey)) }}
-{{- with .securityTokenKey }}{{ $_ := set $c "security_token_file" (printf "%s/%s" $dir .) }}{{ end }}
+{{- $_ := set $c "access_key_secret_file" (printf "%s/%s" $dir (get . "accessKeySecretKey" | default "access_key_secret")) }}
+{{- with get . "securityTokenKey" }}{{ $_ := set $c "security_token_file" (printf "%s/%s" $dir .) }}{{ end }}
 {{- end }}
-{{- with $a.role }}
-{{- if not .arn }}{{ fail (printf "%s.role.arn: required: acs:ram::<account uid>:role/<role name>" $at) }}{{ end }}
-{{- $_ := set $c "role_arn" .arn }}
-{{- with .externalId }}{{ $_ := set $c "external_id" . }}{{ end }}
-{{- with .sessionName }}{{ $_ := set $c "role_session_name" . }}{{ end }}
-{{- with .stsEndpoint }}{{ $_ := set $c "sts_endpoint" . }}{{ end }}
-{{- with .region }}{{ $_ := set $c "region" . }}{{ end }}
+{{- with $role }}
+{{- if not (get . "arn") }}{{ fail (printf "%s.role.arn: required: acs:ram::<account uid>:role/<role name>" $at) }}{{ end }}
+{{- range $from, $to := dict "arn" "role_arn" "externalId" "external_id" "sessionName" "role_session_name" "stsEndpoint" "sts_endpoint" "region" "region" }}
+{{- with get $role $from }}{{ $_ := set $c $to . }}{{ end }}
+{{- end }}
 {{- end }}
 {{- $_ := set $e "credentials" $c }}
 {{- $_ := set $out "entry" $e }}
@@ -135,7 +135,7 @@ given inline as credentials.secret.accessKeyId), and the accounts. */}}
 {{- if hasKey $cfg "accounts" }}
 {{- fail "config.accounts: list the accounts under accounts (top level of the values), which mounts their Secrets; a secret must not be written to the ConfigMap" }}
 {{- end }}
-{{- if not (or $cfg.tasks $cfg.discovery) }}
+{{- if not (or (get $cfg "tasks") (get $cfg "discovery")) }}
 {{- fail "config: nothing to monitor: add at least one task (config.tasks: [{enterprise_id: ..., task_id: ...}]) or discovery entry (config.discovery: [{enterprise_id: ..., types: [...]}]); the chart ships no example workload" }}
 {{- end }}
 {{- $c := .Values.credentials }}
