@@ -719,7 +719,7 @@ func TestChartRefuses(t *testing.T) {
 		{"secret without name", "credentials.secret.name", []string{"--set", "credentials.source=secret", "--set", "credentials.secret.accessKeyId=LTAI"}},
 		{"secret without an id", "credentials.secret.accessKeyIdKey", []string{"--set", "credentials.source=secret", "--set", "credentials.secret.name=dyvms", "--set", "credentials.secret.accessKeyIdKey="}},
 		{"rrsa without role", "credentials.rrsa", []string{"--set", "credentials.source=rrsa"}},
-		{"unknown source", "credentials.source", []string{"--set", "credentials.source=env"}},
+		{"unknown source", "at '/credentials/source': value must be one of 'none', 'secret', 'rrsa'", []string{"--set", "credentials.source=env"}},
 		{"nothing to scrape (the defaults)", "config: nothing to monitor: add at least one task (config.tasks", nil},
 		{"nothing to scrape (discovery emptied)", "config: nothing to monitor", []string{"--set", "config.tasks=null", "--set", "config.api.burst=5"}},
 		{"accounts in config", "config.accounts: list the accounts under accounts", []string{"--set", "config.tasks[0].enterprise_id=1", "--set", "config.tasks[0].task_id=2", "--set", "config.accounts[0].name=b"}},
@@ -731,7 +731,8 @@ func TestChartRefuses(t *testing.T) {
 		{"unknown overridden alert", `prometheusRule.alertOverrides: "DyvmsNope" is not an alert of rules/`, []string{"--set", "prometheusRule.enabled=true", "--set", "prometheusRule.alertOverrides.DyvmsNope.for=5m"}},
 		{"threshold the rule does not hold", `prometheusRule.alertOverrides.DyvmsAgentOccupancyHigh.thresholds: the expression has no "> 0.8"; its comparisons: >= 3, > 0.9`, []string{"--set", "prometheusRule.enabled=true", "--set-json", `prometheusRule.alertOverrides.DyvmsAgentOccupancyHigh={"thresholds":{"> 0.8":0.95}}`}},
 		{"account without an identity", "accounts[0] (client-b): give it secret", []string{"--set", "accounts[0].name=client-b", "--set", "accounts[0].enterprises[0]=7000003"}},
-		{"account with a bad name", `accounts[0].name: "Client B"`, []string{"--set", "accounts[0].name=Client B", "--set", "accounts[0].enterprises[0]=7000003", "--set", "accounts[0].secret.name=b"}},
+		{"id above int64", "config.tasks[0].task_id: 9223372036854775808 is above the largest id", []string{"--set", "config.tasks[0].enterprise_id=1", "--set", "config.tasks[0].task_id=2", "--set-string", "config.tasks[0].task_id=9223372036854775808"}},
+		{"account with a bad name", `at '/accounts/0/name': 'Client B' does not match pattern`, []string{"--set", "accounts[0].name=Client B", "--set", "accounts[0].enterprises[0]=7000003", "--set", "accounts[0].secret.name=b"}},
 		{"job outside the selector", "serviceMonitor.jobName", []string{"--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.jobName=callcentre"}},
 		{"sharded job outside the selector", "scrapeConfig.jobName", []string{"--set", "scrapeConfig.enabled=true", "--set", "jobSelector=dyvms", "--set", "serviceMonitor.jobName=dyvms"}},
 	} {

@@ -84,6 +84,20 @@ string the exporter reads as the number. */}}
 {{- end }}
 {{- end }}
 
+{{/* idInt turns the id at key of a map, when a string of digits, into the
+int64 it names (exactly: Sprig's int64 parses the string), and fails on one
+that is no int64. */}}
+{{- define "dyvms-exporter.idInt" -}}
+{{- $path := index . 0 }}{{ $m := index . 1 }}{{ $k := index . 2 }}
+{{- $v := get $m $k }}
+{{- if kindIs "string" $v }}
+{{- if not (regexMatch "^[1-9][0-9]{0,18}$" $v) }}{{ fail (printf "%s: %q is not an id (digits, no leading zero)" $path $v) }}{{ end }}
+{{- $n := int64 $v }}
+{{- if ne (toString $n) $v }}{{ fail (printf "%s: %s is above the largest id, 9223372036854775807" $path $v) }}{{ end }}
+{{- $_ := set $m $k $n }}
+{{- end }}
+{{- end }}
+
 {{/* accountEntry is one entry of the configuration's accounts: from one
 entry of .Values.accounts: the Secret's keys as files under
 ../accounts/<name>/, the role's settings under their configuration names.
@@ -169,6 +183,23 @@ given inline as credentials.secret.accessKeyId), and the accounts. */}}
 {{- $accounts = append $accounts $out.entry }}
 {{- end }}
 {{- $_ := set $cfg "accounts" $accounts }}
+{{- end }}
+{{- /* Ids given as strings of digits (quoted, as values files should write
+ids of 2^53 and more) are written as the integers they are. */}}
+{{- range $i, $t := get $cfg "tasks" | default list }}
+{{- range $k := list "enterprise_id" "task_id" }}{{ include "dyvms-exporter.idInt" (list (printf "config.tasks[%d].%s" $i $k) $t $k) }}{{ end }}
+{{- end }}
+{{- range $s := list "discovery" "call_records" }}
+{{- range $i, $e := get $cfg $s | default list }}{{ include "dyvms-exporter.idInt" (list (printf "config.%s[%d].enterprise_id" $s $i) $e "enterprise_id") }}{{ end }}
+{{- end }}
+{{- range $i, $a := get $cfg "accounts" | default list }}
+{{- $list := list }}
+{{- range $j, $id := $a.enterprises }}
+{{- $h := dict "id" $id }}
+{{- include "dyvms-exporter.idInt" (list (printf "accounts[%d].enterprises[%d]" $i $j) $h "id") }}
+{{- $list = append $list $h.id }}
+{{- end }}
+{{- $_ := set $a "enterprises" $list }}
 {{- end }}
 {{- include "dyvms-exporter.exactNumbers" (list "config" (omit $cfg "accounts")) }}
 {{- include "dyvms-exporter.exactNumbers" (list "accounts" (.Values.accounts | default list)) }}
