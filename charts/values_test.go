@@ -290,3 +290,78 @@ tests:
 		}
 	}
 }
+
+// TestChartMonitorFields: the serviceMonitor values of full.yaml reach
+// the ServiceMonitor (relabelings after the chart's job, metric
+// relabelings, target labels, sample limit, its namespace and labels),
+// and with webConfig's TLS the sharded ScrapeConfig reads /sd and scrapes
+// /probe over HTTPS with the same TLS settings.
+func TestChartMonitorFields(t *testing.T) {
+	out, err := render(t, "-f", filepath.Join("testdata", "full.yaml"), "--set", "scrapeConfig.enabled=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := decodeStrict(t, out)
+	sm := o.ServiceMonitor
+	if sm == nil || o.ScrapeConfig == nil {
+		t.Fatal("no ServiceMonitor or ScrapeConfig")
+	}
+	if sm.Namespace != "monitoring" || sm.Labels["release"] != "kube-prometheus-stack" || sm.Labels["team"] != "callcentre" {
+		t.Errorf("ServiceMonitor in %q with labels %v", sm.Namespace, sm.Labels)
+	}
+	ep := sm.Spec.Endpoints[0]
+	var targets []string
+	for _, r := range ep.RelabelConfigs {
+		targets = append(targets, r.TargetLabel)
+	}
+	if !slices.Equal(targets, []string{"job", "cluster"}) {
+		t.Errorf("relabelings set %v, want job then cluster", targets)
+	}
+	if len(ep.MetricRelabelConfigs) != 1 || ep.MetricRelabelConfigs[0].Action != "drop" {
+		t.Errorf("metricRelabelings %+v, want the drop of full.yaml", ep.MetricRelabelConfigs)
+	}
+	if !slices.Equal(sm.Spec.TargetLabels, []string{"team"}) || sm.Spec.SampleLimit == nil || *sm.Spec.SampleLimit != 200000 {
+		t.Errorf("targetLabels %v, sampleLimit %v", sm.Spec.TargetLabels, sm.Spec.SampleLimit)
+	}
+	if ep.TLSConfig == nil || ep.TLSConfig.InsecureSkipVerify == nil || !*ep.TLSConfig.InsecureSkipVerify {
+		t.Errorf("tlsConfig %+v, want full.yaml's", ep.TLSConfig)
+	}
+	sc := o.ScrapeConfig.Spec
+	if sc.Scheme == nil || sc.Scheme.String() != "https" || sc.TLSConfig == nil || len(sc.HTTPSDConfigs) != 1 ||
+		!strings.HasPrefix(string(sc.HTTPSDConfigs[0].URL), "https://") || sc.HTTPSDConfigs[0].TLSConfig == nil {
+		t.Errorf("ScrapeConfig with webConfig TLS: scheme %v, tlsConfig %v, http_sd %+v", sc.Scheme, sc.TLSConfig, sc.HTTPSDConfigs)
+	}
+}
+
+// TestChartArtifactHubImages: the image Artifact Hub lists is the one the
+// chart runs by default.
+func TestChartArtifactHubImages(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(chartDir, "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chart struct {
+		Icon        string            `yaml:"icon"`
+		Annotations map[string]string `yaml:"annotations"`
+	}
+	if err := yaml.Unmarshal(b, &chart); err != nil {
+		t.Fatal(err)
+	}
+	var images []struct{ Name, Image string }
+	if err := yaml.Unmarshal([]byte(chart.Annotations["artifacthub.io/images"]), &images); err != nil || len(images) != 1 {
+		t.Fatalf("artifacthub.io/images %q: %v", chart.Annotations["artifacthub.io/images"], err)
+	}
+	out, err := render(t, minimalArgs()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := container(t, decodeStrict(t, out).Deployment).Image; got != images[0].Image {
+		t.Errorf("Artifact Hub lists %s, the chart runs %s", images[0].Image, got)
+	}
+	if !strings.HasSuffix(chart.Icon, "/charts/dyvms-exporter/icon.svg") {
+		t.Errorf("icon %q is not the chart's icon.svg", chart.Icon)
+	}
+	if _, err := os.Stat(filepath.Join(chartDir, "icon.svg")); err != nil {
+		t.Error(err)
+	}
+}
