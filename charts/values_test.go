@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -363,5 +364,40 @@ func TestChartArtifactHubImages(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(chartDir, "icon.svg")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestChartAccounts: accounts.yaml's two accounts reach the configuration
+// as the exporter's accounts: section: the Secret's keys as files in its
+// mount, the role's settings under their configuration names, the quoted
+// enterprise id as the integer, the optional endpoint and api only where
+// given.
+func TestChartAccounts(t *testing.T) {
+	out, err := render(t, "-f", filepath.Join("testdata", "accounts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := decodeStrict(t, out)
+	var doc struct {
+		Accounts []map[string]any `yaml:"accounts"`
+	}
+	if err := yaml.Unmarshal([]byte(o.ConfigMaps[o.Deployment.Name].Data["config.yml"]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{
+		{"name": "client-b", "enterprises": []any{7000003},
+			"credentials": map[string]any{
+				"access_key_id_file":     "../accounts/client-b/access_key_id",
+				"access_key_secret_file": "../accounts/client-b/access_key_secret",
+				"security_token_file":    "../accounts/client-b/security_token"},
+			"api": map[string]any{"requests_per_second": 10, "burst": 10, "concurrency": 4}},
+		{"name": "group_sub", "enterprises": []any{7000004, 7000005}, "endpoint": "https://dyvmsapi.aliyuncs.com",
+			"credentials": map[string]any{
+				"role_arn": "acs:ram::1234567890123456:role/dyvms-reader", "external_id": "dyvms-7f3a",
+				"role_session_name": "dyvms-exporter-group", "region": "cn-hangzhou"}},
+	}
+	if !reflect.DeepEqual(doc.Accounts, want) {
+		g, _ := yaml.Marshal(doc.Accounts)
+		t.Errorf("accounts in config.yml:\n%s\nwant %v", g, want)
 	}
 }
