@@ -153,11 +153,16 @@ func render(t *testing.T, args ...string) (string, error) {
 }
 
 func TestChartLint(t *testing.T) {
-	for _, v := range valuesSets {
+	// The defaults too: lint reports the chart's refusal to render
+	// without a task as information, which is what it is.
+	for _, v := range append([]valuesSet{{name: "defaults"}}, valuesSets...) {
 		t.Run(v.name, func(t *testing.T) {
 			out, err := runHelm(t, append([]string{"lint", "--strict", chartDir}, v.args()...)...)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
+			}
+			if strings.Contains(out, "[WARNING]") || strings.Contains(out, "[ERROR]") {
+				t.Errorf("helm lint --strict:\n%s", out)
 			}
 		})
 	}
