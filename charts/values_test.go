@@ -182,13 +182,26 @@ func TestChartBigIDs(t *testing.T) {
 	})
 }
 
-// TestChartTwoReleases: two releases in one namespace, everything on,
-// share no object name, rule group, dashboard uid or dashboard title.
+// TestChartTwoReleases: two releases in one cluster, everything on, share
+// no object, rule group, dashboard uid or dashboard title: two names in
+// one namespace, or one name in two namespaces (Prometheus and the
+// Grafana sidecar read every namespace).
 func TestChartTwoReleases(t *testing.T) {
+	for _, pair := range [][2][2]string{
+		{{"dyvms-a", namespace}, {"dyvms-b", namespace}},
+		{{"dyvms", "callcentre-a"}, {"dyvms", "callcentre-b"}},
+	} {
+		t.Run(pair[0][0]+"."+pair[0][1]+"+"+pair[1][0]+"."+pair[1][1], func(t *testing.T) { twoReleases(t, pair) })
+	}
+}
+
+func twoReleases(t *testing.T, pair [2][2]string) {
 	type seen struct{ objects, groups, uids, titles []string }
 	var all []seen
-	for _, rel := range []string{"dyvms-a", "dyvms-b"} {
-		out, err := runHelm(t, "template", rel, chartDir, "--namespace", namespace, "-f", filepath.Join("testdata", "full.yaml"))
+	for _, r := range pair {
+		rel, ns := r[0], r[1]
+		// full.yaml's namespaceOverride would put both in one namespace.
+		out, err := runHelm(t, "template", rel, chartDir, "--namespace", ns, "-f", filepath.Join("testdata", "full.yaml"), "--set", "namespaceOverride="+ns)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -259,3 +259,16 @@ metricRelabelings:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/* The name of the ServiceMonitor or PodMonitor: the full name, prefixed
+with the release's namespace when serviceMonitor.namespace puts it
+elsewhere, so that releases of one name in two namespaces do not claim
+one object. */}}
+{{- define "dyvms-exporter.monitorName" -}}
+{{- $ns := include "dyvms-exporter.namespace" . }}
+{{- if and .Values.serviceMonitor.namespace (ne .Values.serviceMonitor.namespace $ns) }}
+{{- printf "%s-%s" $ns (include "dyvms-exporter.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- include "dyvms-exporter.fullname" . }}
+{{- end }}
+{{- end }}
