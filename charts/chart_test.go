@@ -727,6 +727,8 @@ func TestChartRefuses(t *testing.T) {
 		{"unknown source", "at '/credentials/source': value must be one of 'none', 'secret', 'rrsa'", []string{"--set", "credentials.source=env"}},
 		{"nothing to scrape (the defaults)", "config: nothing to monitor: add at least one task (config.tasks", nil},
 		{"nothing to scrape (discovery emptied)", "config: nothing to monitor", []string{"--set", "config.tasks=null", "--set", "config.api.burst=5"}},
+		{"config.tasks not a list", "at '/config/tasks'", []string{"--set", "config.discovery[0].enterprise_id=1", "--set-json", `config.tasks={"enterprise_id":1}`}},
+		{"config.timezone not a string", "at '/config/timezone'", []string{"--set", "config.tasks[0].enterprise_id=1", "--set", "config.tasks[0].task_id=2", "--set-json", "config.timezone=8"}},
 		{"accounts in config", "config.accounts: list the accounts under accounts", []string{"--set", "config.tasks[0].enterprise_id=1", "--set", "config.tasks[0].task_id=2", "--set", "config.accounts[0].name=b"}},
 		{"secret literal in extraEnv", "extraEnv[1] (ALIBABA_CLOUD_ACCESS_KEY_SECRET): a literal value of a secret-looking variable", []string{"--set", "extraEnv[0].name=ALIBABA_CLOUD_STS_REGION", "--set", "extraEnv[0].value=cn-hangzhou", "--set", "extraEnv[1].name=ALIBABA_CLOUD_ACCESS_KEY_SECRET", "--set", "extraEnv[1].value=s3cr3t"}},
 		{"token literal in extraEnv", "use credentials.secret (an existing Secret mounted as files) or valueFrom.secretKeyRef", []string{"--set", "extraEnv[0].name=ALIBABA_CLOUD_SECURITY_TOKEN", "--set", "extraEnv[0].value=s3cr3t"}},
@@ -743,7 +745,7 @@ func TestChartRefuses(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := c.args
-			if !strings.HasPrefix(c.name, "nothing to scrape") && !slices.Contains(args, "config.tasks[0].task_id=2") {
+			if !strings.HasPrefix(c.name, "nothing to scrape") && !strings.HasPrefix(c.name, "config.") && !slices.Contains(args, "config.tasks[0].task_id=2") {
 				args = append(minimalArgs(), args...)
 			}
 			out, err := render(t, args...)
