@@ -44,8 +44,10 @@ type Service struct {
 	errLog     *errorLog
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
-	calls      *callrecords.Manager
-	limiters   *pacer.Limiters // per credential, for the life of the Service
+	// scrapesRejected counts the scrapes --web.max-requests turned away.
+	scrapesRejected *prometheus.CounterVec
+	calls           *callrecords.Manager
+	limiters        *pacer.Limiters // per credential, for the life of the Service
 
 	mu    sync.Mutex
 	built *config.Config // the config api was built from
@@ -65,6 +67,13 @@ func New(o Options) (*Service, error) {
 		apiMetrics: apimetrics.New(o.Registerer),
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 		limiters:   pacer.NewLimiters(),
+	}
+	s.scrapesRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dyvms_exporter_scrapes_rejected_total",
+		Help: "Scrapes answered 503 at once because --web.max-requests were being served already, by path.",
+	}, []string{"path"})
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(s.scrapesRejected)
 	}
 	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
