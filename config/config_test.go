@@ -47,10 +47,10 @@ var badCases = []struct {
 		"testdata/bad/no_tasks.yml:2: tasks: nothing to scrape: no tasks and no discovery entries; list tasks, or discovery entries, or both",
 	}},
 	{"syntax.yml", []string{
-		"testdata/bad/syntax.yml:3: invalid YAML: mapping values are not allowed in this context",
+		"testdata/bad/syntax.yml:3: invalid YAML: mapping values are not allowed in this context; check the indentation of this line against the lines above it",
 	}},
 	{"alias_unknown.yml", []string{
-		"testdata/bad/alias_unknown.yml: invalid YAML: unknown anchor 'undefined' referenced",
+		"testdata/bad/alias_unknown.yml:1: invalid YAML: unknown anchor 'undefined' referenced",
 	}},
 	{"multi_document.yml", []string{
 		"testdata/bad/multi_document.yml:5: a second YAML document starts here; the file must hold exactly one",
@@ -72,11 +72,10 @@ var badCases = []struct {
 		`testdata/bad/wrong_types.yml:3: api.requests_per_second: must be a number, got "fast"`,
 		"testdata/bad/wrong_types.yml:4: api.burst: must be an integer, got 2.5",
 		"testdata/bad/wrong_types.yml:5: api.min_interval: must be a duration with a unit, such as 30s, 5m or 1h30m, got 0",
-		`testdata/bad/wrong_types.yml:7: tasks[0].enterprise_id: must be an integer, got "7000002"`,
 		"testdata/bad/wrong_types.yml:9: tasks[1]: must be a mapping, got 20",
-		`testdata/bad/wrong_types.yml:10: tasks[2].task_id: must be an integer, got "0x"`,
+		`testdata/bad/wrong_types.yml:10: tasks[2].task_id: must be an id: decimal digits, such as 19 (quoted or not), got "0x"`,
 		"testdata/bad/wrong_types.yml:12: tasks[3].task_id: must be a positive integer, got -4",
-		"testdata/bad/wrong_types.yml:14: tasks[4].task_id: must be an integer, got 19.5",
+		"testdata/bad/wrong_types.yml:14: tasks[4].task_id: must be an id: decimal digits, such as 19 (quoted or not), got 19.5",
 	}},
 	{"duplicate_task.yml", []string{
 		"testdata/bad/duplicate_task.yml:6: tasks[1].task_id: duplicate task (enterprise_id 7000002, task_id 19), first listed at line 4",
