@@ -7,12 +7,12 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
-// build makes the API client a configuration asks for: apiclient.Client
+// newClient makes the API client a configuration asks for: apiclient.Client
 // behind a pacer.Pacer, which also offers CloudQueryTask for discovery.
 // The pacer's limiter comes from the service's registry, so a reload with
 // the same access key keeps the bucket (and the slowdown after
 // throttling) instead of granting a fresh burst.
-func (s *Service) build(cfg *config.Config) (*pacer.Pacer, error) {
+func (s *Service) newClient(cfg *config.Config) (*pacer.Pacer, error) {
 	creds, err := credentials.FromConfig(cfg.Credentials)
 	if err != nil {
 		return nil, err

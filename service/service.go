@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/apimetrics"
@@ -39,7 +40,8 @@ type Options struct {
 type Service struct {
 	o          Options
 	logger     log.Logger
-	safe       *config.SafeConfig
+	reloadOK   prometheus.Gauge // the last reload's outcome
+	reloadTime prometheus.Gauge // when the last successful one was
 	apiMetrics *apimetrics.Metrics
 	errLog     *errorLog
 	unreadable *collector.UnreadableLog
@@ -49,9 +51,14 @@ type Service struct {
 	calls           *callrecords.Manager
 	limiters        *pacer.Limiters // per credential, for the life of the Service
 
-	mu    sync.Mutex
-	built *config.Config // the config api was built from
-	api   *pacer.Pacer
+	// The configuration in force and the client built from it: one pair,
+	// replaced together by a reload only once both were made (apply), so
+	// that no reader ever sees a configuration without its client.
+	mu  sync.Mutex
+	cfg *config.Config
+	api *pacer.Pacer
+	// build makes a client (a seam: tests make it fail).
+	build func(*config.Config) (*pacer.Pacer, error)
 }
 
 // New loads the configuration file once; an error here is fatal for the
@@ -63,48 +70,65 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		o:          o,
 		logger:     o.Logger,
-		safe:       config.NewSafeConfig(o.Registerer),
 		apiMetrics: apimetrics.New(o.Registerer),
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 		limiters:   pacer.NewLimiters(),
 	}
-	s.scrapesRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "dyvms_exporter_scrapes_rejected_total",
-		Help: "Scrapes answered 503 at once because --web.max-requests were being served already, by path.",
-	}, []string{"path"})
-	if o.Registerer != nil {
-		o.Registerer.MustRegister(s.scrapesRejected)
-	}
 	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
 	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks})
-	if err := s.safe.Reload(o.ConfigFile); err != nil {
+	s.build = s.newClient
+	f := promauto.With(o.Registerer)
+	s.scrapesRejected = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "dyvms_exporter_scrapes_rejected_total",
+		Help: "Scrapes answered 503 at once because --web.max-requests were being served already, by path.",
+	}, []string{"path"})
+	// The gauges let an alert catch a reload that failed silently, the
+	// usual way a typo goes unnoticed until the next restart.
+	s.reloadOK = f.NewGauge(prometheus.GaugeOpts{
+		Name: "dyvms_exporter_config_last_reload_successful",
+		Help: "Whether the last configuration reload succeeded (1) or failed and the previous configuration is still in force (0).",
+	})
+	s.reloadTime = f.NewGauge(prometheus.GaugeOpts{
+		Name: "dyvms_exporter_config_last_reload_success_timestamp_seconds",
+		Help: "Time of the last successful configuration reload, in seconds since the Unix epoch.",
+	})
+	if err := s.load(); err != nil {
 		return nil, err
 	}
-	if _, err := s.current(); err != nil {
-		return nil, err
-	}
-	s.logLoaded()
 	return s, nil
 }
 
-// Reload re-reads the configuration file; on any error the configuration
-// in force stays, and the error says why.
+// Reload re-reads the configuration file; on any error, reading it or
+// building its client, the configuration in force stays, and the error
+// says why.
 func (s *Service) Reload() error {
-	if err := s.safe.Reload(s.o.ConfigFile); err != nil {
+	if err := s.load(); err != nil {
 		level.Error(s.logger).Log("msg", "configuration reload failed; keeping the previous configuration", "err", err)
 		return err
 	}
-	if _, err := s.current(); err != nil {
-		level.Error(s.logger).Log("msg", "configuration reload failed; keeping the previous configuration", "err", err)
-		return err
-	}
-	s.logLoaded()
 	return nil
 }
 
-func (s *Service) logLoaded() {
-	c := s.safe.Get()
+// load reads the configuration file and puts it in force with its client:
+// the one moment a configuration changes. The reload gauges say success
+// only once both are in force.
+func (s *Service) load() error {
+	cfg, err := config.Load(s.o.ConfigFile)
+	if err == nil {
+		err = s.apply(cfg)
+	}
+	if err != nil {
+		s.reloadOK.Set(0)
+		return err
+	}
+	s.reloadOK.Set(1)
+	s.reloadTime.SetToCurrentTime()
+	s.logLoaded(cfg)
+	return nil
+}
+
+func (s *Service) logLoaded(c *config.Config) {
 	creds := "vendor default credential chain"
 	if c.Credentials != nil {
 		creds = "access key " + c.Credentials.KeyName()
@@ -116,33 +140,28 @@ func (s *Service) logLoaded() {
 	}
 }
 
-// current returns the API client for the configuration in force, building
-// it when the configuration changed. If the new one cannot be built, the
-// previous client stays in use with its own configuration.
-func (s *Service) current() (*pacer.Pacer, error) {
-	cfg := s.safe.Get()
+// apply puts cfg in force with its client: the client in force when cfg
+// asks for the same one (sameAPISettings), a new one otherwise. If the new
+// one cannot be built, nothing changes.
+func (s *Service) apply(cfg *config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cfg == s.built && s.api != nil {
-		return s.api, nil
+	api := s.api
+	if api == nil || !sameAPISettings(cfg, s.cfg) {
+		// A new client and pacer; otherwise they stay: their in-flight
+		// coalescing groups, min_interval cache and rate limiter are
+		// still right, and a reload that only edits the task list must
+		// not cost a fresh API call per task (nor let an HA pair's second
+		// scrape miss the first's answer).
+		var err error
+		if api, err = s.build(cfg); err != nil {
+			return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
+		}
 	}
-	if s.api != nil && sameAPISettings(cfg, s.built) {
-		// The client and its pacer stay: their in-flight coalescing groups,
-		// min_interval cache and rate limiter are still right, and a reload
-		// that only edits the task list must not cost a fresh API call per
-		// task (nor let an HA pair's second scrape miss the first's answer).
-		s.built = cfg
-		s.disc.Update(s.api, cfg.Discovery)
-		return s.api, nil
-	}
-	api, err := s.build(cfg)
-	if err != nil {
-		return s.api, fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
-	}
-	s.built, s.api = cfg, api
+	s.cfg, s.api = cfg, api
 	s.disc.Update(api, cfg.Discovery)
 	s.calls.Update(api, cfg.CallRecords, cfg.Location)
-	return api, nil
+	return nil
 }
 
 // sameAPISettings tells whether a and b ask for the same API client and
@@ -170,14 +189,17 @@ func apiSettings(c *config.Config) config.Config {
 // inForce returns the API client and the configuration it was built from,
 // as one consistent pair.
 func (s *Service) inForce() (*pacer.Pacer, *config.Config) {
-	_, _ = s.current() // an error leaves the previous, working client
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.api, s.built
+	return s.api, s.cfg
 }
 
-// Config returns the configuration in force.
-func (s *Service) Config() *config.Config { return s.safe.Get() }
+// Config returns the configuration in force. The value is shared: do not
+// modify it.
+func (s *Service) Config() *config.Config {
+	_, cfg := s.inForce()
+	return cfg
+}
 
 // Scrape is the collector.Source of the /metrics handler: the configured
 // tasks and the discovered ones.
