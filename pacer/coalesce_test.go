@@ -307,3 +307,5 @@ func TestSharedCallExpiresAtLatestDeadline(t *testing.T) {
 func (s *slowAPI) CloudQueryPredictiveCallCdrPage(context.Context, apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
 	return nil, errors.New("not used")
 }
+
+func (s *slowAPI) Retire() {}

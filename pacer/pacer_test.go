@@ -440,3 +440,5 @@ func (f apiFunc) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclien
 	f(ctx)
 	return nil, nil
 }
+
+func (f apiFunc) Retire() {}

@@ -158,9 +158,15 @@ func (s *Service) apply(cfg *config.Config) error {
 			return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 		}
 	}
+	old := s.api
 	s.cfg, s.api = cfg, api
 	s.disc.Update(api, cfg.Discovery)
 	s.calls.Update(api, cfg.CallRecords, cfg.Location)
+	if old != nil && old != api {
+		// Scrapes that took the old one finish with it; its connections
+		// are closed as they fall idle instead of lingering 90 s each.
+		old.Retire()
+	}
 	return nil
 }
 
