@@ -269,7 +269,7 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 			e.watermark = max(e.watermark, res.Through.Unix())
 		}
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
-		m.m.errors.WithLabelValues(label, pacer.ErrorCode(err)).Inc()
+		m.m.errors.WithLabelValues(label, apiclient.CodeLabel(pacer.ErrorCode(err))).Inc()
 		level.Warn(m.logger).Log("msg", "reading call records failed; the watermark stays where the records were read completely",
 			"enterprise_id", id, "window_start", lower, "window_end", upper, "watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
 		m.prune(e, label)

@@ -147,7 +147,7 @@ func TestThrottlingStorm(t *testing.T) {
 		TimeLeft: simulator.Duration(300 * time.Millisecond),
 	}}}, nil)
 	reg := prometheus.NewPedanticRegistry()
-	pacerM := apimetrics.New(reg)
+	pacerM := apimetrics.New(reg, nil)
 	client := s.client(t, pacerM.Attempt)
 	p := New(client, NewLimiter(LimiterConfig{RequestsPerSecond: 20, Burst: 20, Adaptive: true}), Config{MaxRetries: 2}, pacerM)
 

@@ -70,7 +70,7 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		o:          o,
 		logger:     o.Logger,
-		apiMetrics: apimetrics.New(o.Registerer),
+		apiMetrics: apimetrics.New(o.Registerer, log.With(o.Logger, "component", "api")),
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 		limiters:   pacer.NewLimiters(),
 	}
