@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/pacer"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
@@ -85,11 +87,12 @@ func TestReloadStormLeavesNoConnections(t *testing.T) {
 	const reloads = 60
 	for i := range reloads {
 		write(101 + i%2) // another setting each time: a new client
-		before := svc.api
+		client := func() *pacer.Pacer { return svc.accounts[config.DefaultAccountName].api }
+		before := client()
 		if err := svc.Reload(); err != nil {
 			t.Fatal(err)
 		}
-		if svc.api == before {
+		if client() == before {
 			t.Fatal("the reload kept the client; the test needs a new one each time")
 		}
 		rec := httptest.NewRecorder()

@@ -15,6 +15,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
@@ -51,7 +52,7 @@ func TestReloadKeepsPacerWhenAPISettingsUnchanged(t *testing.T) {
 	if code, _, body := e.get("/metrics", nil); code != 200 || len(lines(body, "dyvms_task_scrape_success{")) != 2 {
 		t.Fatalf("first scrape: %d\n%s", code, body)
 	}
-	before := e.svc.api
+	before := e.svc.accounts["default"].api
 	e.sim.ResetStats()
 
 	// Same API settings; another task and another concurrency.
@@ -66,7 +67,7 @@ func TestReloadKeepsPacerWhenAPISettingsUnchanged(t *testing.T) {
 	if st := e.sim.Stats(); st.Requests != 1 || st.Tasks["8000001/3"] != 1 {
 		t.Errorf("after a reload with the same API settings the API saw %d requests (%v), want only the new task 8000001/3: the min_interval cache was dropped", st.Requests, st.Tasks)
 	}
-	if e.svc.api != before {
+	if e.svc.accounts["default"].api != before {
 		t.Error("the client and pacer were rebuilt by a reload that changed no API setting")
 	}
 	if got := e.svc.Scrape().Concurrency; got != 3 {
@@ -83,7 +84,7 @@ func TestReloadKeepsPacerWhenAPISettingsUnchanged(t *testing.T) {
 	if st := e.sim.Stats(); st.Requests != 2 {
 		t.Errorf("after changing api.min_interval the API saw %d requests, want 2 (a new pacer, empty cache)", st.Requests)
 	}
-	if e.svc.api == before {
+	if e.svc.accounts["default"].api == before {
 		t.Error("changing api.min_interval kept the old pacer")
 	}
 }
@@ -231,10 +232,13 @@ func TestReloadGaugesFollowTheConfigurationInForce(t *testing.T) {
 	if ok() != 1 || stamp() == 0 {
 		t.Fatalf("after the first load: successful=%v timestamp=%v", ok(), stamp())
 	}
-	good, goodAPI, goodStamp := e.svc.Config(), e.svc.api, stamp()
+	client := func() *pacer.Pacer { return e.svc.accounts[config.DefaultAccountName].api }
+	good, goodAPI, goodStamp := e.svc.Config(), client(), stamp()
 
 	failBuild := errors.New("no client today")
-	e.svc.build = func(*config.Config) (*pacer.Pacer, error) { return nil, failBuild }
+	e.svc.build = func(*config.Config, string, accountSettings, apiclient.CredentialsProvider, string) (*pacer.Pacer, error) {
+		return nil, failBuild
+	}
 	for _, c := range []struct{ name, body string }{
 		{"a file that does not parse", tasks + "tasks: []\n"},
 		{"a client that cannot be built", "api: {requests_per_second: 3}\n" + tasks + "  - {enterprise_id: 8000001, task_id: 2}\n"},
@@ -247,7 +251,7 @@ func TestReloadGaugesFollowTheConfigurationInForce(t *testing.T) {
 		if ok() != 0 || stamp() != goodStamp {
 			t.Errorf("%s: successful=%v timestamp=%v, want 0 and %v", c.name, ok(), stamp(), goodStamp)
 		}
-		if e.svc.Config() != good || e.svc.api != goodAPI {
+		if e.svc.Config() != good || client() != goodAPI {
 			t.Errorf("%s: the configuration or client in force changed", c.name)
 		}
 		if code, _, body := e.get("/metrics", nil); code != 200 || len(lines(body, "dyvms_task_scrape_success{")) != 1 {
@@ -263,8 +267,8 @@ func TestReloadGaugesFollowTheConfigurationInForce(t *testing.T) {
 	if err := e.svc.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if ok() != 1 || e.svc.api != goodAPI || len(e.svc.Config().Tasks) != 2 {
-		t.Errorf("a reload of the task list: successful=%v, same client %v, %d tasks", ok(), e.svc.api == goodAPI, len(e.svc.Config().Tasks))
+	if ok() != 1 || client() != goodAPI || len(e.svc.Config().Tasks) != 2 {
+		t.Errorf("a reload of the task list: successful=%v, same client %v, %d tasks", ok(), client() == goodAPI, len(e.svc.Config().Tasks))
 	}
 	// And once the client can be built, a reload that needs one succeeds.
 	e.svc.build = e.svc.newClient
@@ -272,8 +276,8 @@ func TestReloadGaugesFollowTheConfigurationInForce(t *testing.T) {
 	if err := e.svc.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if ok() != 1 || stamp() < goodStamp || e.svc.api == goodAPI || e.svc.Config().API.RequestsPerSecond != 3 {
-		t.Errorf("a good reload: successful=%v, new client %v, rps %v", ok(), e.svc.api != goodAPI, e.svc.Config().API.RequestsPerSecond)
+	if ok() != 1 || stamp() < goodStamp || client() == goodAPI || e.svc.Config().API.RequestsPerSecond != 3 {
+		t.Errorf("a good reload: successful=%v, new client %v, rps %v", ok(), client() != goodAPI, e.svc.Config().API.RequestsPerSecond)
 	}
 	if n, err := testutil.GatherAndCount(e.reg, "dyvms_exporter_config_last_reload_successful", "dyvms_exporter_config_last_reload_success_timestamp_seconds"); err != nil || n != 2 {
 		t.Errorf("reload gauges in the registry: %d, %v", n, err)

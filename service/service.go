@@ -6,7 +6,6 @@ package service
 import (
 	"fmt"
 	"net/http"
-	"reflect"
 	"sync"
 
 	"github.com/go-kit/log"
@@ -15,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/callrecords"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
@@ -42,23 +40,24 @@ type Service struct {
 	logger     log.Logger
 	reloadOK   prometheus.Gauge // the last reload's outcome
 	reloadTime prometheus.Gauge // when the last successful one was
-	apiMetrics *apimetrics.Metrics
-	errLog     *errorLog
-	unreadable *collector.UnreadableLog
-	disc       *discovery.Manager
 	// scrapesRejected counts the scrapes --web.max-requests turned away.
 	scrapesRejected *prometheus.CounterVec
+	errLog          *errorLog
+	unreadable      *collector.UnreadableLog
+	disc            *discovery.Manager
 	calls           *callrecords.Manager
 	limiters        *pacer.Limiters // per credential, for the life of the Service
 
-	// The configuration in force and the client built from it: one pair,
-	// replaced together by a reload only once both were made (apply), so
-	// that no reader ever sees a configuration without its client.
-	mu  sync.Mutex
-	cfg *config.Config
-	api *pacer.Pacer
-	// build makes a client (a seam: tests make it fail).
-	build func(*config.Config) (*pacer.Pacer, error)
+	// The configuration in force and the clients built from it: replaced
+	// together by a reload only once all were made (apply), so that no
+	// reader ever sees a configuration without its clients.
+	mu          sync.Mutex
+	built       *config.Config // the configuration in force, api's
+	api         *router
+	accounts    map[string]*account        // by name, the default account included
+	acctMetrics map[string]*accountMetrics // by name, for the accounts configured
+	// build makes an account's client (a seam: tests make it fail).
+	build func(cfg *config.Config, name string, st accountSettings, creds apiclient.CredentialsProvider, key string) (*pacer.Pacer, error)
 }
 
 // New loads the configuration file once; an error here is fatal for the
@@ -68,15 +67,22 @@ func New(o Options) (*Service, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	s := &Service{
-		o:          o,
-		logger:     o.Logger,
-		apiMetrics: apimetrics.New(o.Registerer, log.With(o.Logger, "component", "api")),
-		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
-		limiters:   pacer.NewLimiters(),
+		o:        o,
+		logger:   o.Logger,
+		disc:     discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
+		limiters: pacer.NewLimiters(),
+		// One set of dyvms_api_* metrics per account, labelled with it.
+		acctMetrics: map[string]*accountMetrics{},
 	}
-	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(newEnterpriseInfo(s.Config))
+	}
+	s.errLog = newErrorLog(o.Logger, func(t task.Task) bool {
+		c := s.Config()
+		return c != nil && c.Credentials == nil && c.AccountOf(t.EnterpriseID) == config.DefaultAccountName
+	})
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
-	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks})
+	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
 	s.build = s.newClient
 	f := promauto.With(o.Registerer)
 	s.scrapesRejected = f.NewCounterVec(prometheus.CounterOpts{
@@ -100,7 +106,7 @@ func New(o Options) (*Service, error) {
 }
 
 // Reload re-reads the configuration file; on any error, reading it or
-// building its client, the configuration in force stays, and the error
+// building its clients, the configuration in force stays, and the error
 // says why.
 func (s *Service) Reload() error {
 	if err := s.load(); err != nil {
@@ -110,9 +116,9 @@ func (s *Service) Reload() error {
 	return nil
 }
 
-// load reads the configuration file and puts it in force with its client:
-// the one moment a configuration changes. The reload gauges say success
-// only once both are in force.
+// load reads the configuration file and puts it in force with its
+// clients: the one moment the configuration changes. The reload gauges say
+// success only once both are in force.
 func (s *Service) load() error {
 	cfg, err := config.Load(s.o.ConfigFile)
 	if err == nil {
@@ -134,70 +140,56 @@ func (s *Service) logLoaded(c *config.Config) {
 		creds = "access key " + c.Credentials.KeyName()
 	}
 	level.Info(s.logger).Log("msg", "configuration loaded", "file", s.o.ConfigFile, "endpoint", c.Endpoint,
-		"tasks", len(c.Tasks), "credentials", creds)
+		"tasks", len(c.Tasks), "credentials", creds, "accounts", len(c.Accounts))
+	for _, a := range c.Accounts {
+		level.Info(s.logger).Log("msg", "account configured", "account", a.Name, "enterprises", len(a.Enterprises), "endpoint", a.Endpoint, "credentials", accountIdentity(a.Credentials))
+	}
 	for _, w := range c.Warnings {
 		level.Warn(s.logger).Log("msg", "configuration warning", "warning", w.Error())
 	}
 }
 
-// apply puts cfg in force with its client: the client in force when cfg
-// asks for the same one (sameAPISettings), a new one otherwise. If the new
-// one cannot be built, nothing changes.
+// apply puts cfg in force with its clients, building what the
+// configuration changed: each account's client is kept while its settings
+// stay the same (accounts.go), so a reload that edits one account or only
+// the task list keeps every other account's in-flight coalescing groups,
+// min_interval cache and rate limiter, and costs no fresh API call per
+// task (nor lets an HA pair's second scrape miss the first's answer). If
+// the new configuration cannot be built, nothing changes. A client
+// replaced is retired: scrapes that took it finish with it, and its
+// connections are closed as they fall idle instead of lingering.
 func (s *Service) apply(cfg *config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	api := s.api
-	if api == nil || !sameAPISettings(cfg, s.cfg) {
-		// A new client and pacer; otherwise they stay: their in-flight
-		// coalescing groups, min_interval cache and rate limiter are
-		// still right, and a reload that only edits the task list must
-		// not cost a fresh API call per task (nor let an HA pair's second
-		// scrape miss the first's answer).
-		var err error
-		if api, err = s.build(cfg); err != nil {
-			return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
-		}
+	accts, err := s.buildAccounts(cfg, s.accounts)
+	if err != nil {
+		s.dropMetrics(s.accounts) // those of an account that failed to build
+		return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
-	old := s.api
-	s.cfg, s.api = cfg, api
-	s.disc.Update(api, cfg.Discovery)
-	s.calls.Update(api, cfg.CallRecords, cfg.Location)
-	if old != nil && old != api {
-		// Scrapes that took the old one finish with it; its connections
-		// are closed as they fall idle instead of lingering 90 s each.
-		old.Retire()
+	r := newRouter(cfg, accts)
+	old := s.accounts
+	s.built, s.api, s.accounts = cfg, r, accts
+	s.dropMetrics(accts)
+	s.disc.Update(r, cfg.Discovery)
+	s.calls.Update(r, cfg.CallRecords, cfg.Location)
+	kept := map[*pacer.Pacer]bool{}
+	for _, a := range accts {
+		kept[a.api] = true
+	}
+	for _, a := range old {
+		if !kept[a.api] {
+			a.api.Retire()
+		}
 	}
 	return nil
 }
 
-// sameAPISettings tells whether a and b ask for the same API client and
-// pacer, that is, whether they differ at most in what a scrape reads
-// (tasks, discovery entries) and how many tasks it reads at once. Every
-// other field, including any added later, counts: comparing the rest whole
-// errs towards rebuilding.
-func sameAPISettings(a, b *config.Config) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return reflect.DeepEqual(apiSettings(a), apiSettings(b))
-}
-
-func apiSettings(c *config.Config) config.Config {
-	k := *c
-	k.Tasks, k.Discovery = nil, nil
-	k.API.Concurrency = 0
-	// Location is derived from Timezone, which stays in the comparison; two
-	// loads of one zone need not share a pointer.
-	k.Location = nil
-	return k
-}
-
 // inForce returns the API client and the configuration it was built from,
 // as one consistent pair.
-func (s *Service) inForce() (*pacer.Pacer, *config.Config) {
+func (s *Service) inForce() (*router, *config.Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.api, s.cfg
+	return s.api, s.built
 }
 
 // Config returns the configuration in force. The value is shared: do not
@@ -211,7 +203,7 @@ func (s *Service) Config() *config.Config {
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Metrics: selection(cfg.Metrics)}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: selection(cfg.Metrics)}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.
