@@ -23,7 +23,8 @@ import (
 const (
 	// DefaultEndpoint serves every region ("central" endpoint rule).
 	DefaultEndpoint = "https://dyvmsapi.aliyuncs.com"
-	// APIVersion is the dyvmsapi version both operations belong to.
+	// APIVersion is the dyvmsapi version every operation the client calls
+	// belongs to.
 	APIVersion = "2017-05-25"
 	// DefaultMaxBodyBytes is far above any real answer (an agent row is
 	// about 400 bytes, so even 10,000 agents stay under 5 MiB) and far
@@ -58,7 +59,7 @@ type Options struct {
 	Observe func(operation, code string, d time.Duration)
 }
 
-// Client calls the two dyvmsapi operations the exporter needs. It never
+// Client calls the dyvmsapi operations the exporter needs (Operations). It never
 // retries by itself: the caller owns the scrape deadline and decides with
 // IsRetryable and Error.RetryAfter whether another attempt fits in it.
 // A Client is safe for concurrent use.

@@ -1,6 +1,9 @@
 // Package service holds what the exporter runs on between start and stop:
-// the configuration in force, the API client built from it, and the HTTP
-// handlers that read both. main.go only wires flags, logger and these.
+// the configuration in force and the API clients built from it (one owner:
+// a reload replaces both together, or neither), the background loops fed
+// from them (discovery, the call-record poller), and the HTTP handlers
+// that read them (/metrics, /probe, /sd, reload, health). main.go only
+// wires flags, logger and these.
 package service
 
 import (
