@@ -4,8 +4,7 @@
 // and whether it has to go at all. The quota it protects belongs to the
 // whole Alibaba Cloud account, is shared by every RAM user, every exporter
 // and every Prometheus that scrapes them, and is not published; so the
-// pacer errs on the side of
-// asking less.
+// pacer errs on the side of asking less.
 //
 // A Pacer does four things, in this order, for every call:
 //
