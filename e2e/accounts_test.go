@@ -37,6 +37,7 @@ const roleLifetime = 190 * time.Second
 // throttling one account leaves the others' scrape times and rates as
 // they were.
 func TestAccountsEndToEnd(t *testing.T) {
+	skipShort(t)
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
 	exporterBin := buildExporter(t, goBin, root, t.TempDir())

@@ -51,6 +51,7 @@ func fastAgents(cfg *simulator.Config) {
 // It runs once per generation (forEachGeneration), each with its own
 // simulator, Prometheus and Alertmanager.
 func TestCallOutcomesEndToEnd(t *testing.T) {
+	skipShort(t)
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
 	dir := t.TempDir()

@@ -40,6 +40,7 @@ const (
 // Alertmanager (see generations).
 // The exporter is built once, from this module like a user would.
 func TestEndToEnd(t *testing.T) {
+	skipShort(t)
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
 	exporterBin := buildExporter(t, goBin, root, t.TempDir())

@@ -474,3 +474,14 @@ func buildExporter(t *testing.T, goBin, root, dir string) string {
 	}
 	return bin
 }
+
+// skipShort skips a test of the whole chain under go test -short: each
+// starts Prometheus and Alertmanager (twice, one per generation) and runs
+// for tens of seconds, while -short is for the quick check of the code.
+// The unit tests of the package's helpers still run.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end chain (real Prometheus and Alertmanager): not with -short")
+	}
+}

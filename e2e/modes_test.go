@@ -39,6 +39,7 @@ var modeJobs = []struct{ job, metrics string }{
 // and current jobs; without agents, those reading per-agent series are empty
 // and the others give the state-set answer.
 func TestModesGiveTheSameAnswers(t *testing.T) {
+	skipShort(t)
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
