@@ -675,7 +675,7 @@ func TestCodeLabel(t *testing.T) {
 		"timeout": "timeout", "canceled": "canceled", "network": "network", "bad_response": "bad_response",
 		"body_too_large": "body_too_large", "credentials": "credentials", "invalid_argument": "invalid_argument",
 		"other": "other", "rate_limited": "rate_limited",
-		"http_503": "http_503", "http_429": "http_429", "http_599": "http_other", "http_0503": "http_other", "http_x": "http_other",
+		"http_503": "http_503", "http_429": "http_429", "http_504": "http_504", "http_502": "http_502", "http_400": "http_400", "http_403": "http_403", "http_599": "http_other", "http_0503": "http_other", "http_x": "http_other",
 		"Forbidden.Whatever": "Forbidden.other", "Throttling.New": "Throttling.other",
 		"InvalidAccessKeyId.Z": "InvalidAccessKeyId.other", "InvalidParameter.Q": "InvalidParameter.other",
 		"InvalidSecurityToken.Q": "InvalidSecurityToken.other",

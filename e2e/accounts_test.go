@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // The enterprises of the accounts test, one account each.
@@ -38,9 +39,8 @@ const roleLifetime = 190 * time.Second
 // they were.
 func TestAccountsEndToEnd(t *testing.T) {
 	skipShort(t)
-	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
-	root := moduleRoot(t, goBin)
-	exporterBin := buildExporter(t, goBin, root, t.TempDir())
+	requireTool(t, "go", "the Go toolchain builds the exporter")
+	exporterBin := testutil.BuildExporter(t)
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		accountsEndToEnd(t, g, exporterBin)
 	})

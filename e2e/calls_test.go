@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // callsAlert is the alert of the call records' abandoned-call rate.
@@ -54,9 +55,7 @@ func TestCallOutcomesEndToEnd(t *testing.T) {
 	skipShort(t)
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
-	dir := t.TempDir()
-
-	exporterBin := buildExporter(t, goBin, root, dir)
+	exporterBin := testutil.BuildExporter(t)
 
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		callOutcomes(t, g, root, exporterBin)

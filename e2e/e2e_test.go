@@ -20,6 +20,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // The alert the scenario must raise, and where the example Alertmanager
@@ -43,7 +44,7 @@ func TestEndToEnd(t *testing.T) {
 	skipShort(t)
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
-	exporterBin := buildExporter(t, goBin, root, t.TempDir())
+	exporterBin := testutil.BuildExporter(t)
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		testEndToEnd(t, g, root, exporterBin)
 	})

@@ -460,21 +460,6 @@ func getJSON(u string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-// buildExporter builds the exporter from this module into dir, as a user
-// would, with -race when the tests themselves run with it.
-func buildExporter(t *testing.T, goBin, root, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "dyvms_exporter")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	if out, err := runIn(root, goBin, append(args, ".")...); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return bin
-}
-
 // skipShort skips a test of the whole chain under go test -short: each
 // starts Prometheus and Alertmanager (twice, one per generation) and runs
 // for tens of seconds, while -short is for the quick check of the code.
@@ -484,4 +469,10 @@ func skipShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end chain (real Prometheus and Alertmanager): not with -short")
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testutil.RemoveBuilds()
+	os.Exit(code)
 }
