@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dyvms-community/dyvms_exporter/simulator"
 	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
+	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
 // The enterprises of the accounts test, one account each.

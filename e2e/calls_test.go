@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dyvms-community/dyvms_exporter/simulator"
 	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
+	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
 // callsAlert is the alert of the call records' abandoned-call rate.

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
-	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // The alert the scenario must raise, and where the example Alertmanager
