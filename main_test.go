@@ -147,7 +147,7 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *expor
 			t.Logf("exporter log:\n%s", p.logs.String())
 		}
 	})
-	waitFor(t, 20*time.Second, "exporter ready", func() bool {
+	testutil.EventuallyTrue(t, 20*time.Second, "exporter ready", func() bool {
 		resp, err := http.Get(p.url + "/-/ready")
 		if err != nil {
 			return false
@@ -156,17 +156,6 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *expor
 		return resp.StatusCode == 200
 	})
 	return p
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -281,7 +270,7 @@ func TestEndToEnd(t *testing.T) {
 	// its tasks show up too.
 	writeExporterConfig(t, cfgFile, endpoint, secretFile, first, all[len(all)-1][0])
 	p := startExporter(t, "--config.file="+cfgFile)
-	waitFor(t, 10*time.Second, "the first discovery listing", func() bool {
+	testutil.EventuallyTrue(t, 10*time.Second, "the first discovery listing", func() bool {
 		_, f := scrape(t, p)
 		v, ok := f["dyvms_discovery_tasks"].byLabel("enterprise_id", fmt.Sprint(all[len(all)-1][0]))
 		return ok && v > 0
@@ -382,7 +371,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{fmt.Sprintf("%d/%d", all[2][0], all[2][1]): true, fmt.Sprintf("%d/%d", all[3][0], all[3][1]): true}
-	waitFor(t, 10*time.Second, "the reloaded task list to be scraped", func() bool {
+	testutil.EventuallyTrue(t, 10*time.Second, "the reloaded task list to be scraped", func() bool {
 		_, f := scrape(t, p)
 		got := f["dyvms_task_scrape_success"].tasks()
 		if len(got) != len(want) {

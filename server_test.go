@@ -168,7 +168,7 @@ func TestSimulatorListensOnLoopback(t *testing.T) {
 			t.Logf("exporter log:\n%s", logs.String())
 		}
 	}()
-	waitFor(t, 30*time.Second, "the exporter to listen", func() bool { return strings.Contains(logs.String(), "Listening on") })
+	testutil.EventuallyTrue(t, 30*time.Second, "the exporter to listen", func() bool { return strings.Contains(logs.String(), "Listening on") })
 	if want := "address=127.0.0.1:" + port; !strings.Contains(logs.String(), want) {
 		t.Errorf("--simulator without --web.listen-address: the log does not say %s", want)
 	}

@@ -227,25 +227,6 @@ func waitReady(p *process, u string, timeout time.Duration) error {
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
-// eventually polls cond every interval until it reports done, and fails the
-// test with cond's last explanation after timeout. It returns how long it
-// took.
-func eventually(t *testing.T, timeout, interval time.Duration, what string, cond func() (done bool, status string)) time.Duration {
-	t.Helper()
-	start := time.Now()
-	deadline := start.Add(timeout)
-	for {
-		done, status := cond()
-		if done {
-			return time.Since(start)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %v; last state: %s", what, timeout, status)
-		}
-		time.Sleep(interval)
-	}
-}
-
 // --- Prometheus HTTP API
 
 type promAPI struct{ base string }

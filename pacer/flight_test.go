@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 // ctxAPI hands each call's context to the test and holds the call until
@@ -61,7 +62,7 @@ func TestSharedCallContextKeepsTheContract(t *testing.T) {
 		_, err := p.CloudMonitorTask(long, 1, 1)
 		longErr <- err
 	}()
-	waitFor(t, func() bool {
+	testutil.WaitFor(t, func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		for _, f := range p.flights {

@@ -15,6 +15,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
@@ -268,7 +269,7 @@ func TestConcurrentScrapesShareCalls(t *testing.T) {
 			})
 		})
 	}
-	waitFor(t, func() bool { return m.coalesced.Load() == nTasks })
+	testutil.WaitFor(t, func() bool { return m.coalesced.Load() == nTasks })
 	release()
 	wg.Wait()
 

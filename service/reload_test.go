@@ -17,6 +17,7 @@ import (
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	itest "github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
@@ -188,11 +189,11 @@ func TestHalfSentReloadsDoNothing(t *testing.T) {
 		fmt.Fprintf(c, "POST /-/reload HTTP/1.1\r\nHost: exporter\r\nContent-Length: 10\r\n\r\nabc")
 		conns = append(conns, c)
 	}
-	waitUntil(t, "the half-sent requests to reach the server", func() bool { return active.Load() == n })
+	itest.EventuallyTrue(t, time.Minute, "the half-sent requests to reach the server", func() bool { return active.Load() == n })
 	for _, c := range conns {
 		c.Close()
 	}
-	waitUntil(t, "the server to finish the half-sent requests", func() bool { return closed.Load() == n })
+	itest.EventuallyTrue(t, time.Minute, "the server to finish the half-sent requests", func() bool { return closed.Load() == n })
 	if got := loads.n.Load(); got != 0 {
 		t.Errorf("%d half-sent POSTs caused %d reloads, want 0", n, got)
 	}
@@ -201,17 +202,6 @@ func TestHalfSentReloadsDoNothing(t *testing.T) {
 	}
 	if got := loads.n.Load(); got != 1 {
 		t.Errorf("one whole POST caused %d reloads, want 1", got)
-	}
-}
-
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
