@@ -167,3 +167,32 @@ func TestUnknownCodesAreBounded(t *testing.T) {
 		t.Errorf("the memory of logged codes holds %d, bound 256", n)
 	}
 }
+
+// A request's duration is recorded in seconds, once per attempt, under its
+// operation.
+func TestAttemptDuration(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg, nil)
+	m.Attempt(apiclient.OpCloudQueryTask, "OK", 250*time.Millisecond)
+	m.Attempt(apiclient.OpCloudQueryTask, "Throttling.User", 750*time.Millisecond)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "dyvms_api_request_duration_seconds" {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			if s.GetLabel()[0].GetValue() != apiclient.OpCloudQueryTask {
+				continue
+			}
+			h := s.GetHistogram()
+			if h.GetSampleCount() != 2 || h.GetSampleSum() != 1.0 {
+				t.Fatalf("duration: %d samples summing to %v s, want 2 and 1 s", h.GetSampleCount(), h.GetSampleSum())
+			}
+			return
+		}
+	}
+	t.Fatal("no duration series of CloudQueryTask")
+}
