@@ -174,7 +174,7 @@ func (s *Service) apply(cfg *config.Config) error {
 	s.built, s.api, s.accounts = cfg, r, accts
 	s.dropMetrics(accts)
 	s.disc.Update(r, cfg.Discovery)
-	s.calls.Update(r, cfg.CallRecords, cfg.Location)
+	s.calls.Update(r, cfg.CallRecords)
 	kept := map[*pacer.Pacer]bool{}
 	for _, a := range accts {
 		kept[a.api] = true
