@@ -125,9 +125,10 @@ func startExporter(t *testing.T, args ...string) *exporterProc {
 // added to the test's environment, and waits until it is ready.
 func startProcess(t *testing.T, bin string, env []string, args ...string) *exporterProc {
 	t.Helper()
-	addr := testutil.FreeAddr(t)
-	p := &exporterProc{url: "http://" + addr, logs: &testutil.SyncBuffer{}}
-	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + addr, "--log.level=debug"}, args...)...)
+	// Port 0: the exporter takes a port no one else has, and its log says
+	// which (a port found free first could be taken before it listens).
+	p := &exporterProc{logs: &testutil.SyncBuffer{}}
+	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=127.0.0.1:0", "--log.level=debug"}, args...)...)
 	p.cmd.Env = append(append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -147,6 +148,7 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *expor
 			t.Logf("exporter log:\n%s", p.logs.String())
 		}
 	})
+	p.url = "http://" + listenAddress(t, p.logs)
 	testutil.EventuallyTrue(t, 20*time.Second, "exporter ready", func() bool {
 		resp, err := http.Get(p.url + "/-/ready")
 		if err != nil {
@@ -550,4 +552,23 @@ func TestConfigCheck(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "warning: "+warnFile+":3: metrics.exclude[0]: dyvms_task_agents_available is excluded but used by alert DyvmsCustomersWaitingNoAgentAvailable") {
 		t.Errorf("--config.check with a warning: err %v, output %q", err, out)
 	}
+}
+
+var listeningOn = regexp.MustCompile(`msg="Listening on" address=(\S+)`)
+
+// listenAddress waits for the exporter's "Listening on" log line and
+// returns the address it names: the port the exporter was given when told
+// to listen on port 0.
+func listenAddress(t *testing.T, logs *testutil.SyncBuffer) string {
+	t.Helper()
+	var addr string
+	testutil.Eventually(t, 30*time.Second, 0, "the exporter to listen", func() (bool, string) {
+		m := listeningOn.FindStringSubmatch(logs.String())
+		if m == nil {
+			return false, logs.String()
+		}
+		addr = m[1]
+		return true, ""
+	})
+	return addr
 }
