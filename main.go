@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ func run(args []string) int {
 		useSimulator  = app.Flag("simulator", "Ignore --config.file and read a built-in simulated call centre (no Alibaba Cloud account needed).").Bool()
 		externalAddr  = app.Flag("web.external-address", "host:port that /sd gives as every task's target (default: the Host the /sd request came to). Set it behind a proxy, load balancer or NAT.").String()
 		simSpeed      = app.Flag("simulator.speed", "With --simulator: how many times faster than real time the simulated call centre runs.").Default("1").Float64()
+		maxRequests   = app.Flag("web.max-requests", "Most scrapes (/metrics, /probe) served at once; more are answered 503 at once and counted in dyvms_exporter_scrapes_rejected_total. 0: no limit.").Default(strconv.Itoa(service.DefaultMaxRequests)).Int()
 		pprofOn       = app.Flag("web.enable-pprof", "Serve the Go runtime's profiles under /debug/pprof/ (off: they cost CPU while they run and show the process's internals).").Bool()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
@@ -126,7 +128,7 @@ func run(args []string) int {
 	go svc.RunDiscovery(ctx)
 	go svc.RunCallRecords(ctx)
 
-	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr, Pprof: *pprofOn}, reloads)
+	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr, Pprof: *pprofOn, MaxRequests: *maxRequests}, reloads)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build the HTTP handlers", "err", err)
 		return 1

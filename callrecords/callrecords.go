@@ -324,7 +324,7 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 		}
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
 		acct := m.acct(id)
-		m.m.errors.WithLabelValues(label, acct, pacer.ErrorCode(err)).Inc()
+		m.m.errors.WithLabelValues(label, acct, apiclient.CodeLabel(pacer.ErrorCode(err))).Inc()
 		level.Warn(m.logger).Log("msg", "reading call records failed; "+next,
 			"enterprise_id", id, "account", acct, "window_start", cur.lower, "window_end", cur.upper, "part", cur.part, "offset", cur.start,
 			"watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)

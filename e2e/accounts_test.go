@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
@@ -37,9 +38,9 @@ const roleLifetime = 190 * time.Second
 // throttling one account leaves the others' scrape times and rates as
 // they were.
 func TestAccountsEndToEnd(t *testing.T) {
-	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
-	root := moduleRoot(t, goBin)
-	exporterBin := buildExporter(t, goBin, root, t.TempDir())
+	skipShort(t)
+	requireTool(t, "go", "the Go toolchain builds the exporter")
+	exporterBin := testutil.BuildExporter(t)
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		accountsEndToEnd(t, g, exporterBin)
 	})
@@ -118,7 +119,7 @@ tasks:
 
 	// Every account's tasks reach Prometheus, and the enterprises are
 	// joined to their accounts.
-	eventually(t, 30*time.Second, 250*time.Millisecond, "every account's tasks in Prometheus", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, "every account's tasks in Prometheus", func() (bool, string) {
 		ok := query(fmt.Sprintf(`dyvms_task_scrape_success{job=%q} == 1`, jobName))
 		info := query(`dyvms_enterprise_info`)
 		return len(ok) == 4 && len(info) == 3, fmt.Sprintf("%d of 4 tasks read, %d enterprise_info series", len(ok), len(info))
@@ -151,7 +152,7 @@ tasks:
 		t.Fatal(err)
 	}
 	throttledAt := time.Now()
-	eventually(t, 30*time.Second, 250*time.Millisecond, "keys-b throttled and slowed down", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, "keys-b throttled and slowed down", func() (bool, string) {
 		th := query(`sum(dyvms_api_throttled_total{account="keys-b"})`)
 		rate := query(`dyvms_api_rate_limit_requests_per_second{account="keys-b"}`)
 		return len(th) == 1 && th[0].value() != "0" && len(rate) == 1 && rate[0].value() != "10",
