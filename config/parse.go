@@ -143,6 +143,16 @@ func Parse(data []byte, filename string) (*Config, error) {
 
 	p.checkIntegers()
 	p.validate(&cfg, filename)
+	env := p.environmentVariables()
+	if len(p.errs.Problems) > 0 {
+		// A path such as $HOME/secret is refused as missing: the warning
+		// says why it is missing.
+		for _, w := range env {
+			p.add(w.Line, w.Field, "%s", w.Msg)
+		}
+	} else {
+		p.warns = append(p.warns, env...)
+	}
 	if err := p.result(); err != nil {
 		return nil, err
 	}
@@ -716,4 +726,50 @@ func (p *parser) repeatedKeys() int {
 		}
 	}
 	return pairs
+}
+
+var (
+	reEnvWhole = regexp.MustCompile(`^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+	reEnvPart  = regexp.MustCompile(`\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// credentialKeys are the keys that hold a credential itself, wherever a
+// credentials block is (the top level's, an account's).
+var credentialKeys = map[string]bool{"access_key_id": true, "access_key_secret": true, "security_token": true}
+
+// environmentVariables warns about a credential or path written as an
+// environment variable (${ALIBABA_CLOUD_ACCESS_KEY_ID}, $HOME/secret). The
+// file does not expand variables, by choice: a secret or a path may hold a
+// "$" of its own, which expansion would silently change, and the vendor's
+// default credential chain already reads the access key from the
+// environment (remove the credentials block), the one way it is documented
+// everywhere else. Loading such a value is allowed, since it could be
+// meant, but it would fail every request as InvalidAccessKeyId.NotFound
+// with nothing pointing here. A secret is named only when the whole value
+// is a variable's name, which then is no secret.
+func (p *parser) environmentVariables() []Problem {
+	var found []Problem
+	warn := func(path, format string, args ...any) {
+		found = append(found, Problem{File: p.file, Line: p.ix.line(path), Field: displayPath(path), Msg: fmt.Sprintf(format, args...)})
+	}
+	const chain = "to take the access key from the environment, remove the credentials block and the default credential chain reads ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN"
+	for _, e := range p.ix.list {
+		if e.key == nil || e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!str" {
+			continue
+		}
+		name, v := e.key.Value, e.val.Value
+		switch {
+		case credentialKeys[name]:
+			m := reEnvWhole.FindStringSubmatch(v)
+			if m == nil {
+				continue
+			}
+			warn(e.path, "is the text %q, not the value of %s: this file does not expand environment variables; %s", v, m[1]+m[2], chain)
+		case strings.HasSuffix(name, "_file"):
+			if m := reEnvPart.FindString(v); m != "" {
+				warn(e.path, "the path has %q in it, which is read as written: this file does not expand environment variables; write the path out (a relative path is taken from this file's directory)", m)
+			}
+		}
+	}
+	return found
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,5 +256,62 @@ func BenchmarkRepeatedKey4000(b *testing.B) {
 		if _, err := Parse(data, "c.yml"); err == nil {
 			b.Fatal("accepted")
 		}
+	}
+}
+
+// A credential or path written as an environment variable is not expanded:
+// the file loads (the value could in theory be meant), with a warning that
+// names the variable and the default credential chain, so --config.check
+// says what every scrape would otherwise find out as InvalidAccessKeyId.
+func TestEnvironmentVariableWarning(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir+"/$SECRET_DIR", "x")
+	src := `credentials:
+  access_key_id: ${ALIBABA_CLOUD_ACCESS_KEY_ID}
+  access_key_secret: $ALIBABA_CLOUD_ACCESS_KEY_SECRET
+  security_token_file: "$SECRET_DIR"
+tasks:
+  - {enterprise_id: 7, task_id: 19}
+`
+	cfg, err := Parse([]byte(src), dir+"/c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, strings.ReplaceAll(w.Error(), dir, "DIR"))
+	}
+	want := []string{
+		`DIR/c.yml:2: credentials.access_key_id: is the text "${ALIBABA_CLOUD_ACCESS_KEY_ID}", not the value of ALIBABA_CLOUD_ACCESS_KEY_ID: this file does not expand environment variables; to take the access key from the environment, remove the credentials block and the default credential chain reads ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN`,
+		`DIR/c.yml:3: credentials.access_key_secret: is the text "$ALIBABA_CLOUD_ACCESS_KEY_SECRET", not the value of ALIBABA_CLOUD_ACCESS_KEY_SECRET: this file does not expand environment variables; to take the access key from the environment, remove the credentials block and the default credential chain reads ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN`,
+		`DIR/c.yml:4: credentials.security_token_file: the path has "$SECRET_DIR" in it, which is read as written: this file does not expand environment variables; write the path out (a relative path is taken from this file's directory)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A real secret is never named, even one with a dollar sign inside.
+	cfg, err = Parse([]byte("credentials:\n  access_key_id: LTAI5tTestKeyId0000000\n  access_key_secret: ab$cdEFGHIJ\ntasks:\n  - {enterprise_id: 7, task_id: 19}\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warned about a secret: %v", cfg.Warnings)
+	}
+}
+
+func writeFileT(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A path with a variable in it is usually refused as missing; the refusal
+// then says why.
+func TestEnvironmentVariableInMissingPath(t *testing.T) {
+	got := parseErr(t, "credentials:\n  access_key_id: LTAI5tTestKeyId0000000\n  access_key_secret_file: ${HOME}/secret\ntasks:\n  - {enterprise_id: 7, task_id: 19}\n")
+	if !strings.Contains(got, `c.yml:3: credentials.access_key_secret_file: cannot read ${HOME}/secret: no such file or directory`) ||
+		!strings.Contains(got, `c.yml:3: credentials.access_key_secret_file: the path has "${HOME}" in it, which is read as written`) {
+		t.Errorf("got\n%s", got)
 	}
 }
