@@ -46,7 +46,7 @@ func (e *errorLog) report(t collector.Task, err error) {
 	e.last[t] = code
 	e.mu.Unlock()
 	if same {
-		level.Debug(e.logger).Log("msg", "task scrape still failing", "task", collector.FormatTask(t), "code", code, "err", err)
+		level.Debug(e.logger).Log("msg", "task scrape still failing", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "code", code, "err", err)
 		return
 	}
 	lvl := level.Warn(e.logger)
@@ -62,7 +62,7 @@ func (e *errorLog) report(t collector.Task, err error) {
 			hint = hintNoCredentials
 		}
 	}
-	lvl.Log("msg", "task scrape failed", "task", collector.FormatTask(t), "code", code, "hint", hint, "err", err)
+	lvl.Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "code", code, "hint", hint, "err", err)
 }
 
 func (e *errorLog) recovered(t collector.Task) {
@@ -71,6 +71,6 @@ func (e *errorLog) recovered(t collector.Task) {
 	delete(e.last, t)
 	e.mu.Unlock()
 	if was {
-		level.Info(e.logger).Log("msg", "task scrape recovered", "task", collector.FormatTask(t), "previous_code", code)
+		level.Info(e.logger).Log("msg", "task scrape recovered", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "previous_code", code)
 	}
 }
