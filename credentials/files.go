@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 )
@@ -270,6 +271,13 @@ func (s *fileSource) read(now time.Time, open func(string) (*os.File, error)) (s
 	v := strings.TrimSpace(string(b))
 	if v == "" {
 		return "", fmt.Errorf("credentials: %s %s is empty", s.field, s.path)
+	}
+	// No access key id, secret or STS token has white space or a control
+	// character inside; a file with one (two values pasted, a CRLF in the
+	// middle) would be sent as is, and the request would fail before it
+	// left as a transient network error, never pointing at this file.
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return "", fmt.Errorf("credentials: %s %s: white space or a control character inside the value (a credential file holds one line, without spaces)", s.field, s.path)
 	}
 	s.info, s.value, s.readAt = info, v, now
 	return v, nil
