@@ -215,7 +215,7 @@ func (c *Client) CloudMonitorTask(ctx context.Context, enterpriseID, taskID int6
 		"TaskId":       {strconv.FormatInt(taskID, 10)},
 	}
 	var out *CloudMonitorTaskResponse
-	err := c.call(ctx, "CloudMonitorTask", q, func(body []byte) error {
+	err := c.call(ctx, OpCloudMonitorTask, q, func(body []byte) error {
 		r, err := DecodeCloudMonitorTask(body, c.loc)
 		out = r
 		return err
@@ -232,7 +232,7 @@ func (c *Client) CloudMonitorTask(ctx context.Context, enterpriseID, taskID int6
 // once (first wins). Any failed page fails the whole listing: a partial
 // list would look like tasks disappeared.
 func (c *Client) CloudQueryTask(ctx context.Context, q TaskQuery) ([]TaskSummary, error) {
-	const op = "CloudQueryTask"
+	const op = OpCloudQueryTask
 	limit := q.PageSize
 	if limit == 0 {
 		limit = MaxPageSize
@@ -409,19 +409,35 @@ func credentialsError(ctx context.Context, op string, err error) error {
 	re := &requestError{Operation: op, msg: "cannot get credentials", err: err}
 	if !classifyContext(ctx, err, re) {
 		re.class = classCredentials
+		// A provider that could not reach its source (STS for an assumed
+		// role, the metadata service) failed this attempt only. Not any
+		// net.Error: a file's syscall.Errno satisfies that interface too.
+		if unreachable(err) {
+			re.class, re.retryable = classNetwork, true
+		}
 	}
 	return re
+}
+
+// unreachable tells whether err is a failure to reach a server: an HTTP
+// client's *url.Error or a dial's *net.OpError.
+func unreachable(err error) bool {
+	var ue *url.Error
+	var oe *net.OpError
+	return errors.As(err, &ue) || errors.As(err, &oe)
 }
 
 // classifyContext sets re's class when the failure is the end of a
 // context, and reports whether it was: the caller's own context (final:
 // no time is left to retry in), or a timeout of one step while the
 // caller's context is alive (a net timeout, a deadline of the attempt's
-// own): retryable.
+// own): retryable. A context cancelled with DeadlineExceeded as its cause
+// (the pacer's shared calls end so at their latest waiter's deadline) is
+// a timeout like one that reached its own deadline.
 func classifyContext(ctx context.Context, err error, re *requestError) bool {
 	var ne net.Error
 	switch {
-	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		re.class = classTimeout
 	case ctx.Err() != nil:
 		re.class = classCanceled

@@ -90,6 +90,9 @@ type Options struct {
 	// and discovered); their series are created at 0 before their first
 	// recorded call, so that increase() counts that call. nil: none known.
 	Tasks func(enterpriseID int64) []int64
+	// Account names the Alibaba Cloud account an enterprise is read with,
+	// for the account label of the error counter; nil: "default".
+	Account func(enterpriseID int64) string
 }
 
 // Manager polls every configured enterprise. Update tells it the entries
@@ -99,6 +102,7 @@ type Manager struct {
 	logger log.Logger
 	now    func() time.Time
 	tasks  func(int64) []int64
+	acct   func(int64) string
 	wake   chan struct{}
 	m      *metrics
 
@@ -133,7 +137,10 @@ func New(o Options) *Manager {
 	if o.Tasks == nil {
 		o.Tasks = func(int64) []int64 { return nil }
 	}
-	m := &Manager{logger: o.Logger, now: o.Now, tasks: o.Tasks, wake: make(chan struct{}, 1), entries: map[int64]*entry{}}
+	if o.Account == nil {
+		o.Account = func(int64) string { return "default" }
+	}
+	m := &Manager{logger: o.Logger, now: o.Now, tasks: o.Tasks, acct: o.Account, wake: make(chan struct{}, 1), entries: map[int64]*entry{}}
 	m.m = newMetrics(m)
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(m.m)
@@ -269,9 +276,10 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 			e.watermark = max(e.watermark, res.Through.Unix())
 		}
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
-		m.m.errors.WithLabelValues(label, pacer.ErrorCode(err)).Inc()
+		acct := m.acct(id)
+		m.m.errors.WithLabelValues(label, acct, pacer.ErrorCode(err)).Inc()
 		level.Warn(m.logger).Log("msg", "reading call records failed; the watermark stays where the records were read completely",
-			"enterprise_id", id, "window_start", lower, "window_end", upper, "watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
+			"enterprise_id", id, "account", acct, "window_start", lower, "window_end", upper, "watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
 		m.prune(e, label)
 		return err
 	}

@@ -119,7 +119,7 @@ func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
 	w := newWorld(t, simConfig())
 	m, reg := w.poller(t, testEntry, Options{Tasks: func(int64) []int64 { return []int64{19} }})
 	w.run(t, m, 3, time.Minute)
-	m.m.errors.WithLabelValues("1", "x")
+	m.m.errors.WithLabelValues("1", "default", "x")
 	m.m.invalid.WithLabelValues("1", "no_id")
 	fams, err := reg.Gather()
 	if err != nil {
@@ -192,7 +192,7 @@ func TestPollerCountsEveryCallOnce(t *testing.T) {
 		t.Errorf("late %v, duplicates %v: the faults left no trace", fams["dyvms_call_records_late_total"], fams["dyvms_call_records_duplicates_total"])
 	}
 	for _, code := range []string{"Throttling.User", "bad_response"} {
-		if fams["dyvms_call_records_errors_total"]["code="+code+","+entKey()] == 0 {
+		if fams["dyvms_call_records_errors_total"]["account=default,code="+code+","+entKey()] == 0 {
 			t.Errorf("no error counted with code %s: %v", code, fams["dyvms_call_records_errors_total"])
 		}
 	}
@@ -304,7 +304,7 @@ func TestWatermarkMovesOnlyPastWhatWasReadCompletely(t *testing.T) {
 	if got, exp := counted(fams, 19), counted(want, 19); fmt.Sprint(got) != fmt.Sprint(exp) {
 		t.Fatalf("after recovery\n %v\nwant\n %v", got, exp)
 	}
-	if fams["dyvms_call_records_errors_total"]["code=ServiceUnavailable,"+entKey()] != 4 {
+	if fams["dyvms_call_records_errors_total"]["account=default,code=ServiceUnavailable,"+entKey()] != 4 {
 		t.Fatalf("errors %v", fams["dyvms_call_records_errors_total"])
 	}
 }

@@ -54,7 +54,7 @@ func newMetrics(mgr *Manager) *metrics {
 	m.duplicates = counter("dyvms_call_records_duplicates_total", "Call records read again (the windows overlap by the lateness; the list can shift between pages) and not counted again.", ent...)
 	m.late = counter("dyvms_call_records_late_total", "Call records that showed up after an earlier poll had read their part of the window completely (counted, and counted here).", ent...)
 	m.evicted = counter("dyvms_call_records_forgotten_total", "Call ids forgotten before their time because max_tracked was reached; polls then no longer reach back past them.", ent...)
-	m.errors = counter("dyvms_call_records_errors_total", "Polls of call records that failed, by error code.", "enterprise_id", "code")
+	m.errors = counter("dyvms_call_records_errors_total", "Polls of call records that failed, by the account the enterprise is read with (default: the top-level credentials) and error code.", "enterprise_id", "account", "code")
 	m.invalid = counter("dyvms_call_records_invalid_total", "Call records not counted because a field they need is missing, by reason (no_id, no_end_time, no_task_id).", "enterprise_id", "reason")
 	m.lastOK = prometheus.NewDesc("dyvms_call_records_last_success_timestamp_seconds", "Time of the last poll that read its window completely; 0 before the first.", []string{"enterprise_id"}, nil)
 	m.watermark = prometheus.NewDesc("dyvms_call_records_watermark_timestamp_seconds", "Every call that ended at or before this time has been read (as the API had it then).", []string{"enterprise_id"}, nil)

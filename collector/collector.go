@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // DefaultConcurrency bounds how many tasks one scrape reads at once when the
@@ -34,11 +34,9 @@ type MonitorAPI interface {
 	CloudMonitorTask(ctx context.Context, enterpriseID, taskID int64) (*apiclient.CloudMonitorTaskResponse, error)
 }
 
-// Task names one call-centre task.
-type Task struct {
-	EnterpriseID int64
-	TaskID       int64
-}
+// Task is task.Task, named here too because it is in every signature of
+// the package.
+type Task = task.Task
 
 // ErrorReporter is told about each failed task; the exporter uses it to log a
 // configuration error once rather than on every scrape.
@@ -50,6 +48,7 @@ type Exporter struct {
 	api         MonitorAPI
 	tasks       []Task
 	concurrency int
+	lanes       *Lanes
 	logger      log.Logger
 	report      ErrorReporter
 	onSuccess   func(Task)
@@ -69,6 +68,18 @@ type Options struct {
 	// (see UnreadableLog); nil logs them at debug level on every scrape.
 	OnUnreadable UnreadableReporter
 	Metrics      Selection // which families to build; the zero value builds all
+	// Lanes, when set, replace Concurrency: see Lanes.
+	Lanes *Lanes
+}
+
+// Lanes split a scrape's fan-out: each task belongs to the lane Of names,
+// and each lane reads at most Concurrency[lane] tasks at once (at least
+// one) with workers of its own. Tasks whose calls are slow in one lane (an
+// Alibaba Cloud account being throttled) then never hold a worker another
+// lane's tasks wait for.
+type Lanes struct {
+	Of          func(Task) string
+	Concurrency map[string]int
 }
 
 // New returns an Exporter for one scrape. Repeated tasks are read once: the
@@ -81,7 +92,7 @@ func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, sel: everything, unreadable: o.OnUnreadable}
+	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, lanes: o.Lanes, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, sel: everything, unreadable: o.OnUnreadable}
 	if o.Metrics.AgentStatus != 0 || o.Metrics.NoAgents || len(o.Metrics.Exclude) > 0 {
 		e.sel = o.Metrics.compile()
 	}
@@ -158,18 +169,57 @@ func (e *Exporter) fetch(results []*taskResult, done func(i int)) {
 	}
 	// e.concurrency workers take the tasks in configuration order, so
 	// that they also finish roughly in that order and the gzip answer
-	// rarely holds a task's text waiting for an earlier one.
-	var next atomic.Int64
+	// rarely holds a task's text waiting for an earlier one. With lanes,
+	// each lane has workers of its own taking its tasks in that order.
 	var wg sync.WaitGroup
-	for range min(e.concurrency, len(results)) {
+	for _, l := range e.laneOrder(results) {
+		e.work(&wg, results, l.indices, l.concurrency, done)
+	}
+	wg.Wait()
+}
+
+type lane struct {
+	indices     []int
+	concurrency int
+}
+
+// laneOrder groups the results' indices by lane, in configuration order.
+func (e *Exporter) laneOrder(results []*taskResult) []lane {
+	all := make([]int, len(results))
+	for i := range all {
+		all[i] = i
+	}
+	if e.lanes == nil || e.lanes.Of == nil {
+		return []lane{{all, e.concurrency}}
+	}
+	byName := map[string]int{}
+	var out []lane
+	for i, r := range results {
+		name := e.lanes.Of(r.task)
+		k, ok := byName[name]
+		if !ok {
+			k = len(out)
+			byName[name] = k
+			out = append(out, lane{concurrency: max(1, e.lanes.Concurrency[name])})
+		}
+		out[k].indices = append(out[k].indices, i)
+	}
+	return out
+}
+
+// work starts min(concurrency, len(indices)) workers over indices.
+func (e *Exporter) work(wg *sync.WaitGroup, results []*taskResult, indices []int, concurrency int, done func(i int)) {
+	var next atomic.Int64
+	for range min(concurrency, len(indices)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(results) {
+				k := int(next.Add(1) - 1)
+				if k >= len(indices) {
 					return
 				}
+				i := indices[k]
 				if err := e.ctx.Err(); err != nil {
 					e.report(results[i].task, err)
 				} else {
@@ -181,7 +231,6 @@ func (e *Exporter) fetch(results []*taskResult, done func(i int)) {
 			}
 		}()
 	}
-	wg.Wait()
 }
 
 // scrapeTask fetches one task and maps its answer. The answer is mapped
@@ -234,9 +283,4 @@ func (e *Exporter) reportUnreadable(t Task, fields []apiclient.UnreadableField) 
 	for _, f := range fields {
 		logUnreadable(level.Debug(e.logger), t, f)
 	}
-}
-
-// FormatTask renders a task as "enterprise_id/task_id" for logs and errors.
-func FormatTask(t Task) string {
-	return strconv.FormatInt(t.EnterpriseID, 10) + "/" + strconv.FormatInt(t.TaskID, 10)
 }

@@ -14,8 +14,8 @@ import (
 // zero, explicitly or through "*" (RFC 9110, 12.5.3); "gzip;q=0" means
 // "never gzip", whatever comes after the semicolon.
 func TestGzipNegotiation(t *testing.T) {
-	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{1, 1}: smallAnswer()}}
-	src := func() Scrape { return Scrape{API: api, Tasks: []Task{{1, 1}}} }
+	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{EnterpriseID: 1, TaskID: 1}: smallAnswer()}}
+	src := func() Scrape { return Scrape{API: api, Tasks: []Task{{EnterpriseID: 1, TaskID: 1}}} }
 	h := Handler(src, prometheus.NewRegistry(), HandlerOptions{})
 	for header, want := range map[string]bool{
 		"":                          false,

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"gopkg.in/yaml.v3"
-
-	"github.com/dyvms-community/dyvms_exporter/credentials"
 )
 
 // The fake secrets used throughout testdata. Neither may ever appear in an
@@ -62,7 +59,7 @@ var badCases = []struct {
 		"testdata/bad/not_a_mapping.yml:1: the top level must be a mapping with keys such as tasks, got a list",
 	}},
 	{"unknown_key.yml", []string{
-		"testdata/bad/unknown_key.yml:1: endpiont: unknown key; valid keys: endpoint, timezone, credentials, api, discovery, tasks, metrics, call_records",
+		"testdata/bad/unknown_key.yml:1: endpiont: unknown key; valid keys: endpoint, timezone, credentials, api, discovery, tasks, metrics, call_records, accounts",
 		"testdata/bad/unknown_key.yml:3: api.rate: unknown key; valid keys: requests_per_second, burst, concurrency, min_interval, max_retries",
 		"testdata/bad/unknown_key.yml:5: tasks[0].task_id: required (a positive integer)",
 		"testdata/bad/unknown_key.yml:6: tasks[0].taskid: unknown key; valid keys: enterprise_id, task_id",
@@ -255,21 +252,6 @@ func TestFullFile(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %s\nwant %s", dump(cfg), dump(want))
 	}
-
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Files); !ok {
-		t.Fatalf("provider is %T, want *credentials.Files", p)
-	}
-	c, err := p.Credentials(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.AccessKeyID != "LTAI5tExampleKeyId0000000" || c.AccessKeySecret != fakeSecret || c.SecurityToken != fakeToken {
-		t.Errorf("credentials from files: %q %q %q", c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
-	}
 }
 
 // TestAccessKeyIDFile: the id alone may come from a file, relative to the
@@ -296,17 +278,6 @@ func TestAccessKeyIDFile(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(*cfg.Credentials), "access_key_id_file="+idFile+" access_key_secret=<secret>"; got != want {
 		t.Errorf("String %q, want %q", got, want)
-	}
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Files); !ok {
-		t.Fatalf("provider is %T, want *credentials.Files (the id file must be re-read)", p)
-	}
-	c, err := p.Credentials(context.Background())
-	if err != nil || c.AccessKeyID != "LTAI5tFromAFile000000" || c.AccessKeySecret != fakeSecret {
-		t.Errorf("credentials %v, %v", c, err)
 	}
 	inline, err := Load("testdata/good/full.yml")
 	if err != nil {
@@ -336,13 +307,6 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.Credentials != nil || cfg.Discovery != nil {
 		t.Errorf("credentials/discovery should be absent: %+v %+v", cfg.Credentials, cfg.Discovery)
-	}
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Chain); !ok {
-		t.Errorf("provider is %T, want *credentials.Chain", p)
 	}
 
 	// Partial sections keep the defaults of the keys they leave out.
@@ -416,7 +380,7 @@ func TestRootExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"", "credentials", "api", "discovery[0]", "tasks[0]", "metrics", "call_records[0]"} {
+	for _, section := range []string{"", "credentials", "api", "discovery[0]", "tasks[0]", "metrics", "call_records[0]", "accounts[0]", "accounts[0].credentials", "accounts[0].api"} {
 		for _, key := range strings.Split(validKeys(section), ", ") {
 			if !strings.Contains(string(raw), key+":") {
 				t.Errorf("config.yml does not mention %s", joinPath(section, key))
@@ -451,19 +415,6 @@ func TestInlineSecretsNeverShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoSecret(t, "JSON", string(j))
-
-	p, err := cfg.CredentialsProvider()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := p.(*credentials.Static); !ok {
-		t.Fatalf("provider is %T, want *credentials.Static", p)
-	}
-	c, err := p.Credentials(context.Background())
-	if err != nil || c.AccessKeySecret != fakeSecret || c.SecurityToken != fakeToken {
-		t.Errorf("static credentials: %v %v", c, err)
-	}
-	assertNoSecret(t, "provider", fmt.Sprintf("%v %+v %#v", p, p, p))
 }
 
 func TestReadErrorNamesFile(t *testing.T) {

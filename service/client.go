@@ -1,60 +1,35 @@
 package service
 
 import (
-	"time"
-
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
-// build makes the API client a configuration asks for: apiclient.Client
-// behind a pacer.Pacer, which also offers CloudQueryTask for discovery.
-// The pacer's limiter comes from the service's registry, so a reload with
-// the same access key keeps the bucket (and the slowdown after
-// throttling) instead of granting a fresh burst.
-func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
-	creds, err := cfg.CredentialsProvider()
-	if err != nil {
-		return nil, err
-	}
-	pc := s.pc
+// build makes one account's API client: apiclient.Client behind a
+// pacer.Pacer, which also offers CloudQueryTask for discovery and the call
+// records. The pacer's limiter comes from the service's registry under
+// key, so a reload that rebuilds the account keeps the bucket (and the
+// slowdown after throttling) instead of granting a fresh burst. Its
+// metrics are the account's own (accountmetrics.go).
+func (s *Service) build(cfg *config.Config, name string, st accountSettings, creds apiclient.CredentialsProvider, key string) (*pacer.Pacer, error) {
+	m := s.metricsFor(name)
 	c, err := apiclient.New(apiclient.Options{
-		Endpoint:    cfg.Endpoint,
+		Endpoint:    st.Endpoint,
 		Credentials: creds,
 		Location:    cfg.Location,
 		HTTPClient:  s.o.HTTPClient,
-		Observe: func(operation, code string, d time.Duration) {
-			s.apiMetrics.Observe(operation, code, d)
-			pc.metrics.ObserveDuration(operation, d)
-		},
+		Observe:     m.Attempt,
 	})
 	if err != nil {
 		return nil, err
 	}
-	// An id read from a file is keyed by the file (Credentials.KeyName):
-	// it keeps its bucket when the file rotates, as the default chain
-	// keeps one bucket whatever key it finds, and the quota is the
-	// account's anyway.
-	key := pacer.DefaultChainKey
-	if cfg.Credentials != nil {
-		key = cfg.Credentials.KeyName()
-	}
-	lim := pc.limiters.Get(key, pacer.LimiterConfig{
-		RequestsPerSecond: cfg.API.RequestsPerSecond,
-		Burst:             cfg.API.Burst,
+	lim := s.limiters.Get(key, pacer.LimiterConfig{
+		RequestsPerSecond: st.API.RequestsPerSecond,
+		Burst:             st.API.Burst,
 		// Always on until config has a switch (api.adaptive): slowing
 		// down when the server says so is what a shared quota needs.
 		Adaptive: true,
 	})
-	return pacer.New(c, lim, pacer.Config{MaxRetries: cfg.API.MaxRetries, MinInterval: cfg.API.MinInterval}, pc.metrics), nil
-}
-
-// pacing is what every client a Service builds shares for the life of
-// the Service: the limiter per credential and the pacer's metrics,
-// registered once.
-type pacing struct {
-	limiters *pacer.Limiters
-	metrics  *collector.PacerMetrics
+	return pacer.New(c, lim, pacer.Config{MaxRetries: st.API.MaxRetries, MinInterval: st.API.MinInterval}, m.Metrics), nil
 }

@@ -3,14 +3,14 @@ package service
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/internal/dedup"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // errorLog logs a task's failure when it starts or changes, not on every
@@ -21,14 +21,15 @@ import (
 type errorLog struct {
 	logger log.Logger
 	// defaultChain tells whether the configuration in force leaves the
-	// credentials to the vendor's default chain (no credentials block).
-	defaultChain func() bool
-	mu           sync.Mutex
-	last         map[collector.Task]string // ErrorCode of the failure being reported
+	// task's credentials to the vendor's default chain (its enterprise is
+	// the default account's, which has no credentials block).
+	defaultChain func(task.Task) bool
+	// last is the ErrorCode of each task's failure being reported.
+	last *dedup.Memory[task.Task, string]
 }
 
-func newErrorLog(l log.Logger, defaultChain func() bool) *errorLog {
-	return &errorLog{logger: l, defaultChain: defaultChain, last: map[collector.Task]string{}}
+func newErrorLog(l log.Logger, defaultChain func(task.Task) bool) *errorLog {
+	return &errorLog{logger: l, defaultChain: defaultChain, last: dedup.New[task.Task, string](0)}
 }
 
 // Hints for a task whose credentials could not be had at all.
@@ -39,13 +40,9 @@ const (
 	hintCredentialsFile = "the credentials of the configuration file cannot be read: fix the file named in err; retried at every scrape"
 )
 
-func (e *errorLog) report(t collector.Task, err error) {
+func (e *errorLog) report(t task.Task, err error) {
 	code := pacer.ErrorCode(err)
-	e.mu.Lock()
-	same := e.last[t] == code
-	e.last[t] = code
-	e.mu.Unlock()
-	if same {
+	if !e.last.Note(t, code) {
 		level.Debug(e.logger).Log("msg", "task scrape still failing", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "code", code, "err", err)
 		return
 	}
@@ -58,19 +55,15 @@ func (e *errorLog) report(t collector.Task, err error) {
 	case code == "credentials" && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		lvl = level.Error(e.logger)
 		hint = hintCredentialsFile
-		if e.defaultChain() {
+		if e.defaultChain(t) {
 			hint = hintNoCredentials
 		}
 	}
 	lvl.Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "code", code, "hint", hint, "err", err)
 }
 
-func (e *errorLog) recovered(t collector.Task) {
-	e.mu.Lock()
-	code, was := e.last[t]
-	delete(e.last, t)
-	e.mu.Unlock()
-	if was {
+func (e *errorLog) recovered(t task.Task) {
+	if code, was := e.last.Forget(t); was {
 		level.Info(e.logger).Log("msg", "task scrape recovered", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "previous_code", code)
 	}
 }

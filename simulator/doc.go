@@ -44,7 +44,8 @@
 //     out of range (CloudQueryTask Limit outside 1..100, Type not 1 or 2,
 //     Status not 0..3, Start < 0, TimeType not 1..3; CloudQueryPredictiveCallCdr
 //     Limit outside 1..1000, TimeRangeType not 1 or 2): 400 InvalidParameter
-//   - key restricted to other enterprises: 403 Forbidden.RAM
+//   - key restricted to other enterprises, or of another account than the
+//     enterprise's owner: 403 Forbidden.RAM
 //
 // Errors have the vendor's body {"RequestId","HostId","Code","Message",
 // "Recommend"} and an x-acs-request-id header. Successful answers follow
@@ -55,6 +56,19 @@
 // An unknown EnterpriseId or TaskId is a business error, as VMS reports
 // those: HTTP 200 with body {"RequestId","Message","Code"} and Code
 // "isv.INVALID_PARAMETERS", no Data.
+//
+// # Accounts and STS
+//
+// Config.Accounts are further Alibaba Cloud accounts (accounts.go), each
+// with its own key pairs, the enterprises it owns and RAM roles; the
+// top-level credentials are the account DefaultAccount, which owns every
+// enterprise no account lists. A key reads only its own account's
+// enterprises. STSHandler (sts.go) is AssumeRole as the vendor's credential
+// library speaks it, served over https (LoopbackCertificate): a role is
+// assumed by keys of the accounts its trust list names, with its external
+// id, and the temporary key issued reads the role account's enterprises
+// until it expires (a role's lifetime can be made short for tests).
+// Fault rules with action AssumeRole apply to STS, and only those.
 //
 // # Model
 //

@@ -81,8 +81,8 @@ func (r *FaultRule) normalize() error {
 	if !known {
 		return fmt.Errorf("kind %q is not one of %s", r.Kind, strings.Join(faultKinds, ", "))
 	}
-	if r.Action != "" && r.Action != actionMonitor && r.Action != actionQuery && r.Action != actionCdr {
-		return fmt.Errorf("action must be empty, %s, %s or %s, got %q", actionMonitor, actionQuery, actionCdr, r.Action)
+	if r.Action != "" && r.Action != actionMonitor && r.Action != actionQuery && r.Action != actionCdr && r.Action != actionAssumeRole {
+		return fmt.Errorf("action must be empty, %s, %s, %s or %s (STS), got %q", actionMonitor, actionQuery, actionCdr, actionAssumeRole, r.Action)
 	}
 	if r.Enterprise < 0 || r.Task < 0 {
 		return errors.New("enterprise and task must be positive (or 0 for any)")
@@ -168,7 +168,8 @@ func (f *Faults) plan(seed, seq uint64, action string, ent, task int64) faultPla
 	var p faultPlan
 	for i := range f.Rules {
 		r := &f.Rules[i]
-		if r.Action != "" && r.Action != action || r.Enterprise != 0 && r.Enterprise != ent ||
+		// STS is another endpoint: only rules naming AssumeRole reach it.
+		if r.Action != "" && r.Action != action || action == actionAssumeRole && r.Action != action || r.Enterprise != 0 && r.Enterprise != ent ||
 			r.Task != 0 && r.Task != task {
 			continue
 		}
