@@ -83,21 +83,15 @@ func TestOutcomeTable(t *testing.T) {
 	}
 }
 
-// The README's table of call outcomes is the code's, word for word.
-func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// The table of call outcomes in docs/call-outcomes.md is the code's, word
+// for word, and that page and docs/metrics.md name exactly the families the
+// poller's registry gathers.
+func TestDocumentedOutcomeTableIsTheCodes(t *testing.T) {
+	page, err := os.ReadFile("../docs/call-outcomes.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	section := string(readme)
-	i := strings.Index(section, "\n## Call outcomes")
-	if i < 0 {
-		t.Fatal(`README has no "## Call outcomes" section`)
-	}
-	section = section[i+1:]
-	if j := strings.Index(section[3:], "\n## "); j >= 0 {
-		section = section[:j+3]
-	}
+	section := string(page)
 	row := regexp.MustCompile("^\\| `(dyvms_calls_[a-z_]+_total)` \\| (.+) \\|$")
 	got := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(section))
@@ -108,12 +102,12 @@ func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
 	}
 	for _, o := range outcomes {
 		if got[o.name] != o.rule {
-			t.Errorf("README row for %s:\n got %q\nwant %q", o.name, got[o.name], o.rule)
+			t.Errorf("docs/call-outcomes.md row for %s:\n got %q\nwant %q", o.name, got[o.name], o.rule)
 		}
 		delete(got, o.name)
 	}
 	for name := range got {
-		t.Errorf("README lists %s, which the code does not count", name)
+		t.Errorf("docs/call-outcomes.md lists %s, which the code does not count", name)
 	}
 	// And every family the poller exports is in the section's metric table.
 	w := newWorld(t, simConfig())
@@ -136,6 +130,31 @@ func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
 				exported[f.GetName()+s] = true
 			}
 		}
+	}
+	// docs/metrics.md lists every family of the poller, and no other
+	// dyvms_call* family, in its tables.
+	metricsPage, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(metricsPage), "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "|") || len(cells) < 3 {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`(dyvms_calls?_[a-z0-9_]+)").FindAllStringSubmatch(cells[1], -1) {
+			listed[m[1]] = true
+		}
+	}
+	for _, f := range fams {
+		if !listed[f.GetName()] {
+			t.Errorf("%s is exported but not in the tables of docs/metrics.md", f.GetName())
+		}
+		delete(listed, f.GetName())
+	}
+	for name := range listed {
+		t.Errorf("docs/metrics.md lists %s, which the poller does not export", name)
 	}
 	// The names the rule and dashboard checks take for granted.
 	for _, n := range promqlcheck.CallRecordMetrics {
