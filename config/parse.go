@@ -324,6 +324,10 @@ func (p *parser) typeError(raw string) {
 		}
 		p.poison(e.path)
 		if isIDPath(e.path) {
+			if e.val.Style&yaml.TaggedStyle != 0 { // !!str 19
+				p.add(line, displayPath(e.path), "%s", idPlainOnly)
+				return
+			}
 			p.add(line, displayPath(e.path), "%s (quoted or not), got %s", idWanted, p.shown(e))
 			return
 		}
@@ -601,8 +605,11 @@ func isIDPath(path string) bool {
 
 var reDecimalID = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 
-// idWanted is the start of every message about an id that is not one.
+// idWanted is the start of most messages about an id that is not one.
 const idWanted = "must be an id: decimal digits, such as 19"
+
+// idPlainOnly is for the quoted or tagged forms that readIDs does not read.
+const idPlainOnly = `must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`
 
 // readIDs makes a quoted id a number. Tools that write YAML for ids above
 // 2^53 (Helm, anything going through a JSON number) must quote them or the
@@ -657,7 +664,7 @@ func (p *parser) readIDs(data []byte) []byte {
 			q := len(v) + 1
 			if !ok || off+q >= len(data) || data[off] != data[off+q] || (data[off] != '"' && data[off] != '\'') || string(data[off+1:off+q]) != v {
 				p.poison(e.path)
-				p.add(n.Line, displayPath(e.path), `must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`)
+				p.add(n.Line, displayPath(e.path), "%s", idPlainOnly)
 				continue
 			}
 			if &out[0] == &data[0] {

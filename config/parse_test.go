@@ -83,6 +83,8 @@ func TestIDMessages(t *testing.T) {
 		{"too big quoted", `"9223372036854775808"`, `c.yml:2: tasks[0].task_id: must be an id: decimal digits, such as 19, at most 9223372036854775807, got "9223372036854775808"`},
 		{"float", `19.5`, `c.yml:2: tasks[0].task_id: must be an id: decimal digits, such as 19 (quoted or not), got 19.5`},
 		{"negative quoted", `"-4"`, `c.yml:2: tasks[0].task_id: must be an id: decimal digits, such as 19 (quoted or not), got "-4"`},
+		{"tagged", `!!str 19`, `c.yml:2: tasks[0].task_id: must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`},
+		{"anchored", `&a "19"`, `c.yml:2: tasks[0].task_id: must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`},
 		{"escaped", `"\x31\x39"`, `c.yml:2: tasks[0].task_id: must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
