@@ -13,7 +13,13 @@ import (
 // loads.
 func parseErr(t *testing.T, src string) string {
 	t.Helper()
-	_, err := Parse([]byte(src), "c.yml")
+	return parseErrAt(t, "c.yml", src)
+}
+
+// parseErrAt is parseErr for a file named file.
+func parseErrAt(t *testing.T, file, src string) string {
+	t.Helper()
+	_, err := Parse([]byte(src), file)
 	if err == nil {
 		return ""
 	}
@@ -315,5 +321,19 @@ func TestEnvironmentVariableInMissingPath(t *testing.T) {
 	if !strings.Contains(got, `c.yml:3: credentials.access_key_secret_file: cannot read ${HOME}/secret: no such file or directory`) ||
 		!strings.Contains(got, `c.yml:3: credentials.access_key_secret_file: the path has "${HOME}" in it, which is read as written`) {
 		t.Errorf("got\n%s", got)
+	}
+}
+
+// A credential file whose value has a line break inside (an id file with
+// two lines) is refused by --config.check, naming the path, as it is at
+// request time; a FIFO is refused without waiting for a writer.
+func TestCredentialFileContent(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir+"/id", "LTAI5tTestKey\nId0000000\n")
+	writeFileT(t, dir+"/secret", "NotARealSecretButTreatItAsOne\n")
+	got := strings.ReplaceAll(parseErrAt(t, dir+"/c.yml", "credentials:\n  access_key_id_file: id\n  access_key_secret_file: secret\ntasks:\n  - {enterprise_id: 7, task_id: 19}\n"), dir, "DIR")
+	want := "DIR/c.yml:2: credentials.access_key_id_file: DIR/id: white space or a control character inside the value (a credential file holds one line, without spaces)"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
