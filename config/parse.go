@@ -588,19 +588,24 @@ func validKeys(path string) string {
 	return strings.Join(yamlKeys(t), ", ")
 }
 
-// isIDPath tells whether path is an id: an integer field whose key ends in
-// _id or _ids (enterprise_id, task_id, and any id a later section adds), so
-// that every id is read and judged the same way without a list to keep.
+// isIDPath tells whether path is an id: an int64 field (the project's type
+// for ids, as counts are int and durations their own type), or an integer
+// field whose key ends in _id or _ids, so that every id (enterprise_id,
+// task_id, an account's enterprises, any id a later section adds) is read
+// and judged the same way without a list to keep.
 func isIDPath(path string) bool {
+	t := goTypeAt(path)
+	if t == nil {
+		return false
+	}
+	if t == reflect.TypeFor[int64]() {
+		return true
+	}
 	name := path[strings.LastIndexByte(path, '.')+1:]
 	if i := strings.IndexByte(name, '['); i >= 0 {
 		name = name[:i]
 	}
-	if !strings.HasSuffix(name, "_id") && !strings.HasSuffix(name, "_ids") {
-		return false
-	}
-	t := goTypeAt(path)
-	return t != nil && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64
+	return (strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "_ids")) && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64
 }
 
 var reDecimalID = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)

@@ -337,3 +337,18 @@ func TestCredentialFileContent(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// An account's enterprises are ids too: quoted ones are read as numbers.
+func TestQuotedAccountEnterprises(t *testing.T) {
+	src := "tasks: [{enterprise_id: \"9007199254740993\", task_id: 2}]\naccounts:\n  - name: a\n    enterprises: [\"9007199254740993\", 6]\n    credentials: {access_key_id: LTAIx, access_key_secret: NotARealSecretButTreatItAsOne}\n"
+	cfg, err := Parse([]byte(src), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Accounts[0].Enterprises; len(got) != 2 || got[0] != 9007199254740993 || got[1] != 6 {
+		t.Errorf("enterprises %v", got)
+	}
+	if got := parseErr(t, strings.Replace(src, `"9007199254740993", 6`, `"7a"`, 1)); !strings.Contains(got, `c.yml:4: accounts[0].enterprises[0]: must be an id: decimal digits, such as 19 (quoted or not), got "7a"`) {
+		t.Errorf("got %s", got)
+	}
+}
