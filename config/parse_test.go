@@ -352,3 +352,22 @@ func TestQuotedAccountEnterprises(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// BenchmarkSyntaxErrorLine is the cost of finding the line of a syntax
+// error near the end of a file close to the size cap (some 40,000 tasks).
+func BenchmarkSyntaxErrorLine(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("tasks:\n")
+	for i := 1; sb.Len() < MaxFileSize-200; i++ {
+		fmt.Fprintf(&sb, "  - enterprise_id: 7000002\n    task_id: %d\n", i)
+	}
+	sb.WriteString("  - enterprise_id: 7000002\n   task_id: 1\n")
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, "c.yml"); err == nil || !strings.Contains(err.Error(), "expected '-' indicator") {
+			b.Fatal(err)
+		}
+	}
+}
