@@ -5,6 +5,7 @@ package logging
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -28,6 +29,7 @@ func New(w io.Writer, format, lvl string) (log.Logger, *slog.Logger) {
 	} else {
 		l = log.NewLogfmtLogger(log.NewSyncWriter(w))
 	}
+	l = uniqueKeys(l)
 	allowed := level.ParseDefault(lvl, level.InfoValue())
 	l = level.NewFilter(l, level.Allow(allowed))
 	withTS := log.With(l, "ts", log.DefaultTimestampUTC)
@@ -157,4 +159,35 @@ func caller(pc uintptr) string {
 	}
 	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
 	return filepath.Base(f.File) + ":" + strconv.Itoa(f.Line)
+}
+
+// uniqueKeys makes sure no line carries a key twice, whoever adds it (a
+// With context and the call both naming "component", a call passing "ts"):
+// the first keeps its name, a later one gets "_2", "_3", ... Pipelines that
+// reject duplicate keys, or keep only one, then lose nothing; go-kit's
+// JSON logger alone would keep one of the values silently.
+func uniqueKeys(next log.Logger) log.Logger {
+	return log.LoggerFunc(func(kv ...any) error {
+		seen := make(map[any]int, len(kv)/2)
+		copied := false
+		for i := 0; i+1 < len(kv); i += 2 {
+			k := kv[i]
+			n := seen[k]
+			seen[k] = n + 1
+			if n == 0 {
+				continue
+			}
+			if !copied { // kv may share its array with a With context
+				kv, copied = append([]any(nil), kv...), true
+			}
+			renamed := fmt.Sprint(k) + "_" + strconv.Itoa(n+1)
+			for seen[renamed] > 0 {
+				n++
+				renamed = fmt.Sprint(k) + "_" + strconv.Itoa(n+1)
+			}
+			seen[renamed] = 1
+			kv[i] = renamed
+		}
+		return next.Log(kv...)
+	})
 }

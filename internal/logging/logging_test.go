@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/go-logfmt/logfmt"
 	"github.com/prometheus/exporter-toolkit/web"
@@ -204,5 +205,27 @@ func TestBridgeKeys(t *testing.T) {
 	seen = checkLine(t, last, parseLogfmt(t, last))
 	if seen["attr_time"] != "x" || seen["attr_level"] != "debug" || seen["level"] != "info" {
 		t.Errorf("reserved keys not renamed: %s", last)
+	}
+}
+
+// Our own lines cannot repeat a key either, in either format: a later
+// repetition is renamed, nothing is lost.
+func TestOwnLinesUniqueKeys(t *testing.T) {
+	for _, format := range []string{"logfmt", "json"} {
+		var buf syncBuffer
+		logger, _ := New(&buf, format, "info")
+		logger = log.With(logger, "component", "a")
+		level.Warn(logger).Log("msg", "one", "component", "b", "msg", "two", "ts", "x", "component_2", "c")
+		line := strings.TrimSpace(buf.String())
+		parse := parseLogfmt
+		if format == "json" {
+			parse = parseJSON
+		}
+		seen := checkLine(t, line, parse(t, line))
+		for k, v := range map[string]string{"msg": "one", "msg_2": "two", "component": "a", "component_2": "b", "component_2_2": "c", "ts_2": "x", "level": "warn"} {
+			if seen[k] != v {
+				t.Errorf("%s: %s=%q, want %q: %s", format, k, seen[k], v, line)
+			}
+		}
 	}
 }
