@@ -185,14 +185,14 @@ func TestIndentationErrorLine(t *testing.T) {
 func TestIndentationErrorLineLongFile(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("tasks:\n")
-	for i := 1; i <= 20000; i++ {
-		if i == 15000 {
+	for i := 1; i <= 5000; i++ {
+		if i == 4000 {
 			b.WriteString("  - enterprise_id: 7\n   task_id: " + strconv.Itoa(i) + "\n")
 			continue
 		}
 		b.WriteString("  - enterprise_id: 7\n    task_id: " + strconv.Itoa(i) + "\n")
 	}
-	want := "c.yml:30001: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"
+	want := "c.yml:8001: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"
 	if got := parseErr(t, b.String()); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

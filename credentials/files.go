@@ -107,7 +107,7 @@ type filesState struct {
 	secret fileSource
 	token  fileSource
 	now    func() time.Time
-	open   func(name string) (*os.File, error) // os.Open; a test hooks it
+	open   func(name string) (*os.File, error) // openNonblocking; a test hooks it
 }
 
 // maxSetReads bounds how often one request reads the set of files again
