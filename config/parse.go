@@ -157,6 +157,9 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, err
 	}
 	sort.SliceStable(p.warns, func(i, j int) bool { return p.warns[i].Line < p.warns[j].Line })
+	if n := len(p.warns) - MaxProblems; n > 0 { // logged at every load: bounded like the errors
+		p.warns = append(p.warns[:MaxProblems], Problem{File: p.file, Msg: fmt.Sprintf("%d more warnings not listed", n)})
+	}
 	cfg.Warnings = p.warns
 	return &cfg, nil
 }

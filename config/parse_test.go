@@ -371,3 +371,19 @@ func BenchmarkSyntaxErrorLine(b *testing.B) {
 		}
 	}
 }
+
+// Warnings are bounded like errors: they are logged at every load.
+func TestWarningsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("tasks: [{enterprise_id: 1, task_id: 1}]\naccounts:\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "  - name: a%d\n    enterprises: [%d]\n    credentials: {access_key_id: $ID_%d, access_key_secret: NotARealSecretButTreatItAsOne}\n", i, i+2, i)
+	}
+	cfg, err := Parse([]byte(b.String()), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != MaxProblems+1 || cfg.Warnings[MaxProblems].Msg != "50 more warnings not listed" {
+		t.Errorf("%d warnings, last %v", len(cfg.Warnings), cfg.Warnings[len(cfg.Warnings)-1])
+	}
+}
