@@ -385,13 +385,13 @@ func TestAccountCredentialsHint(t *testing.T) {
 			continue
 		}
 		switch {
-		case strings.Contains(l, "8000001/1") && !strings.Contains(l, "no credentials are configured"):
+		case strings.Contains(l, "enterprise_id8000001task_id1") && !strings.Contains(l, "no credentials are configured"):
 			t.Errorf("default account's task: %s", l)
-		case strings.Contains(l, "8000002/1") && (!strings.Contains(l, "cannot be read") || strings.Contains(l, "no credentials are configured")):
+		case strings.Contains(l, "enterprise_id8000002task_id1") && (!strings.Contains(l, "cannot be read") || strings.Contains(l, "no credentials are configured")):
 			t.Errorf("account b's task: %s", l)
 		}
 	}
-	if !strings.Contains(logs.all(), "8000002/1") {
+	if !strings.Contains(logs.all(), "enterprise_id8000002task_id1") {
 		t.Errorf("account b's failure not logged:\n%s", logs.all())
 	}
 }
