@@ -28,9 +28,9 @@ type Account struct {
 	// Credentials is required: keys (inline or in files, as the top-level
 	// block), or a RAM role assumed through STS.
 	Credentials *AccountCredentials `yaml:"credentials"`
-	// API is nil in the file when absent; validation then copies the
-	// top-level api, so every account starts from the operator's tuning
-	// but spends its own bucket.
+	// API is this account's quota and pacing. A key it leaves out takes
+	// the top-level api's value, so every account starts from the
+	// operator's tuning but spends its own bucket. Never nil once parsed.
 	API *APIConfig `yaml:"api,omitempty"`
 }
 
@@ -147,12 +147,14 @@ func (p *parser) validateAccounts(c *Config, dir string) {
 		} else {
 			a.Endpoint = c.Endpoint
 		}
-		if a.API == nil {
-			api := c.API
-			a.API = &api
-		} else {
-			p.validateAPIAt(path+".api", a.API)
+		// Keys absent from an account's api take the top level's values.
+		api := c.API
+		if n := p.ix.node(path + ".api"); n != nil && !isNull(n) && !p.isPoisoned(path+".api") {
+			type plain APIConfig
+			_ = n.Decode((*plain)(&api)) // errors already reported by the strict decode
+			p.validateAPIAt(path+".api", &api)
 		}
+		a.API = &api
 		p.validateAccountCredentials(path, a, dir)
 	}
 }

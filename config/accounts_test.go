@@ -6,13 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const accountsGood = `endpoint: https://dyvmsapi.aliyuncs.com
 credentials:
   access_key_id: LTAIdefault
   access_key_secret: NotARealSecretButTreatItAsOne
-api: {requests_per_second: 7, burst: 7, concurrency: 3}
+api: {requests_per_second: 7, burst: 7, concurrency: 3, max_retries: 5, min_interval: 10s}
 accounts:
   - name: client-b
     enterprises: [7000003, 7000004]
@@ -45,8 +46,9 @@ func TestAccountsParse(t *testing.T) {
 		t.Fatalf("accounts %+v", cfg.Accounts)
 	}
 	b, c := cfg.Accounts[0], cfg.Accounts[1]
+	// Keys an account's api leaves out come from the top level's.
 	if b.Name != "client-b" || b.Endpoint != "http://127.0.0.1:9915" || b.API.RequestsPerSecond != 10 || b.API.Concurrency != 4 ||
-		b.API.MaxRetries != DefaultAPIConfig.MaxRetries || b.Credentials.AccessKeyID != "LTAIb" || b.Credentials.RoleARN != "" {
+		b.API.MaxRetries != 5 || b.API.MinInterval != 10*time.Second || b.Credentials.AccessKeyID != "LTAIb" || b.Credentials.RoleARN != "" {
 		t.Errorf("client-b: %+v api %+v", b, *b.API)
 	}
 	// Absent endpoint and api: the top level's.
