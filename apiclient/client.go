@@ -431,11 +431,13 @@ func unreachable(err error) bool {
 // context, and reports whether it was: the caller's own context (final:
 // no time is left to retry in), or a timeout of one step while the
 // caller's context is alive (a net timeout, a deadline of the attempt's
-// own): retryable.
+// own): retryable. A context cancelled with DeadlineExceeded as its cause
+// (the pacer's shared calls end so at their latest waiter's deadline) is
+// a timeout like one that reached its own deadline.
 func classifyContext(ctx context.Context, err error, re *requestError) bool {
 	var ne net.Error
 	switch {
-	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		re.class = classTimeout
 	case ctx.Err() != nil:
 		re.class = classCanceled

@@ -302,8 +302,15 @@ func TestUnreadableLogOnce(t *testing.T) {
 	if strings.Contains(buf.String(), "level=warn") {
 		t.Errorf("logged again right away: %s", buf.String())
 	}
-	if NewUnreadableLog(nil, 0).max != DefaultUnreadableLogSize {
-		t.Error("default size")
+	d := NewUnreadableLog(nil, 0)
+	for i := range DefaultUnreadableLogSize + 1 {
+		d.Report(Task{EnterpriseID: 3, TaskID: int64(i)}, a)
+		if i == DefaultUnreadableLogSize-1 && d.remembered() != DefaultUnreadableLogSize {
+			t.Errorf("default size: remembers %d pairs, want %d", d.remembered(), DefaultUnreadableLogSize)
+		}
+	}
+	if d.remembered() != 1 {
+		t.Errorf("default size: %d pairs after one past the bound, want 1", d.remembered())
 	}
 }
 

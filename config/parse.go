@@ -22,6 +22,8 @@ type parser struct {
 	file string
 	ix   *index
 	errs Error
+	// more counts the problems not kept past MaxProblems.
+	more int
 	// warns are problems that do not stop the file from loading.
 	warns []Problem
 	// poisoned paths failed to decode; their values (and those below them)
@@ -29,7 +31,16 @@ type parser struct {
 	poisoned map[string]bool
 }
 
+// MaxProblems bounds the problems one error lists. A file at the size cap
+// can hold tens of thousands of mistakes (one per task); past the first
+// hundred the list stops helping, and it must not cost a reload its memory.
+const MaxProblems = 100
+
 func (p *parser) add(line int, field, format string, args ...any) {
+	if len(p.errs.Problems) >= MaxProblems {
+		p.more++
+		return
+	}
 	p.errs.Problems = append(p.errs.Problems, Problem{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -106,6 +117,10 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, p.result()
 	}
 	p.ix = newIndex(root)
+	if p.repeatedKeys() > maxRepeatPairs {
+		p.add(0, "", "keys are repeated (below); the rest of the file is checked once no key is repeated")
+		return nil, p.result()
+	}
 	data = p.readIDs(data)
 
 	// The typed decode runs on the same bytes (yaml.v3 offers KnownFields
@@ -142,6 +157,9 @@ func (p *parser) result() error {
 	}
 	p.errs.sort()
 	e := p.errs
+	if p.more > 0 {
+		e.Problems = append(e.Problems, Problem{File: p.file, Msg: fmt.Sprintf("%d more problems not listed; fix the ones above first", p.more)})
+	}
 	return &e
 }
 
@@ -320,22 +338,8 @@ func (p *parser) typeError(raw string) {
 		p.add(line, displayPath(e.path), "unknown key; valid keys: %s", validKeys(parent))
 		return
 	}
-	if m := reDupKey.FindStringSubmatch(msg); m != nil {
-		name, _ := strconv.Unquote(m[1])
-		first, _ := strconv.Atoi(m[2])
-		e, ok := p.ix.keyAt(line, name)
-		if !ok {
-			p.add(line, "", "duplicate key, first defined at line %d", first)
-			return
-		}
-		// yaml.v3 gives up on the whole mapping that repeats a key.
-		p.poison(parentPath(e.path))
-		if sensitive(e.path) && !keyLike(name) {
-			p.add(line, displayPath(parentPath(e.path)), "a key is repeated, first defined at line %d", first)
-			return
-		}
-		p.add(line, displayPath(e.path), "duplicate key, first defined at line %d", first)
-		return
+	if reDupKey.MatchString(msg) {
+		return // repeatedKeys reported it, once per key
 	}
 	p.add(line, "", "%s", scrub(msg))
 }
@@ -683,4 +687,66 @@ func scalarOffset(data []byte, lineStart []int, line, column int) (int, bool) {
 		off += size
 	}
 	return off, true
+}
+
+// maxRepeatPairs is how many pairs of equal keys the typed decode may meet.
+// yaml.v3 writes a message for every pair (n²/2 of them for a key written
+// n times: 8 million strings, 55 s and 3.8 GB for 4,000 repeats), so past a
+// few the rest of the file waits until the repetition is fixed.
+const maxRepeatPairs = 100
+
+// repeatedKeys reports each key repeated within a mapping once, at its
+// second occurrence, with how many times it is written, in time linear in
+// the file; it returns the number of equal pairs yaml.v3 would report. A
+// mapping that repeats a key is poisoned: yaml.v3 gives up on all of it.
+func (p *parser) repeatedKeys() int {
+	pairs := 0
+	type seen struct {
+		first, second *yaml.Node
+		n             int
+	}
+	for _, e := range p.ix.list {
+		m := e.val
+		if m.Kind != yaml.MappingNode || len(m.Content) < 4 {
+			continue
+		}
+		keys := make(map[string]*seen, len(m.Content)/2)
+		var order []*seen
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				continue // yaml.v3 compares kind and value; only scalars are ever equal here
+			}
+			s := keys[k.Value]
+			switch {
+			case s == nil:
+				keys[k.Value] = &seen{first: k, n: 1}
+			default:
+				if s.n == 1 {
+					s.second = k
+					order = append(order, s)
+				}
+				pairs += s.n
+				s.n++
+			}
+		}
+		if len(order) == 0 {
+			continue
+		}
+		p.poison(e.path)
+		for _, s := range order {
+			name := s.first.Value
+			path := joinPath(e.path, name)
+			times := ""
+			if s.n > 2 {
+				times = fmt.Sprintf("; written %d times in this mapping", s.n)
+			}
+			if sensitive(path) && !keyLike(name) {
+				p.add(s.second.Line, displayPath(e.path), "a key is repeated, first defined at line %d%s", s.first.Line, times)
+				continue
+			}
+			p.add(s.second.Line, displayPath(path), "duplicate key, first defined at line %d%s", s.first.Line, times)
+		}
+	}
+	return pairs
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -185,5 +186,74 @@ func TestIndentationErrorLineLongFile(t *testing.T) {
 	want := "c.yml:30001: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"
 	if got := parseErr(t, b.String()); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// repeatedKey is a configuration writing "burst: 5" n times under api.
+func repeatedKey(n int) []byte {
+	var b strings.Builder
+	b.WriteString("api:\n")
+	for range n {
+		b.WriteString("  burst: 5\n")
+	}
+	b.WriteString("tasks:\n  - {enterprise_id: 7, task_id: 19}\n")
+	return []byte(b.String())
+}
+
+// A key written many times is reported once, with its count: yaml.v3
+// reports every pair of equal keys (n²/2 messages: 8 million for 4,000
+// repeats, tens of seconds and gigabytes to refuse a 50 KB file).
+func TestRepeatedKeyOnce(t *testing.T) {
+	got := parseErr(t, string(repeatedKey(4000)))
+	want := "c.yml: keys are repeated (below); the rest of the file is checked once no key is repeated\n" +
+		"c.yml:3: api.burst: duplicate key, first defined at line 2; written 4000 times in this mapping"
+	if got != want {
+		t.Errorf("got (%d bytes)\n%.2000s\nwant\n%s", len(got), got, want)
+	}
+	// Two keys each repeated: one line each, and the rest of the file is
+	// still checked when that is cheap.
+	got = parseErr(t, "api:\n  burst: 5\n  burst: 6\n  burst: 7\n  concurrency: 1\n  concurrency: 2\ntimezone: Nowhere/Else\ntasks:\n  - {enterprise_id: 7, task_id: 19}\n")
+	want = "c.yml:3: api.burst: duplicate key, first defined at line 2; written 3 times in this mapping\n" +
+		"c.yml:6: api.concurrency: duplicate key, first defined at line 5\n" +
+		"c.yml:7: timezone: unknown time zone \"Nowhere/Else\"; use an IANA name such as Asia/Shanghai or UTC"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// However many problems a file has, the error keeps a bounded number of
+// them and says how many more there are.
+func TestProblemsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("tasks:\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "  - {enterprise_id: 7, task_id: %d, tsak: 1}\n", i+1)
+	}
+	_, err := Parse([]byte(b.String()), "c.yml")
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("not a config.Error: %v", err)
+	}
+	if len(ce.Problems) != MaxProblems+1 {
+		t.Fatalf("%d problems kept, want %d and a last line saying how many more", len(ce.Problems), MaxProblems+1)
+	}
+	if got, want := ce.Problems[MaxProblems].Error(), fmt.Sprintf("c.yml: %d more problems not listed; fix the ones above first", 5000-MaxProblems); got != want {
+		t.Errorf("last line %q, want %q", got, want)
+	}
+	if first := ce.Problems[0]; first.Line != 2 || first.Field != "tasks[0].tsak" {
+		t.Errorf("first problem %v, want tasks[0].tsak at line 2", first)
+	}
+}
+
+// BenchmarkRepeatedKey4000 is --config.check of a file repeating one key
+// 4,000 times (issue 19, point 8: 55 s and 3.8 GB before).
+func BenchmarkRepeatedKey4000(b *testing.B) {
+	data := repeatedKey(4000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, "c.yml"); err == nil {
+			b.Fatal("accepted")
+		}
 	}
 }

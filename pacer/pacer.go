@@ -193,7 +193,7 @@ func (p *Pacer) do(ctx context.Context, k callKey, fn func(context.Context) (any
 		return f.val, f.err
 	default:
 	}
-	if f.leave(w) && p.flights[k] == f {
+	if f.leave(w, ctx.Err()) && p.flights[k] == f {
 		// Nobody will read the answer, and the call is cancelled: let the
 		// next caller start afresh rather than join it.
 		delete(p.flights, k)
@@ -258,7 +258,7 @@ func (p *Pacer) call(ctx *flightCtx, op string, fn func(context.Context) (any, e
 		if attempt > 0 {
 			p.metrics.Retry(op, ErrorCode(last))
 		}
-		v, err := fn(ctx)
+		v, err := fn(ctx.ctx)
 		if err == nil {
 			return v, nil
 		}
@@ -267,14 +267,14 @@ func (p *Pacer) call(ctx *flightCtx, op string, fn func(context.Context) (any, e
 			p.lim.Throttled(p.now())
 		}
 		last = err
-		if attempt >= p.cfg.MaxRetries || apiclient.IsConfigError(err) || !apiclient.IsRetryable(err) || ctx.Err() != nil {
+		if attempt >= p.cfg.MaxRetries || apiclient.IsConfigError(err) || !apiclient.IsRetryable(err) || ctx.ctx.Err() != nil {
 			return nil, err
 		}
 		d := p.backoff(attempt, err)
 		if !p.fits(ctx, d) {
 			return nil, err
 		}
-		if p.sleep(ctx, d) != nil {
+		if p.sleep(ctx.ctx, d) != nil {
 			return nil, err
 		}
 	}
@@ -297,7 +297,7 @@ func (p *Pacer) backoff(attempt int, err error) time.Duration {
 // joined since the deadline was read.
 func (p *Pacer) fits(ctx *flightCtx, d time.Duration) bool {
 	for {
-		dl, ok := ctx.Deadline()
+		dl, ok := ctx.deadline()
 		if !ok || !p.now().Add(d+MinAttemptTime).After(dl) {
 			return true
 		}
@@ -312,7 +312,7 @@ func (p *Pacer) fits(ctx *flightCtx, d time.Duration) bool {
 func (p *Pacer) take(ctx *flightCtx, op string) error {
 	for {
 		now := p.now()
-		dl, hasDL := ctx.Deadline()
+		dl, hasDL := ctx.deadline()
 		if hasDL && dl.Sub(now) < MinAttemptTime {
 			if !ctx.settle(dl, hasDL) {
 				continue
@@ -330,7 +330,7 @@ func (p *Pacer) take(ctx *flightCtx, op string) error {
 			return &RateLimitError{Operation: op, Wait: d, Left: dl.Sub(now)}
 		}
 		if d > 0 {
-			if err := p.sleep(ctx, d); err != nil {
+			if err := p.sleep(ctx.ctx, d); err != nil {
 				r.CancelAt(p.now())
 				return fmt.Errorf("dyvmsapi %s: not sent: waiting for the rate limiter: %w", op, err)
 			}

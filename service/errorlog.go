@@ -3,12 +3,12 @@ package service
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/dedup"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
@@ -24,12 +24,12 @@ type errorLog struct {
 	// task's credentials to the vendor's default chain (its enterprise is
 	// the default account's, which has no credentials block).
 	defaultChain func(task.Task) bool
-	mu           sync.Mutex
-	last         map[task.Task]string // ErrorCode of the failure being reported
+	// last is the ErrorCode of each task's failure being reported.
+	last *dedup.Memory[task.Task, string]
 }
 
 func newErrorLog(l log.Logger, defaultChain func(task.Task) bool) *errorLog {
-	return &errorLog{logger: l, defaultChain: defaultChain, last: map[task.Task]string{}}
+	return &errorLog{logger: l, defaultChain: defaultChain, last: dedup.New[task.Task, string](0)}
 }
 
 // Hints for a task whose credentials could not be had at all.
@@ -42,11 +42,7 @@ const (
 
 func (e *errorLog) report(t task.Task, err error) {
 	code := pacer.ErrorCode(err)
-	e.mu.Lock()
-	same := e.last[t] == code
-	e.last[t] = code
-	e.mu.Unlock()
-	if same {
+	if !e.last.Note(t, code) {
 		level.Debug(e.logger).Log("msg", "task scrape still failing", "task", t.String(), "code", code, "err", err)
 		return
 	}
@@ -67,11 +63,7 @@ func (e *errorLog) report(t task.Task, err error) {
 }
 
 func (e *errorLog) recovered(t task.Task) {
-	e.mu.Lock()
-	code, was := e.last[t]
-	delete(e.last, t)
-	e.mu.Unlock()
-	if was {
+	if code, was := e.last.Forget(t); was {
 		level.Info(e.logger).Log("msg", "task scrape recovered", "task", t.String(), "previous_code", code)
 	}
 }
