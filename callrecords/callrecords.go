@@ -124,6 +124,9 @@ type entry struct {
 	seen  map[string]int64 // id -> end of the call, as the window places it
 	ok    time.Time        // last successful poll
 	next  time.Time
+	// account is the one the enterprise was read with at the last Update:
+	// the account label of its error counter.
+	account string
 }
 
 // New returns a Manager with no entries.
@@ -160,12 +163,19 @@ func (m *Manager) Update(reader Reader, entries []config.CallRecords, loc *time.
 	keep := map[int64]bool{}
 	for _, c := range entries {
 		keep[c.EnterpriseID] = true
+		acct := m.acct(c.EnterpriseID)
 		if e, ok := m.entries[c.EnterpriseID]; ok {
 			e.cfg = c
+			if e.account != acct {
+				// Moved to another account: the old account's errors
+				// are no longer this enterprise's.
+				m.m.errors.DeletePartialMatch(prometheus.Labels{"enterprise_id": strconv.FormatInt(c.EnterpriseID, 10), "account": e.account})
+				e.account = acct
+			}
 			continue
 		}
 		start := now.Add(-c.Settle).Unix()
-		m.entries[c.EnterpriseID] = &entry{cfg: c, watermark: start, floor: start + 1, seen: map[string]int64{}, next: now.Add(c.Interval)}
+		m.entries[c.EnterpriseID] = &entry{cfg: c, watermark: start, floor: start + 1, seen: map[string]int64{}, next: now.Add(c.Interval), account: acct}
 	}
 	for id := range m.entries {
 		if !keep[id] {

@@ -31,11 +31,13 @@ const (
 const roleLifetime = 190 * time.Second
 
 // Two accounts besides the default one, end to end: one by its own keys,
-// one through an assumed role whose key is renewed several times. Every
-// account's tasks reach Prometheus, no request is ever rejected (the
-// gateway checks that every enterprise is read with its owner's key), and
-// throttling one account leaves the others' scrape times and rates as
-// they were.
+// one through an assumed role whose key is renewed several times, each
+// time before it expires. Every account's tasks reach Prometheus; the
+// gateway rejects no request but those the test throttles (it would
+// refuse an enterprise read with another account's key, or an expired
+// token); throttling one account leaves the others' scrape times and rates
+// as they were, and one account answering too slowly for any scrape costs
+// the others no scrape.
 func TestAccountsEndToEnd(t *testing.T) {
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)

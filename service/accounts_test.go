@@ -343,6 +343,19 @@ func TestAccountsAssumeRoleFailure(t *testing.T) {
 	if !strings.Contains(body, `dyvms_api_calls_total{account="c",code="NoPermission",operation="CloudMonitorTask"} 2`) || e.sim.Stats().Actions["AssumeRole"] != 2 {
 		t.Errorf("a refused role: %v, %d AssumeRole in 2 scrapes (want 1 each, no retry)", lines(body, `dyvms_api_calls_total{account="c"`), e.sim.Stats().Actions["AssumeRole"])
 	}
+	// Account c removed, its enterprise still polled (now as the default
+	// account's): the poller's errors under account c go with it.
+	raw, _ = os.ReadFile(e.cfgPath)
+	cut := strings.Replace(string(raw), "  - name: c\n    enterprises: [8000003]\n", "  - name: gone\n    enterprises: []\n", 1)
+	if err := os.WriteFile(e.cfgPath, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, body := e.get("/metrics", nil); strings.Contains(body, `account="c"`) {
+		t.Errorf("series of the removed account c:\n%s", strings.Join(lines(body, "dyvms_call_records_errors_total"), "\n"))
+	}
 }
 
 // With the default account on the vendor's chain, a task of another
