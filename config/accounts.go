@@ -124,6 +124,9 @@ var (
 	// reSessionName is STS's RoleSessionName: 2 to 64 of these.
 	reSessionName = regexp.MustCompile(`^[A-Za-z0-9._@-]{2,64}$`)
 	reRegion      = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+$`)
+	// reExternalID is STS's ExternalId's alphabet; its length (2 to
+	// 1224, past RE2's repeat limit) is checked apart.
+	reExternalID = regexp.MustCompile(`^[A-Za-z0-9=,.@:/_-]+$`)
 )
 
 // validateAccounts checks the accounts: section. It runs after the
@@ -262,8 +265,8 @@ func (p *parser) validateAccountCredentials(path string, a *Account, dir string)
 	if !reRoleARN.MatchString(cr.RoleARN) {
 		p.addAt(section+".role_arn", "%q is not a RAM role ARN; write acs:ram::<account uid>:role/<role name>", cr.RoleARN)
 	}
-	if p.ix.has(section+".external_id") && (cr.ExternalID == "" || strings.TrimSpace(cr.ExternalID) != cr.ExternalID) {
-		p.addAt(section+".external_id", "must not be empty or have leading or trailing white space")
+	if p.ix.has(section+".external_id") && (!reExternalID.MatchString(cr.ExternalID) || len(cr.ExternalID) < 2 || len(cr.ExternalID) > 1224) {
+		p.addAt(section+".external_id", "must be 2 to 1224 letters, digits or = , . @ : / - _ (STS's ExternalId; value not shown)")
 	}
 	if cr.RoleSessionName == "" {
 		cr.RoleSessionName = "dyvms-exporter-" + a.Name
