@@ -204,9 +204,10 @@ func (r *router) CloudQueryTask(ctx context.Context, q apiclient.TaskQuery) ([]a
 	return r.of(q.EnterpriseID).api.CloudQueryTask(ctx, q)
 }
 
-// CloudQueryPredictiveCallCdr implements callrecords.Reader.
-func (r *router) CloudQueryPredictiveCallCdr(ctx context.Context, q apiclient.CdrQuery) (*apiclient.CdrResult, error) {
-	return r.of(q.EnterpriseID).api.CloudQueryPredictiveCallCdr(ctx, q)
+// CloudQueryPredictiveCallCdrPage implements callrecords.Reader (which
+// pages itself, so that it counts page by page and resumes a window).
+func (r *router) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	return r.of(q.EnterpriseID).api.CloudQueryPredictiveCallCdrPage(ctx, q)
 }
 
 // lanes give each account's tasks a scrape fan-out of its own

@@ -216,6 +216,8 @@ func TestAccountsThrottledAloneAndRemoved(t *testing.T) {
 	}
 	// Two scrapes: the self-metrics then show at least the first one's
 	// calls, whenever they are gathered.
+	// Two scrapes, each one call with two retries; the self-metrics of an
+	// answer include its own scrape's requests.
 	e.get("/metrics", nil)
 	_, _, body := e.get("/metrics", nil)
 	for _, want := range []string{
@@ -285,13 +287,16 @@ func TestAccountsAssumeRoleFailure(t *testing.T) {
 	if err := e.sim.SetFaults(simulator.Faults{Rules: []simulator.FaultRule{{Kind: simulator.FaultUnavailable, Action: "AssumeRole"}}}); err != nil {
 		t.Fatal(err)
 	}
+	// Two scrapes, each one call with two retries; the self-metrics of an
+	// answer include its own scrape's requests.
+	e.get("/metrics", nil)
 	_, _, body := e.get("/metrics", nil)
 	for _, want := range []string{
 		`dyvms_task_scrape_success{enterprise_id="8000001",task_id="1"} 1`,
 		`dyvms_task_scrape_success{enterprise_id="8000002",task_id="1"} 1`,
 		`dyvms_task_scrape_success{enterprise_id="8000003",task_id="1"} 0`,
-		`dyvms_api_calls_total{account="c",code="ServiceUnavailable",operation="CloudMonitorTask"} 1`,
-		`dyvms_api_retries_total{account="c",code="ServiceUnavailable",operation="CloudMonitorTask"} 2`,
+		`dyvms_api_calls_total{account="c",code="ServiceUnavailable",operation="CloudMonitorTask"} 2`,
+		`dyvms_api_retries_total{account="c",code="ServiceUnavailable",operation="CloudMonitorTask"} 4`,
 	} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("missing %s in\n%s", want, strings.Join(lines(body, `dyvms_api_calls_total{account="c"`), "\n"))

@@ -36,7 +36,7 @@ func newErrorLog(l log.Logger, defaultChain func(task.Task) bool) *errorLog {
 const (
 	hintNoCredentials = "no credentials are configured: the configuration file has no credentials block and the vendor's default credential chain found none. " +
 		"Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, add a credentials block (access_key_id, access_key_secret_file) to the configuration file, " +
-		"or give the host or pod a RAM role (README, Credentials); retried at every scrape"
+		"or give the host or pod a RAM role (docs/configuration.md, Credentials); retried at every scrape"
 	hintCredentialsFile = "the credentials of the configuration file cannot be read: fix the file named in err; retried at every scrape"
 )
 

@@ -140,7 +140,7 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 	s.built, s.api, s.accounts = cfg, r, accts
 	s.dropMetrics(accts)
 	s.disc.Update(r, cfg.Discovery)
-	s.calls.Update(r, cfg.CallRecords, cfg.Location)
+	s.calls.Update(r, cfg.CallRecords)
 	return r, nil
 }
 

@@ -65,7 +65,7 @@ func Start(speed float64) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the simulator: %w", err)
 	}
-	// The simulator's usual address, so that the README's admin examples
+	// The simulator's usual address, so that the quick start's admin examples
 	// work as written; any free loopback port if that one is taken.
 	ln, err := net.Listen("tcp", simulator.DefaultListen)
 	if err != nil {
