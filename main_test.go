@@ -51,7 +51,7 @@ func exporterBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "dyvms_exporter")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-buildvcs=true", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
