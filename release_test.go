@@ -172,7 +172,10 @@ func TestRelease(t *testing.T) {
 
 	// Pull the amd64 image and run it.
 	b.storage = []string{"--storage-driver=vfs", "--root=" + filepath.Join(work, "storage"), "--runroot=" + filepath.Join(work, "run")}
-	t.Cleanup(func() { _, _ = b.cmd("rm", "--all").CombinedOutput(); _, _ = b.cmd("rmi", "--all", "--force").CombinedOutput() })
+	t.Cleanup(func() {
+		_, _ = b.cmd("rm", "--all").CombinedOutput()
+		_, _ = b.cmd("rmi", "--all", "--force").CombinedOutput()
+	})
 	ctr := strings.TrimSpace(b.run("from", "--quiet", "--tls-verify=false", "--platform=linux/amd64", "docker://"+image))
 	var inspect struct {
 		OCIv1 struct {
