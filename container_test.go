@@ -68,6 +68,11 @@ func TestContainerImage(t *testing.T) {
 		case "/out/dyvms_exporter":
 			cmd = exec.Command("go", "build", "-trimpath", "-o", dst, ".")
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		case "/out/doc":
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd = exec.Command("cp", "LICENSE", "NOTICE", dst)
 		case "/out/etc/dyvms_exporter":
 			if err := os.MkdirAll(dst, 0o755); err != nil {
 				t.Fatal(err)
