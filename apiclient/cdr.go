@@ -21,7 +21,7 @@ import (
 // offered either.
 
 const (
-	opCdr = "CloudQueryPredictiveCallCdr"
+	opCdr = OpCloudQueryPredictiveCallCdr
 
 	// MaxCdrPageSize is the largest Limit CloudQueryPredictiveCallCdr accepts.
 	MaxCdrPageSize = 1000

@@ -215,7 +215,7 @@ func (c *Client) CloudMonitorTask(ctx context.Context, enterpriseID, taskID int6
 		"TaskId":       {strconv.FormatInt(taskID, 10)},
 	}
 	var out *CloudMonitorTaskResponse
-	err := c.call(ctx, "CloudMonitorTask", q, func(body []byte) error {
+	err := c.call(ctx, OpCloudMonitorTask, q, func(body []byte) error {
 		r, err := DecodeCloudMonitorTask(body, c.loc)
 		out = r
 		return err
@@ -232,7 +232,7 @@ func (c *Client) CloudMonitorTask(ctx context.Context, enterpriseID, taskID int6
 // once (first wins). Any failed page fails the whole listing: a partial
 // list would look like tasks disappeared.
 func (c *Client) CloudQueryTask(ctx context.Context, q TaskQuery) ([]TaskSummary, error) {
-	const op = "CloudQueryTask"
+	const op = OpCloudQueryTask
 	limit := q.PageSize
 	if limit == 0 {
 		limit = MaxPageSize
@@ -417,11 +417,13 @@ func credentialsError(ctx context.Context, op string, err error) error {
 // context, and reports whether it was: the caller's own context (final:
 // no time is left to retry in), or a timeout of one step while the
 // caller's context is alive (a net timeout, a deadline of the attempt's
-// own): retryable.
+// own): retryable. A context cancelled with DeadlineExceeded as its cause
+// (the pacer's shared calls end so at their latest waiter's deadline) is
+// a timeout like one that reached its own deadline.
 func classifyContext(ctx context.Context, err error, re *requestError) bool {
 	var ne net.Error
 	switch {
-	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		re.class = classTimeout
 	case ctx.Err() != nil:
 		re.class = classCanceled

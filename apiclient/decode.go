@@ -465,7 +465,7 @@ func decodeResponse(op string, body []byte, v any, code *string) error {
 // ErrorCode reports "bad_response". A single value that cannot be read is
 // not: it is absent, and Data.Unreadable names its field.
 func DecodeCloudMonitorTask(body []byte, loc *time.Location) (*CloudMonitorTaskResponse, error) {
-	const op = "CloudMonitorTask"
+	const op = OpCloudMonitorTask
 	var r CloudMonitorTaskResponse
 	seen := unreadableSeen.Load()
 	if err := decodeResponse(op, body, &r, &r.Code); err != nil {
@@ -497,7 +497,7 @@ func DecodeCloudMonitorTask(body []byte, loc *time.Location) (*CloudMonitorTaskR
 // use and is counted and logged, where a silently shorter one would stop
 // monitoring a task without a word.
 func DecodeCloudQueryTask(body []byte, loc *time.Location) (*CloudQueryTaskResponse, error) {
-	const op = "CloudQueryTask"
+	const op = OpCloudQueryTask
 	var r CloudQueryTaskResponse
 	seen := unreadableSeen.Load()
 	if err := decodeResponse(op, body, &r, &r.Code); err != nil {

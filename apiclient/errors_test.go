@@ -274,6 +274,24 @@ func TestContextEndsInFlight(t *testing.T) {
 			t.Error("request sent with an expired context")
 		}
 	})
+	// The pacer runs a shared call under a context without a deadline and
+	// cancels it with DeadlineExceeded as the cause when the latest
+	// waiter's deadline passes: that is a timeout, as before, not a
+	// cancellation; a plain cancellation stays "canceled".
+	for cause, want := range map[error]string{context.DeadlineExceeded: "timeout", context.Canceled: "canceled", errors.New("gone"): "canceled"} {
+		t.Run("cancelled with cause "+cause.Error()+" while waiting", func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			c, mux, _ := setup(t)
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+				cancel(cause)
+				<-r.Context().Done()
+			})
+			_, err := c.CloudMonitorTask(ctx, 1, 2)
+			if ErrorCode(err) != want || IsRetryable(err) {
+				t.Fatalf("%q (retryable %v) %v, want %q, final", ErrorCode(err), IsRetryable(err), err, want)
+			}
+		})
+	}
 	t.Run("canceled during paging", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		c, mux, _ := setup(t)

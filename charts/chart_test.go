@@ -775,3 +775,45 @@ func TestChartPackage(t *testing.T) {
 		t.Errorf("the packaged chart lacks the rules or the dashboards")
 	}
 }
+
+// TestChartImage: the image reference is registry/repository, then the
+// digest when one is set (it wins over the tag), else the tag, else the
+// chart's appVersion.
+func TestChartImage(t *testing.T) {
+	chart, err := os.ReadFile(filepath.Join(chartDir, "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		AppVersion string `yaml:"appVersion"`
+	}
+	if err := yaml.Unmarshal(chart, &meta); err != nil || meta.AppVersion == "" {
+		t.Fatalf("Chart.yaml: appVersion %q (%v)", meta.AppVersion, err)
+	}
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"default", nil, "ghcr.io/dyvms-community/dyvms_exporter:" + meta.AppVersion},
+		{"tag", []string{"--set", "image.tag=0.2.0-rc.1"}, "ghcr.io/dyvms-community/dyvms_exporter:0.2.0-rc.1"},
+		{"digest wins", []string{"--set", "image.tag=0.2.0", "--set", "image.digest=" + digest}, "ghcr.io/dyvms-community/dyvms_exporter@" + digest},
+		{"mirror", []string{"--set", "image.registry=registry.cn-hangzhou.aliyuncs.com", "--set", "image.repository=ops/dyvms_exporter"}, "registry.cn-hangzhou.aliyuncs.com/ops/dyvms_exporter:" + meta.AppVersion},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := render(t, append(minimalArgs(), c.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := container(t, decodeStrict(t, out).Deployment).Image; got != c.want {
+				t.Errorf("image %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// minimalArgs are the values every render needs: one task.
+func minimalArgs() []string {
+	return []string{"--set", "config.tasks[0].enterprise_id=7000002", "--set", "config.tasks[0].task_id=19"}
+}

@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // DefaultConcurrency bounds how many tasks one scrape reads at once when the
@@ -34,11 +34,9 @@ type MonitorAPI interface {
 	CloudMonitorTask(ctx context.Context, enterpriseID, taskID int64) (*apiclient.CloudMonitorTaskResponse, error)
 }
 
-// Task names one call-centre task.
-type Task struct {
-	EnterpriseID int64
-	TaskID       int64
-}
+// Task is task.Task, named here too because it is in every signature of
+// the package.
+type Task = task.Task
 
 // ErrorReporter is told about each failed task; the exporter uses it to log a
 // configuration error once rather than on every scrape.
@@ -234,9 +232,4 @@ func (e *Exporter) reportUnreadable(t Task, fields []apiclient.UnreadableField) 
 	for _, f := range fields {
 		logUnreadable(level.Debug(e.logger), t, f)
 	}
-}
-
-// FormatTask renders a task as "enterprise_id/task_id" for logs and errors.
-func FormatTask(t Task) string {
-	return strconv.FormatInt(t.EnterpriseID, 10) + "/" + strconv.FormatInt(t.TaskID, 10)
 }

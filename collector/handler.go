@@ -11,6 +11,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -55,7 +56,8 @@ type HandlerOptions struct {
 }
 
 // Handler serves one scrape: whatever the long-lived gatherer holds (API
-// counters, build info, Go runtime), then every task's metrics written
+// counters, build info, Go runtime; gathered once the tasks were read, so
+// that they include this scrape's requests), then every task's metrics written
 // straight to the response (see Exporter.WriteText). A failed task never
 // fails the HTTP answer. The answer is the text format, gzipped when the
 // client accepts it, as Prometheus does.
@@ -69,16 +71,23 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		s := src()
 		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, OnUnreadable: o.OnUnreadable, Metrics: s.Metrics})
 
-		mfs, err := global.Gather()
-		if err != nil {
-			// A broken process metric must not hide the call centre: log and go on.
-			level.Error(o.Logger).Log("msg", "error gathering process metrics", "err", err)
+		// The process-wide metrics are gathered after the tasks were
+		// read, though written first: the dyvms_api_* counters of an
+		// answer then include the requests of this very scrape, rather
+		// than lag one scrape behind.
+		gather := func() []*dto.MetricFamily {
+			mfs, err := global.Gather()
+			if err != nil {
+				// A broken process metric must not hide the call centre: log and go on.
+				level.Error(o.Logger).Log("msg", "error gathering process metrics", "err", err)
+			}
+			return mfs
 		}
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		if gzipAccepted(r) {
 			// Rendered and compressed while the tasks are fetched; what
 			// is left now is to send the compressed bytes.
-			parts, n := e.compressedAnswer(mfs, o.Logger)
+			parts, n := e.compressedAnswer(gather, o.Logger)
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Set("Content-Length", strconv.Itoa(n))
 			for _, p := range parts {
@@ -93,14 +102,15 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		// compact samples, since holding every task's rendered text
 		// (80 MiB for 1,000 tasks of 50 agents) would cost more than the
 		// formatting it saves.
+		results := e.run()
 		enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-		for _, mf := range mfs {
+		for _, mf := range gather() {
 			if err := enc.Encode(mf); err != nil {
 				level.Debug(o.Logger).Log("msg", "error writing metrics", "err", err)
 				return
 			}
 		}
-		if err := e.WriteText(w); err != nil {
+		if err := writeText(w, results, e.sel); err != nil {
 			level.Debug(o.Logger).Log("msg", "error writing metrics", "err", err)
 		}
 	})

@@ -22,8 +22,10 @@ import (
 // TestHandlerGzip: gzip when asked (twice, so a recycled compressor is
 // used), plain text otherwise, and both parse to the same families.
 func TestHandlerGzip(t *testing.T) {
-	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{1, 1}: smallAnswer(), {1, 2}: smallAnswer()}}
-	src := func() Scrape { return Scrape{API: api, Tasks: []Task{{1, 1}, {1, 2}}} }
+	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{EnterpriseID: 1, TaskID: 1}: smallAnswer(), {EnterpriseID: 1, TaskID: 2}: smallAnswer()}}
+	src := func() Scrape {
+		return Scrape{API: api, Tasks: []Task{{EnterpriseID: 1, TaskID: 1}, {EnterpriseID: 1, TaskID: 2}}}
+	}
 	h := Handler(src, prometheus.NewRegistry(), HandlerOptions{})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -176,7 +178,7 @@ func TestHandlerDeadline(t *testing.T) {
 		{"3600", limit},
 	} {
 		api := &deadlineAPI{}
-		src := func() Scrape { return Scrape{API: api, Tasks: []Task{{1, 1}}} }
+		src := func() Scrape { return Scrape{API: api, Tasks: []Task{{EnterpriseID: 1, TaskID: 1}}} }
 		h := Handler(src, prometheus.NewRegistry(), HandlerOptions{TimeoutOffset: offset, MaxTimeout: limit})
 		r := httptest.NewRequest("GET", "/metrics", nil)
 		if c.header != "" {
@@ -195,5 +197,72 @@ func TestHandlerDeadline(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), `dyvms_task_scrape_success{enterprise_id="1",task_id="1"} 1`) {
 			t.Errorf("header %q: the task failed:\n%s", c.header, rec.Body.String())
 		}
+	}
+}
+
+// countingAPI counts its calls in a counter of the process-wide registry,
+// as apimetrics counts the requests of a scrape.
+type countingAPI struct {
+	MonitorAPI
+	calls prometheus.Counter
+}
+
+func (c countingAPI) CloudMonitorTask(ctx context.Context, e, t int64) (*apiclient.CloudMonitorTaskResponse, error) {
+	c.calls.Inc()
+	return c.MonitorAPI.CloudMonitorTask(ctx, e, t)
+}
+
+// TestSelfMetricsIncludeThisScrape: the process-wide metrics of an answer
+// are gathered after its tasks were read, so a counter of API requests
+// includes this scrape's own (one per task), on every path of the
+// handler: plain text, gzip of several tasks (assembled during the
+// fetch), gzip of one task. They used to be gathered first, one scrape
+// behind: a person testing with curl saw the counter lag.
+func TestSelfMetricsIncludeThisScrape(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		tasks    []Task
+		encoding string
+	}{
+		{"plain", []Task{{EnterpriseID: 1, TaskID: 1}, {EnterpriseID: 1, TaskID: 2}}, ""},
+		{"gzip, several tasks", []Task{{EnterpriseID: 1, TaskID: 1}, {EnterpriseID: 1, TaskID: 2}}, "gzip"},
+		{"gzip, one task", []Task{{EnterpriseID: 1, TaskID: 1}}, "gzip"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			calls := prometheus.NewCounter(prometheus.CounterOpts{Name: "dyvms_api_requests_total", Help: "Requests."})
+			reg.MustRegister(calls)
+			api := countingAPI{MonitorAPI: &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{
+				{EnterpriseID: 1, TaskID: 1}: smallAnswer(), {EnterpriseID: 1, TaskID: 2}: smallAnswer()}}, calls: calls}
+			h := Handler(func() Scrape { return Scrape{API: api, Tasks: c.tasks} }, reg, HandlerOptions{})
+			for scrape := 1; scrape <= 2; scrape++ {
+				r := httptest.NewRequest("GET", "/metrics", nil)
+				if c.encoding != "" {
+					r.Header.Set("Accept-Encoding", c.encoding)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				var body io.Reader = rec.Body
+				if rec.Header().Get("Content-Encoding") == "gzip" {
+					zr, err := gzip.NewReader(rec.Body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					body = zr
+				}
+				p := expfmt.NewTextParser(model.UTF8Validation)
+				mfs, err := p.TextToMetricFamilies(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mf := mfs["dyvms_api_requests_total"]
+				if mf == nil {
+					t.Fatal("no dyvms_api_requests_total in the answer")
+				}
+				if got, want := mf.GetMetric()[0].GetCounter().GetValue(), float64(scrape*len(c.tasks)); got != want {
+					t.Errorf("scrape %d: dyvms_api_requests_total %v, want %v (this scrape's requests included)", scrape, got, want)
+				}
+			}
+		})
 	}
 }

@@ -20,7 +20,7 @@ import (
 type bodyAPI map[Task]string
 
 func (b bodyAPI) CloudMonitorTask(_ context.Context, e, t int64) (*apiclient.CloudMonitorTaskResponse, error) {
-	return apiclient.DecodeCloudMonitorTask([]byte(b[Task{e, t}]), time.UTC)
+	return apiclient.DecodeCloudMonitorTask([]byte(b[Task{EnterpriseID: e, TaskID: t}]), time.UTC)
 }
 
 // answerWith is a minimal answer: the two CtiLinkTaskProperty objects (JSON
@@ -35,8 +35,8 @@ func answerWith(stat, today, extra string) string {
 
 func scrapeOne(t *testing.T, body string, o Options) map[string]float64 {
 	t.Helper()
-	api := bodyAPI{{7, 19}: body}
-	got := seriesOfTask(gather(t, New(context.Background(), api, []Task{{7, 19}}, o)), "7", "19")
+	api := bodyAPI{{EnterpriseID: 7, TaskID: 19}: body}
+	got := seriesOfTask(gather(t, New(context.Background(), api, []Task{{EnterpriseID: 7, TaskID: 19}}, o)), "7", "19")
 	if got["dyvms_task_scrape_success{}"] != 1 {
 		t.Fatalf("task failed: %v", got)
 	}
@@ -215,7 +215,7 @@ func TestOddFieldKeepsTheTask(t *testing.T) {
 	got := scrapeOne(t, body, Options{OnUnreadable: func(task Task, f []apiclient.UnreadableField) {
 		mu.Lock()
 		defer mu.Unlock()
-		if task != (Task{7, 19}) {
+		if task != (Task{EnterpriseID: 7, TaskID: 19}) {
 			t.Errorf("reported for %v", task)
 		}
 		reported = append(reported, f)
@@ -273,11 +273,11 @@ func TestUnreadableLogOnce(t *testing.T) {
 	a := []apiclient.UnreadableField{{Field: "ChannelInfo.BridgedCount", Count: 1, Got: "bool"}}
 	b := []apiclient.UnreadableField{{Field: "AgentStatisticList.CallLimit", Count: 2, Got: "string"}}
 	for range 5 {
-		u.Report(Task{1, 1}, a)
+		u.Report(Task{EnterpriseID: 1, TaskID: 1}, a)
 	}
-	u.Report(Task{1, 1}, b)
-	u.Report(Task{1, 2}, a)
-	u.Report(Task{1, 2}, a)
+	u.Report(Task{EnterpriseID: 1, TaskID: 1}, b)
+	u.Report(Task{EnterpriseID: 1, TaskID: 2}, a)
+	u.Report(Task{EnterpriseID: 1, TaskID: 2}, a)
 	warns := strings.Count(buf.String(), "level=warn")
 	if warns != 3 || strings.Count(buf.String(), "level=debug") != 5 {
 		t.Errorf("%d warnings, want 3 (one per task and field):\n%s", warns, buf.String())
@@ -292,18 +292,25 @@ func TestUnreadableLogOnce(t *testing.T) {
 	}
 	// Full: the next new pair empties the set, which never exceeds its bound.
 	for i := range 100 {
-		u.Report(Task{2, int64(i)}, a)
+		u.Report(Task{EnterpriseID: 2, TaskID: int64(i)}, a)
 		if n := u.remembered(); n > 3 {
 			t.Fatalf("remembers %d pairs, bound 3", n)
 		}
 	}
 	buf.Reset()
-	u.Report(Task{2, 99}, a) // still remembered: the last one added
+	u.Report(Task{EnterpriseID: 2, TaskID: 99}, a) // still remembered: the last one added
 	if strings.Contains(buf.String(), "level=warn") {
 		t.Errorf("logged again right away: %s", buf.String())
 	}
-	if NewUnreadableLog(nil, 0).max != DefaultUnreadableLogSize {
-		t.Error("default size")
+	d := NewUnreadableLog(nil, 0)
+	for i := range DefaultUnreadableLogSize + 1 {
+		d.Report(Task{EnterpriseID: 3, TaskID: int64(i)}, a)
+		if i == DefaultUnreadableLogSize-1 && d.remembered() != DefaultUnreadableLogSize {
+			t.Errorf("default size: remembers %d pairs, want %d", d.remembered(), DefaultUnreadableLogSize)
+		}
+	}
+	if d.remembered() != 1 {
+		t.Errorf("default size: %d pairs after one past the bound, want 1", d.remembered())
 	}
 }
 
@@ -311,7 +318,7 @@ func TestUnreadableLogOnce(t *testing.T) {
 // scrape exports dyvms_task_unreadable_fields and the log warns once per
 // task and field.
 func TestHandlerReportsUnreadableOnce(t *testing.T) {
-	api := bodyAPI{{7, 19}: `{"Code":"OK","Data":{"ChannelInfo":{"ChannelCount":4,"BridgedCount":true},"AgentStatisticList":[{"Cno":"1","CallLimit":"n/a"}]}}`}
+	api := bodyAPI{{EnterpriseID: 7, TaskID: 19}: `{"Code":"OK","Data":{"ChannelInfo":{"ChannelCount":4,"BridgedCount":true},"AgentStatisticList":[{"Cno":"1","CallLimit":"n/a"}]}}`}
 	var buf bytes.Buffer
 	var mu sync.Mutex
 	logger := log.LoggerFunc(func(kv ...any) error {
@@ -319,7 +326,7 @@ func TestHandlerReportsUnreadableOnce(t *testing.T) {
 		defer mu.Unlock()
 		return log.NewLogfmtLogger(&buf).Log(kv...)
 	})
-	h := Handler(func() Scrape { return Scrape{API: api, Tasks: []Task{{7, 19}}} }, prometheus.NewRegistry(),
+	h := Handler(func() Scrape { return Scrape{API: api, Tasks: []Task{{EnterpriseID: 7, TaskID: 19}}} }, prometheus.NewRegistry(),
 		HandlerOptions{Logger: logger, OnUnreadable: NewUnreadableLog(logger, 0).Report})
 	for range 3 {
 		rec := httptest.NewRecorder()

@@ -31,10 +31,10 @@ func textFamilies(t *testing.T, api MonitorAPI, tasks []Task, sel Selection) map
 
 func TestSelectionModes(t *testing.T) {
 	api := &fakeAPI{
-		answers: map[Task]*apiclient.CloudMonitorTaskResponse{{1, 1}: smallAnswer()},
-		errs:    map[Task]error{{1, 2}: errors.New("boom")},
+		answers: map[Task]*apiclient.CloudMonitorTaskResponse{{EnterpriseID: 1, TaskID: 1}: smallAnswer()},
+		errs:    map[Task]error{{EnterpriseID: 1, TaskID: 2}: errors.New("boom")},
 	}
-	tasks := []Task{{1, 1}, {1, 2}}
+	tasks := []Task{{EnterpriseID: 1, TaskID: 1}, {EnterpriseID: 1, TaskID: 2}}
 	all := textFamilies(t, api, tasks, Selection{})
 	// 3 agent rows (2 listed, 1 removed; the repeated cno is dropped).
 	if n := len(all["dyvms_agent_status"].Metric); n != 3*len(agentStates) {

@@ -207,8 +207,10 @@ func TestGzipAnswerPassesPromtool(t *testing.T) {
 // TestHandlerGzipUnderDeadline: tasks cut off by the deadline still make a
 // valid answer with their failure.
 func TestHandlerGzipUnderDeadline(t *testing.T) {
-	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{1, 1}: smallAnswer()}, block: map[Task]bool{{1, 2}: true, {1, 3}: true}}
-	h := Handler(func() Scrape { return Scrape{API: api, Tasks: []Task{{1, 1}, {1, 2}, {1, 3}}, Concurrency: 3} }, prometheus.NewRegistry(), HandlerOptions{})
+	api := &fakeAPI{answers: map[Task]*apiclient.CloudMonitorTaskResponse{{EnterpriseID: 1, TaskID: 1}: smallAnswer()}, block: map[Task]bool{{EnterpriseID: 1, TaskID: 2}: true, {EnterpriseID: 1, TaskID: 3}: true}}
+	h := Handler(func() Scrape {
+		return Scrape{API: api, Tasks: []Task{{EnterpriseID: 1, TaskID: 1}, {EnterpriseID: 1, TaskID: 2}, {EnterpriseID: 1, TaskID: 3}}, Concurrency: 3}
+	}, prometheus.NewRegistry(), HandlerOptions{})
 	req := httptest.NewRequest("GET", "/metrics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "0.2")

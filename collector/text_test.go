@@ -51,10 +51,10 @@ func TestWriteTextMatchesCollect(t *testing.T) {
 	weird.Data.ChannelInfo.IvrCount = apiclient.Float64{Value: 7.9, Valid: true}
 	weird.Data.Unreadable = []apiclient.UnreadableField{{Field: "AgentStatisticList.Name", Count: 2, Got: "object"}, {Field: "ChannelInfo.BridgedCount", Count: 1, Got: "bool"}}
 	api := &fakeAPI{
-		answers: map[Task]*apiclient.CloudMonitorTaskResponse{{1, 1}: smallAnswer(), {1, 2}: weird, {2, 1}: nil},
-		errs:    map[Task]error{{2, 2}: errors.New("boom")},
+		answers: map[Task]*apiclient.CloudMonitorTaskResponse{{EnterpriseID: 1, TaskID: 1}: smallAnswer(), {EnterpriseID: 1, TaskID: 2}: weird, {EnterpriseID: 2, TaskID: 1}: nil},
+		errs:    map[Task]error{{EnterpriseID: 2, TaskID: 2}: errors.New("boom")},
 	}
-	tasks := []Task{{1, 1}, {1, 2}, {2, 1}, {2, 2}}
+	tasks := []Task{{EnterpriseID: 1, TaskID: 1}, {EnterpriseID: 1, TaskID: 2}, {EnterpriseID: 2, TaskID: 1}, {EnterpriseID: 2, TaskID: 2}}
 	for _, sel := range []Selection{
 		{},
 		{AgentStatus: AgentStatusCurrent},

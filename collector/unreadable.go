@@ -1,12 +1,11 @@
 package collector
 
 import (
-	"sync"
-
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/dedup"
 )
 
 // UnreadableReporter is told, after a task was read, which fields of its
@@ -27,9 +26,7 @@ const DefaultUnreadableLogSize = 4096
 // be logged once more; memory never grows past the bound.
 type UnreadableLog struct {
 	logger log.Logger
-	max    int
-	mu     sync.Mutex
-	seen   map[unreadableKey]struct{}
+	seen   *dedup.Memory[unreadableKey, struct{}]
 }
 
 type unreadableKey struct {
@@ -46,24 +43,14 @@ func NewUnreadableLog(l log.Logger, max int) *UnreadableLog {
 	if l == nil {
 		l = log.NewNopLogger()
 	}
-	return &UnreadableLog{logger: l, max: max, seen: make(map[unreadableKey]struct{})}
+	return &UnreadableLog{logger: l, seen: dedup.New[unreadableKey, struct{}](max)}
 }
 
 // Report is an UnreadableReporter.
 func (u *UnreadableLog) Report(t Task, fields []apiclient.UnreadableField) {
 	for _, f := range fields {
-		k := unreadableKey{t, f.Field}
-		u.mu.Lock()
-		_, logged := u.seen[k]
-		if !logged {
-			if len(u.seen) >= u.max {
-				clear(u.seen)
-			}
-			u.seen[k] = struct{}{}
-		}
-		u.mu.Unlock()
 		lvl := level.Debug(u.logger)
-		if !logged {
+		if u.seen.Note(unreadableKey{t, f.Field}, struct{}{}) {
 			lvl = level.Warn(u.logger)
 		}
 		logUnreadable(lvl, t, f, "hint", "logged once per task and field; dyvms_task_unreadable_fields counts it on every scrape")
@@ -72,12 +59,8 @@ func (u *UnreadableLog) Report(t Task, fields []apiclient.UnreadableField) {
 
 func logUnreadable(l log.Logger, t Task, f apiclient.UnreadableField, extra ...any) {
 	l.Log(append([]any{"msg", "value of the API answer could not be read; the task is exported without it",
-		"task", FormatTask(t), "field", f.Field, "got", f.Got, "count", f.Count}, extra...)...)
+		"task", t.String(), "field", f.Field, "got", f.Got, "count", f.Count}, extra...)...)
 }
 
 // remembered is how many pairs the log holds now (for tests).
-func (u *UnreadableLog) remembered() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return len(u.seen)
-}
+func (u *UnreadableLog) remembered() int { return u.seen.Len() }

@@ -6,9 +6,23 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/dyvms-community/dyvms_exporter/collector"
 )
+
+//go:generate go run ./internal/genfamilies families.go
+
+// namespace is the prefix of every metric the exporter writes.
+const namespace = "dyvms"
+
+// family is one entry of the collector's catalogue of task and agent
+// families (families.go, generated from it).
+type family struct {
+	name string
+	// agent families have one series (or several) per agent row.
+	agent bool
+	// required families cannot be excluded: dyvms_task_scrape_success is
+	// the only series of a task whose read failed.
+	required bool
+}
 
 // The encodings metrics.agent_status accepts.
 const (
@@ -17,8 +31,8 @@ const (
 )
 
 // Metrics is the metrics: section: what each task costs in Prometheus.
-// Its names are the collector's family catalogue (collector.Catalogue),
-// validated here so that a typo is a load error with its line rather than
+// Its names are the collector's family catalogue (families.go, generated
+// from collector.Catalogue), validated here so that a typo is a load error with its line rather than
 // a series that silently stays.
 type Metrics struct {
 	// AgentStatus is state_set (every state of every agent row, one of
@@ -41,15 +55,6 @@ func (m *Metrics) UnmarshalYAML(unmarshal func(any) error) error {
 	return unmarshal((*plain)(m))
 }
 
-// Selection is the section as the collector takes it.
-func (m Metrics) Selection() collector.Selection {
-	s := collector.Selection{NoAgents: !m.Agents, Exclude: m.Exclude}
-	if m.AgentStatus == AgentStatusCurrent {
-		s.AgentStatus = collector.AgentStatusCurrent
-	}
-	return s
-}
-
 func (p *parser) validateMetrics(m *Metrics) {
 	const path = "metrics"
 	if p.isPoisoned(path) {
@@ -65,11 +70,11 @@ func (p *parser) validateMetrics(m *Metrics) {
 	if p.isPoisoned(path + ".exclude") {
 		return
 	}
-	catalogue := map[string]collector.FamilyInfo{}
+	catalogue := map[string]family{}
 	var names []string
-	for _, f := range collector.Catalogue() {
-		catalogue[f.Name] = f
-		names = append(names, f.Name)
+	for _, f := range families {
+		catalogue[f.name] = f
+		names = append(names, f.name)
 	}
 	first := map[string]int{}
 	for i, item := range p.ix.items(path + ".exclude") {
@@ -86,12 +91,12 @@ func (p *parser) validateMetrics(m *Metrics) {
 			if c := closest(name, names); c != "" {
 				msg += fmt.Sprintf("; did you mean %s?", c)
 			}
-			if strings.HasPrefix(name, collector.Namespace+"_api_") || strings.HasPrefix(name, collector.Namespace+"_discovery_") || strings.HasPrefix(name, collector.Namespace+"_exporter_") {
+			if strings.HasPrefix(name, namespace+"_api_") || strings.HasPrefix(name, namespace+"_discovery_") || strings.HasPrefix(name, namespace+"_exporter_") {
 				msg += " (the exporter's own metrics cannot be excluded: they are not per task)"
 			}
 			p.addAt(at, "%s", msg)
 			continue
-		case f.Required:
+		case f.required:
 			p.addAt(at, "%s cannot be excluded: it is the only series of a task whose read failed", name)
 			continue
 		}
@@ -100,7 +105,7 @@ func (p *parser) validateMetrics(m *Metrics) {
 			continue
 		}
 		first[name] = p.ix.line(at)
-		if f.Agent && !m.Agents {
+		if f.agent && !m.Agents {
 			p.warnAt(at, "%s is an agent family: metrics.agents: false drops it already", name)
 			continue
 		}
@@ -110,9 +115,9 @@ func (p *parser) validateMetrics(m *Metrics) {
 	}
 	if !m.Agents {
 		var used []string
-		for _, f := range collector.Catalogue() {
-			if f.Agent {
-				used = append(used, shippedUsers[f.Name]...)
+		for _, f := range families {
+			if f.agent {
+				used = append(used, shippedUsers[f.name]...)
 			}
 		}
 		if len(used) > 0 {
@@ -139,8 +144,8 @@ func closest(s string, names []string) string {
 	best, bestD := "", len(s)/3+1
 	for _, n := range names {
 		d := editDistance(s, n)
-		if !strings.HasPrefix(s, collector.Namespace+"_") {
-			d = min(d, editDistance(collector.Namespace+"_"+s, n))
+		if !strings.HasPrefix(s, namespace+"_") {
+			d = min(d, editDistance(namespace+"_"+s, n))
 		}
 		if d < bestD {
 			best, bestD = n, d

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -21,6 +22,8 @@ type parser struct {
 	file string
 	ix   *index
 	errs Error
+	// more counts the problems not kept past MaxProblems.
+	more int
 	// warns are problems that do not stop the file from loading.
 	warns []Problem
 	// poisoned paths failed to decode; their values (and those below them)
@@ -28,7 +31,16 @@ type parser struct {
 	poisoned map[string]bool
 }
 
+// MaxProblems bounds the problems one error lists. A file at the size cap
+// can hold tens of thousands of mistakes (one per task); past the first
+// hundred the list stops helping, and it must not cost a reload its memory.
+const MaxProblems = 100
+
 func (p *parser) add(line int, field, format string, args ...any) {
+	if len(p.errs.Problems) >= MaxProblems {
+		p.more++
+		return
+	}
 	p.errs.Problems = append(p.errs.Problems, Problem{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -105,6 +117,11 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, p.result()
 	}
 	p.ix = newIndex(root)
+	if p.repeatedKeys() > maxRepeatPairs {
+		p.add(0, "", "keys are repeated (below); the rest of the file is checked once no key is repeated")
+		return nil, p.result()
+	}
+	data = p.readIDs(data)
 
 	// The typed decode runs on the same bytes (yaml.v3 offers KnownFields
 	// only on a Decoder, not on Node.Decode).
@@ -140,6 +157,9 @@ func (p *parser) result() error {
 	}
 	p.errs.sort()
 	e := p.errs
+	if p.more > 0 {
+		e.Problems = append(e.Problems, Problem{File: p.file, Msg: fmt.Sprintf("%d more problems not listed; fix the ones above first", p.more)})
+	}
 	return &e
 }
 
@@ -154,7 +174,7 @@ func (p *parser) parseNodes(data []byte) (*yaml.Node, bool) {
 		if errors.Is(err, io.EOF) {
 			return nil, true // empty, or only comments
 		}
-		p.syntaxError(err)
+		p.syntaxError(data, err)
 		return nil, false
 	}
 	var extra yaml.Node
@@ -167,7 +187,7 @@ func (p *parser) parseNodes(data []byte) (*yaml.Node, bool) {
 		p.add(line, "", "a second YAML document starts here; the file must hold exactly one")
 		return nil, false
 	case !errors.Is(err, io.EOF):
-		p.syntaxError(err)
+		p.syntaxError(data, err)
 		return nil, false
 	}
 	if len(doc.Content) == 0 {
@@ -176,14 +196,90 @@ func (p *parser) parseNodes(data []byte) (*yaml.Node, bool) {
 	return doc.Content[0], true
 }
 
-func (p *parser) syntaxError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if m := reYAMLLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
+func (p *parser) syntaxError(data []byte, err error) {
+	line, msg := splitYAMLError(err)
+	if !strings.Contains(msg, "end of stream") {
+		line = locateSyntaxError(data, msg, line)
+	}
+	for _, m := range indentationMessages {
+		if msg == m {
+			msg += "; check the indentation of this line against the lines above it"
+		}
 	}
 	p.add(line, "", "invalid YAML: %s", scrub(msg))
+}
+
+// indentationMessages are yaml.v3's words for a line indented wrongly.
+var indentationMessages = []string{
+	"did not find expected key",
+	"did not find expected '-' indicator",
+	"mapping values are not allowed in this context",
+	"block sequence entries are not allowed in this context",
+	"found a tab character that violates indentation",
+}
+
+// splitYAMLError parts yaml.v3's "yaml: line N: message".
+func splitYAMLError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := reYAMLLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return line, m[2]
+	}
+	return 0, msg
+}
+
+// locateSyntaxError finds the line a syntax error is on. yaml.v3 reports
+// the line where the enclosing block starts (its context mark, counted from
+// 0) rather than the token it stumbled on, so "tasks:" is blamed for a
+// mis-indented key 30,000 lines further down. The first line is found as
+// the shortest run of whole lines, from the start of the file, that fails
+// with the same message: the parser fails on reading the offending token,
+// so that run ends on the offending line. Cut short before it, a file
+// either parses or fails with a different message (an unclosed quote or
+// bracket at the cut), hence the comparison of messages, and the search by
+// halves: about 16 parses of ever shorter prefixes, some 8 parses of the
+// whole file, spent only on a file that is refused anyway. Errors about the end of the stream are left as reported: a cut
+// inside a long quoted string fails the same way. The parser that finds the
+// error is the one that locates it, so the line cannot disagree with the
+// message, as a second YAML library's could.
+func locateSyntaxError(data []byte, msg string, reported int) int {
+	starts := lineStarts(data)
+	lines := len(starts)
+	if starts[lines-1] == len(data) {
+		lines-- // the file ends with a newline
+	}
+	fails := func(k int) bool {
+		end := len(data)
+		if k < len(starts) {
+			end = starts[k]
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data[:end]))
+		for {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return false
+			}
+			_, m := splitYAMLError(err)
+			return m == msg
+		}
+	}
+	lo, hi := max(reported, 1), lines
+	if lo > hi || !fails(hi) {
+		return reported
+	}
+	for lo < hi { // the first k in [lo, hi] that fails; hi always fails
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
 }
 
 var (
@@ -213,7 +309,14 @@ func (p *parser) typeError(raw string) {
 			p.add(line, "", "must be %s, got %s", describeGoType(goType), describeTag(tag))
 			return
 		}
+		if p.poisoned[e.path] {
+			return // readIDs said why
+		}
 		p.poison(e.path)
+		if isIDPath(e.path) {
+			p.add(line, displayPath(e.path), "%s (quoted or not), got %s", idWanted, p.shown(e))
+			return
+		}
 		if e.path == "" {
 			p.add(line, "", "the top level must be a mapping with keys such as tasks, got %s", describeTag(tag))
 			return
@@ -235,22 +338,8 @@ func (p *parser) typeError(raw string) {
 		p.add(line, displayPath(e.path), "unknown key; valid keys: %s", validKeys(parent))
 		return
 	}
-	if m := reDupKey.FindStringSubmatch(msg); m != nil {
-		name, _ := strconv.Unquote(m[1])
-		first, _ := strconv.Atoi(m[2])
-		e, ok := p.ix.keyAt(line, name)
-		if !ok {
-			p.add(line, "", "duplicate key, first defined at line %d", first)
-			return
-		}
-		// yaml.v3 gives up on the whole mapping that repeats a key.
-		p.poison(parentPath(e.path))
-		if sensitive(e.path) && !keyLike(name) {
-			p.add(line, displayPath(parentPath(e.path)), "a key is repeated, first defined at line %d", first)
-			return
-		}
-		p.add(line, displayPath(e.path), "duplicate key, first defined at line %d", first)
-		return
+	if reDupKey.MatchString(msg) {
+		return // repeatedKeys reported it, once per key
 	}
 	p.add(line, "", "%s", scrub(msg))
 }
@@ -337,6 +426,10 @@ func (p *parser) checkIntegers() {
 		}
 		if t := goTypeAt(e.path); t != nil && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64 {
 			p.poison(e.path)
+			if isIDPath(e.path) {
+				p.add(e.val.Line, displayPath(e.path), "%s (quoted or not), got %s", idWanted, p.shown(e))
+				continue
+			}
 			p.add(e.val.Line, displayPath(e.path), "must be an integer, got %s", p.shown(e))
 		}
 	}
@@ -446,4 +539,181 @@ func validKeys(path string) string {
 		}
 	}
 	return strings.Join(keys, ", ")
+}
+
+// isIDPath tells whether path is an id: an integer field whose key ends in
+// _id or _ids (enterprise_id, task_id, and any id a later section adds), so
+// that every id is read and judged the same way without a list to keep.
+func isIDPath(path string) bool {
+	name := path[strings.LastIndexByte(path, '.')+1:]
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	if !strings.HasSuffix(name, "_id") && !strings.HasSuffix(name, "_ids") {
+		return false
+	}
+	t := goTypeAt(path)
+	return t != nil && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64
+}
+
+var reDecimalID = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
+
+// idWanted is the start of every message about an id that is not one.
+const idWanted = "must be an id: decimal digits, such as 19"
+
+// readIDs makes a quoted id a number. Tools that write YAML for ids above
+// 2^53 (Helm, anything going through a JSON number) must quote them or the
+// id changes on the way, so "9007199254740993" has to mean that id, exactly.
+// yaml.v3 decodes a quoted scalar only into a string and KnownFields works
+// only on a Decoder reading bytes, so the quotes are blanked in a copy of
+// the bytes ("19" becomes 19 and two spaces: lines and columns stay where
+// they were, for every later message) and the node is retagged for the
+// validation that re-decodes nodes. Only a quoted run of plain digits is
+// read; the other ways YAML can spell an integer (017 is 15, 0x13 and 1_9
+// are 19) are refused in an id, where they can only be a mistake.
+func (p *parser) readIDs(data []byte) []byte {
+	var lineStart []int
+	out := data
+	for _, e := range p.ix.list {
+		n := e.val
+		if n.Kind != yaml.ScalarNode || !isIDPath(e.path) {
+			continue
+		}
+		v := n.Value
+		quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+		switch {
+		case n.ShortTag() == "!!int" && !quoted:
+			if reDecimalID.MatchString(v) {
+				continue
+			}
+			p.poison(e.path)
+			read, _ := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 0, 64) // as yaml.v3 reads it
+			if strings.HasPrefix(strings.TrimLeft(v, "+-"), "0") && strings.Trim(v, "+-0123456789") == "" {
+				p.add(n.Line, displayPath(e.path), "must be an id: decimal digits without a leading 0, such as 19 (%s would be read as %d), got %s", v, read, v)
+			} else {
+				p.add(n.Line, displayPath(e.path), "%s (%s would be read as %d), got %s", idWanted, v, read, v)
+			}
+		case n.ShortTag() == "!!str" && quoted && n.Style&yaml.TaggedStyle == 0:
+			if v == "" || strings.Trim(v, "0123456789") != "" {
+				continue // the typed decode reports it (typeError)
+			}
+			if len(v) > 1 && v[0] == '0' {
+				p.poison(e.path)
+				p.add(n.Line, displayPath(e.path), "must be an id: decimal digits without a leading 0, such as 19, got %q", v)
+				continue
+			}
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				p.poison(e.path)
+				p.add(n.Line, displayPath(e.path), "%s, at most %d, got %q", idWanted, int64(math.MaxInt64), v)
+				continue
+			}
+			if lineStart == nil {
+				lineStart = lineStarts(data)
+			}
+			off, ok := scalarOffset(data, lineStart, n.Line, n.Column)
+			q := len(v) + 1
+			if !ok || off+q >= len(data) || data[off] != data[off+q] || (data[off] != '"' && data[off] != '\'') || string(data[off+1:off+q]) != v {
+				p.poison(e.path)
+				p.add(n.Line, displayPath(e.path), `must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`)
+				continue
+			}
+			if &out[0] == &data[0] {
+				out = bytes.Clone(data)
+			}
+			copy(out[off:], v)
+			out[off+q-1], out[off+q] = ' ', ' '
+			n.Tag, n.Style = "!!int", 0
+		}
+	}
+	return out
+}
+
+// lineStarts is the byte offset of each line's first byte.
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// scalarOffset turns yaml.v3's 1-based line and column, which counts
+// characters, into a byte offset.
+func scalarOffset(data []byte, lineStart []int, line, column int) (int, bool) {
+	if line < 1 || line > len(lineStart) || column < 1 {
+		return 0, false
+	}
+	off := lineStart[line-1]
+	for c := 1; c < column; c++ {
+		if off >= len(data) || data[off] == '\n' {
+			return 0, false
+		}
+		_, size := utf8.DecodeRune(data[off:])
+		off += size
+	}
+	return off, true
+}
+
+// maxRepeatPairs is how many pairs of equal keys the typed decode may meet.
+// yaml.v3 writes a message for every pair (n²/2 of them for a key written
+// n times: 8 million strings, 55 s and 3.8 GB for 4,000 repeats), so past a
+// few the rest of the file waits until the repetition is fixed.
+const maxRepeatPairs = 100
+
+// repeatedKeys reports each key repeated within a mapping once, at its
+// second occurrence, with how many times it is written, in time linear in
+// the file; it returns the number of equal pairs yaml.v3 would report. A
+// mapping that repeats a key is poisoned: yaml.v3 gives up on all of it.
+func (p *parser) repeatedKeys() int {
+	pairs := 0
+	type seen struct {
+		first, second *yaml.Node
+		n             int
+	}
+	for _, e := range p.ix.list {
+		m := e.val
+		if m.Kind != yaml.MappingNode || len(m.Content) < 4 {
+			continue
+		}
+		keys := make(map[string]*seen, len(m.Content)/2)
+		var order []*seen
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				continue // yaml.v3 compares kind and value; only scalars are ever equal here
+			}
+			s := keys[k.Value]
+			switch {
+			case s == nil:
+				keys[k.Value] = &seen{first: k, n: 1}
+			default:
+				if s.n == 1 {
+					s.second = k
+					order = append(order, s)
+				}
+				pairs += s.n
+				s.n++
+			}
+		}
+		if len(order) == 0 {
+			continue
+		}
+		p.poison(e.path)
+		for _, s := range order {
+			name := s.first.Value
+			path := joinPath(e.path, name)
+			times := ""
+			if s.n > 2 {
+				times = fmt.Sprintf("; written %d times in this mapping", s.n)
+			}
+			if sensitive(path) && !keyLike(name) {
+				p.add(s.second.Line, displayPath(e.path), "a key is repeated, first defined at line %d%s", s.first.Line, times)
+				continue
+			}
+			p.add(s.second.Line, displayPath(path), "duplicate key, first defined at line %d%s", s.first.Line, times)
+		}
+	}
+	return pairs
 }

@@ -26,9 +26,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/internal/schedule"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // TaskLister is the one call discovery makes. *apiclient.Client satisfies
@@ -88,11 +88,11 @@ type entry struct {
 	// gen changes when the filter (types, statuses) changes, so that a
 	// listing started under the old filter cannot overwrite the new one's.
 	gen    uint64
-	tasks  []collector.Task // last good list, sorted by task id
-	listed bool             // tasks holds a listing (possibly empty)
-	failed bool             // the last attempt failed
-	last   time.Time        // start of the last attempt
-	next   time.Time        // when the next attempt is due
+	tasks  []task.Task // last good list, sorted by task id
+	listed bool        // tasks holds a listing (possibly empty)
+	failed bool        // the last attempt failed
+	last   time.Time   // start of the last attempt
+	next   time.Time   // when the next attempt is due
 }
 
 // New returns a Manager with no entries.
@@ -200,10 +200,10 @@ func (m *Manager) deleteMetrics(id int64) {
 
 // Tasks returns the union of every entry's last good list, sorted by
 // enterprise and task id. The slice is the caller's.
-func (m *Manager) Tasks() []collector.Task {
+func (m *Manager) Tasks() []task.Task {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []collector.Task
+	var out []task.Task
 	for _, e := range m.entries {
 		out = append(out, e.tasks...)
 	}
@@ -212,14 +212,14 @@ func (m *Manager) Tasks() []collector.Task {
 }
 
 // Has tells whether t is in its enterprise's last good list.
-func (m *Manager) Has(t collector.Task) bool {
+func (m *Manager) Has(t task.Task) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.entries[t.EnterpriseID]
 	if !ok {
 		return false
 	}
-	_, found := slices.BinarySearchFunc(e.tasks, t.TaskID, func(k collector.Task, id int64) int { return cmp.Compare(k.TaskID, id) })
+	_, found := slices.BinarySearchFunc(e.tasks, t.TaskID, func(k task.Task, id int64) int { return cmp.Compare(k.TaskID, id) })
 	return found
 }
 
@@ -301,7 +301,7 @@ func (m *Manager) refresh(ctx context.Context, id int64) error {
 	m.mu.Unlock()
 
 	var (
-		tasks []collector.Task
+		tasks []task.Task
 		err   error
 	)
 	if lister == nil {
@@ -345,7 +345,7 @@ func (m *Manager) refresh(ctx context.Context, id int64) error {
 // The API's filter is trusted; tasks are not re-filtered by the Status and
 // Type fields of the answer, whose encoding the vendor does not promise to
 // keep equal to the filter's.
-func list(ctx context.Context, l TaskLister, d config.Discovery) ([]collector.Task, error) {
+func list(ctx context.Context, l TaskLister, d config.Discovery) ([]task.Task, error) {
 	var statuses []*int64
 	if len(d.Statuses) == 0 {
 		statuses = []*int64{nil}
@@ -355,7 +355,7 @@ func list(ctx context.Context, l TaskLister, d config.Discovery) ([]collector.Ta
 		statuses = append(statuses, &v)
 	}
 	seen := map[int64]bool{}
-	var out []collector.Task
+	var out []task.Task
 	for _, typ := range d.Types {
 		for _, st := range statuses {
 			got, err := l.CloudQueryTask(ctx, apiclient.TaskQuery{EnterpriseID: d.EnterpriseID, Type: int64(typ), Status: st})
@@ -369,7 +369,7 @@ func list(ctx context.Context, l TaskLister, d config.Discovery) ([]collector.Ta
 				seen[t.ID.Value] = true
 				// The listing's own enterprise, not the answer's
 				// EnterpriseId: the exporter asked about this one.
-				out = append(out, collector.Task{EnterpriseID: d.EnterpriseID, TaskID: t.ID.Value})
+				out = append(out, task.Task{EnterpriseID: d.EnterpriseID, TaskID: t.ID.Value})
 			}
 		}
 	}
@@ -384,8 +384,8 @@ func describeStatus(s *int64) string {
 	return fmt.Sprintf(", status %d", *s)
 }
 
-func sortTasks(ts []collector.Task) {
-	slices.SortFunc(ts, func(a, b collector.Task) int {
+func sortTasks(ts []task.Task) {
+	slices.SortFunc(ts, func(a, b task.Task) int {
 		return cmp.Or(cmp.Compare(a.EnterpriseID, b.EnterpriseID), cmp.Compare(a.TaskID, b.TaskID))
 	})
 }

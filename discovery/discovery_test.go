@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // fakeLister answers from a table keyed by enterprise, type and status
@@ -92,10 +92,10 @@ func (f *fakeLister) callCount() int {
 	return len(f.calls)
 }
 
-func tasks(ent int64, ids ...int64) []collector.Task {
-	var out []collector.Task
+func tasks(ent int64, ids ...int64) []task.Task {
+	var out []task.Task
 	for _, id := range ids {
-		out = append(out, collector.Task{EnterpriseID: ent, TaskID: id})
+		out = append(out, task.Task{EnterpriseID: ent, TaskID: id})
 	}
 	return out
 }
@@ -133,8 +133,8 @@ func TestStatusFilter(t *testing.T) {
 	if got := m.Tasks(); !slices.Equal(got, want) {
 		t.Errorf("tasks: got %v, want %v", got, want)
 	}
-	if !m.Has(collector.Task{EnterpriseID: 1, TaskID: 20}) || m.Has(collector.Task{EnterpriseID: 1, TaskID: 99}) ||
-		m.Has(collector.Task{EnterpriseID: 3, TaskID: 5}) {
+	if !m.Has(task.Task{EnterpriseID: 1, TaskID: 20}) || m.Has(task.Task{EnterpriseID: 1, TaskID: 99}) ||
+		m.Has(task.Task{EnterpriseID: 3, TaskID: 5}) {
 		t.Error("Has disagrees with Tasks")
 	}
 }
@@ -344,7 +344,7 @@ func TestRun(t *testing.T) {
 
 	e2 := dentry(2, []int{1}, nil) // 5 minutes: listed once at once, then not again
 	m.Update(f, []config.Discovery{e1, e2})
-	waitFor(t, func() bool { return m.Has(collector.Task{EnterpriseID: 2, TaskID: 2}) })
+	waitFor(t, func() bool { return m.Has(task.Task{EnterpriseID: 2, TaskID: 2}) })
 
 	cancel()
 	select {

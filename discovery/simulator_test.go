@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // The real client against the simulator: paging and filters as the wire
@@ -53,9 +53,9 @@ generate: {enterprises: 2, tasks_per_enterprise: 250, agents_per_task: 1, first_
 		t.Fatal(err)
 	}
 	got := m.Tasks()
-	var want []collector.Task
+	var want []task.Task
 	for id := int64(1001); id <= 1250; id++ {
-		want = append(want, collector.Task{EnterpriseID: 9000001, TaskID: id})
+		want = append(want, task.Task{EnterpriseID: 9000001, TaskID: id})
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("found %d tasks, want the 250 of enterprise 9000001 (first %v)", len(got), got[:min(3, len(got))])

@@ -7,24 +7,13 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 )
 
-const opCdr = "CloudQueryPredictiveCallCdr"
-
-// CdrAPI is the call-record page the pacer wraps when its API offers it
-// (*apiclient.Client does). It is not part of API, so that the fakes of the
-// scrape's two operations need not grow a third.
-type CdrAPI interface {
-	CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error)
-}
+const opCdr = apiclient.OpCloudQueryPredictiveCallCdr
 
 // CloudQueryPredictiveCallCdrPage asks for one page of call records, with
 // a token per attempt and the retries of any call, like the scrapes and
 // from the same bucket. It is neither coalesced nor reused: one poller per
 // enterprise asks, and its windows move.
 func (p *Pacer) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
-	api, ok := p.api.(CdrAPI)
-	if !ok {
-		return nil, fmt.Errorf("dyvmsapi %s: the API client (%T) cannot read call records", opCdr, p.api)
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dyvmsapi %s: not sent: %w", opCdr, context.Cause(ctx))
 	}
@@ -33,7 +22,7 @@ func (p *Pacer) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient
 	f := newFlight(ctx, newWaiter(ctx))
 	stop := context.AfterFunc(ctx, func() { f.ctx.end(ctx.Err()) })
 	v, err := p.call(f.ctx, opCdr, func(ctx context.Context) (any, error) {
-		return api.CloudQueryPredictiveCallCdrPage(ctx, q)
+		return p.api.CloudQueryPredictiveCallCdrPage(ctx, q)
 	})
 	stop()
 	f.ctx.end(context.Canceled)

@@ -16,6 +16,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // Coalescing and deadlines: every caller gets the shared answer if it
@@ -37,7 +38,7 @@ func probe(h http.Handler, timeoutHeader string) string {
 
 func probeHandler(api collector.MonitorAPI) http.Handler {
 	src := func() collector.Scrape {
-		return collector.Scrape{API: api, Tasks: []collector.Task{{EnterpriseID: firstEnterprise, TaskID: 1}}, Concurrency: 1}
+		return collector.Scrape{API: api, Tasks: []task.Task{{EnterpriseID: firstEnterprise, TaskID: 1}}, Concurrency: 1}
 	}
 	return collector.Handler(src, prometheus.Gatherers(nil), collector.HandlerOptions{TimeoutOffset: 500 * time.Millisecond})
 }
@@ -178,11 +179,19 @@ func TestSharedDeadlineFollowsWaiters(t *testing.T) {
 		return cancel, done
 	}
 	deadline := func() time.Time {
-		dl, ok := (*callCtx.Load()).Deadline()
-		if !ok {
-			t.Fatal("shared call without a deadline")
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if len(p.flights) != 1 {
+			t.Fatalf("%d calls in flight, want 1", len(p.flights))
 		}
-		return dl
+		for _, f := range p.flights {
+			dl, ok := f.ctx.deadline()
+			if !ok {
+				t.Fatal("shared call without a deadline")
+			}
+			return dl
+		}
+		return time.Time{}
 	}
 	waitDeadline := func(want time.Time, what string) {
 		t.Helper()
@@ -236,21 +245,21 @@ func TestSettledCallIsNotJoined(t *testing.T) {
 
 	f := newFlight(context.Background(), first)
 	defer f.ctx.end(context.Canceled)
-	dl, ok := f.ctx.Deadline()
+	dl, ok := f.ctx.deadline()
 	if !f.join(longer) {
 		t.Fatal("an open call refused a waiter")
 	}
 	if f.ctx.settle(dl, ok) {
 		t.Fatal("a give-up decided against the first deadline stood after a longer waiter joined")
 	}
-	dl, ok = f.ctx.Deadline()
+	dl, ok = f.ctx.deadline()
 	if !ok || !dl.Equal(longer.dl) || !f.ctx.settle(dl, ok) {
 		t.Fatalf("deadline %v %v after the join; settle against it must stand", dl, ok)
 	}
 	if f.join(&waiter{dl: now.Add(3 * time.Hour), hasDL: true}) {
 		t.Fatal("a settled call took a new waiter")
 	}
-	if got, _ := f.ctx.Deadline(); !got.Equal(longer.dl) || len(f.waiters) != 2 {
+	if got, _ := f.ctx.deadline(); !got.Equal(longer.dl) || len(f.waiters) != 2 {
 		t.Fatalf("a refused join changed the call: deadline %v, %d waiters", got, len(f.waiters))
 	}
 
@@ -265,13 +274,13 @@ func TestSettledCallIsNotJoined(t *testing.T) {
 	if !h.join(&waiter{}) {
 		t.Fatal("join refused")
 	}
-	if _, ok := h.ctx.Deadline(); ok {
+	if _, ok := h.ctx.deadline(); ok {
 		t.Fatal("a waiter without a deadline joined, but the call still has one")
 	}
 }
 
 // TestSharedCallExpiresAtLatestDeadline: the shared call's context ends
-// with DeadlineExceeded when its deadline passes, and the timer of a
+// with DeadlineExceeded as its cause when its deadline passes, and the timer of a
 // deadline since extended does not end it (called directly, not waited
 // for, so that no timing is involved).
 func TestSharedCallExpiresAtLatestDeadline(t *testing.T) {
@@ -285,12 +294,16 @@ func TestSharedCallExpiresAtLatestDeadline(t *testing.T) {
 		t.Fatal("join refused")
 	}
 	f.ctx.expire(stale) // the first deadline's timer, had it fired
-	if err := f.ctx.Err(); err != nil {
+	if err := f.ctx.ctx.Err(); err != nil {
 		t.Fatalf("the call ended at the first waiter's deadline: %v", err)
 	}
 	g := newFlight(context.Background(), &waiter{dl: now.Add(-time.Second), hasDL: true})
-	<-g.ctx.Done()
-	if err := g.ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
+	<-g.ctx.ctx.Done()
+	if err := context.Cause(g.ctx.ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("expired call: %v", err)
 	}
+}
+
+func (s *slowAPI) CloudQueryPredictiveCallCdrPage(context.Context, apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	return nil, errors.New("not used")
 }

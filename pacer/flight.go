@@ -51,13 +51,18 @@ func (f *flight) join(w *waiter) bool {
 	return true
 }
 
-// leave removes w. The call's deadline shrinks to that of the remaining
-// waiters, so that it never outlives the longest of them; when none is
-// left it is cancelled, and leave reports true.
-func (f *flight) leave(w *waiter) (last bool) {
+// leave removes w, which stopped waiting because of why (its context's
+// error). The call's deadline shrinks to that of the remaining waiters, so
+// that it never outlives the longest of them; when none is left it ends
+// with why (a timeout when the last waiter's deadline passed), and leave
+// reports true.
+func (f *flight) leave(w *waiter, why error) (last bool) {
 	delete(f.waiters, w)
 	if len(f.waiters) == 0 {
-		f.ctx.end(context.Canceled)
+		if why == nil {
+			why = context.Canceled
+		}
+		f.ctx.end(why)
 		return true
 	}
 	f.ctx.setDeadline(f.latest())
@@ -78,53 +83,67 @@ func (f *flight) latest() (time.Time, bool) {
 	return dl, true
 }
 
-// flightCtx is the context a shared call runs under. Its deadline is not
-// fixed like a context.WithDeadline's: it follows the waiters (flight.join,
-// flight.leave). So an HTTP request already on the wire, a wait for a
-// token, or a backoff started for a caller with a short deadline goes on
-// for a caller with a longer one who joined meanwhile, and stops when the
-// last waiter stops waiting. Deadline reports the deadline in force when
-// asked; it only moves while the call may still serve a new waiter.
+// flightCtx is the lifetime of a shared call. The call itself runs under
+// ctx, an ordinary context with no deadline, so that it keeps the
+// context contract (Deadline answers the same every time). The call's
+// deadline is kept here instead: it follows the waiters (flight.join,
+// flight.leave), the pacer's decisions read it (deadline), and a timer
+// cancels ctx, with context.DeadlineExceeded as its cause, when it passes.
+// So an HTTP request already on the wire, a wait for a token, or a backoff
+// started for a caller with a short deadline goes on for a caller with a
+// longer one who joined meanwhile, and stops when the last waiter stops
+// waiting. The deadline only moves while the call may still serve a new
+// waiter.
 type flightCtx struct {
-	context.Context // the first caller's values
+	ctx    context.Context // the first caller's values, no deadline
+	cancel context.CancelCauseFunc
 
-	mu       sync.Mutex
-	deadline time.Time
-	hasDL    bool
-	timer    *time.Timer
-	gen      int // of the timer in force; an older one that fires is ignored
-	frozen   bool
-	err      error
-	done     chan struct{}
+	mu     sync.Mutex
+	dl     time.Time
+	hasDL  bool
+	timer  *time.Timer
+	gen    int // of the timer in force; an older one that fires is ignored
+	frozen bool
+	ended  bool
 }
 
 func newFlightCtx(values context.Context) *flightCtx {
-	return &flightCtx{Context: values, done: make(chan struct{})}
+	c := &flightCtx{}
+	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(values, callKeyCtx{}, c))
+	return c
 }
 
-func (c *flightCtx) Deadline() (time.Time, bool) {
+type callKeyCtx struct{}
+
+// CallDeadline is the deadline of the call ctx belongs to: for a call the
+// pacer makes, the latest deadline of the callers waiting for it now
+// (ctx itself has none: it is cancelled, with context.DeadlineExceeded as
+// the cause, when that passes); for any other context, its Deadline.
+// Unlike a context's Deadline it may move, later when a caller with more
+// time joins, earlier when one leaves.
+func CallDeadline(ctx context.Context) (time.Time, bool) {
+	if c, ok := ctx.Value(callKeyCtx{}).(*flightCtx); ok {
+		return c.deadline()
+	}
+	return ctx.Deadline()
+}
+
+// deadline is the call's deadline in force: the latest of its waiters'.
+func (c *flightCtx) deadline() (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.deadline, c.hasDL
+	return c.dl, c.hasDL
 }
 
-func (c *flightCtx) Done() <-chan struct{} { return c.done }
-
-func (c *flightCtx) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
-}
-
-// setDeadline replaces the deadline (ok false: none), unless the context
-// has ended or is frozen; it reports whether it did.
+// setDeadline replaces the deadline (ok false: none), unless the call has
+// ended or is frozen; it reports whether it did.
 func (c *flightCtx) setDeadline(dl time.Time, ok bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil || c.frozen {
+	if c.ended || c.frozen {
 		return false
 	}
-	c.deadline, c.hasDL = dl, ok
+	c.dl, c.hasDL = dl, ok
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
@@ -146,19 +165,19 @@ func (c *flightCtx) expire(gen int) {
 	}
 }
 
-// end ends the context with err (context.Canceled or DeadlineExceeded);
+// end ends the call with cause (context.Canceled or DeadlineExceeded);
 // only the first call counts.
-func (c *flightCtx) end(err error) {
+func (c *flightCtx) end(cause error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil {
+	if c.ended {
 		return
 	}
-	c.err = err
+	c.ended = true
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	close(c.done)
+	c.cancel(cause)
 }
 
 // freeze stops the deadline from moving: the call's outcome is decided,
@@ -179,7 +198,7 @@ func (c *flightCtx) freeze() {
 func (c *flightCtx) settle(dl time.Time, ok bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if later := !c.hasDL && ok || c.hasDL && ok && c.deadline.After(dl); later && c.err == nil {
+	if later := !c.hasDL && ok || c.hasDL && ok && c.dl.After(dl); later && !c.ended {
 		return false
 	}
 	c.frozen = true

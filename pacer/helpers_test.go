@@ -2,6 +2,7 @@ package pacer
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -172,4 +173,10 @@ func deadline(t *testing.T, c *fakeClock, d time.Duration) context.Context {
 	ctx, cancel := context.WithDeadline(context.Background(), c.Now().Add(d))
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// CloudQueryPredictiveCallCdrPage: cdrAPI (cdr_test.go) adds pages; the
+// plain fake has none.
+func (f *fakeAPI) CloudQueryPredictiveCallCdrPage(context.Context, apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	return nil, errors.New("fakeAPI: no call records")
 }

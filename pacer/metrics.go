@@ -2,7 +2,7 @@ package pacer
 
 import "time"
 
-// Metrics receives what the pacer does. collector.APIMetrics implements
+// Metrics receives what the pacer does. apimetrics.Metrics implements
 // it, registered once per process next to dyvms_api_requests_total; the
 // pacer itself registers nothing, so building a Pacer on every reload is
 // free of duplicate-registration trouble. Codes passed in come from

@@ -28,11 +28,15 @@ const (
 	MinAttemptTime = 100 * time.Millisecond
 )
 
-// API is what the pacer wraps; *apiclient.Client satisfies it.
+// API is what the pacer wraps: every operation of the client, the pages of
+// call records included; *apiclient.Client satisfies it.
 type API interface {
 	CloudMonitorTask(ctx context.Context, enterpriseID, taskID int64) (*apiclient.CloudMonitorTaskResponse, error)
 	CloudQueryTask(ctx context.Context, q apiclient.TaskQuery) ([]apiclient.TaskSummary, error)
+	CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error)
 }
+
+var _ API = (*apiclient.Client)(nil)
 
 // Config is the per-configuration part of the pacing (the limiter is
 // per credential and outlives configurations).
@@ -105,8 +109,8 @@ type cached struct {
 }
 
 const (
-	opMonitor = "CloudMonitorTask"
-	opQuery   = "CloudQueryTask"
+	opMonitor = apiclient.OpCloudMonitorTask
+	opQuery   = apiclient.OpCloudQueryTask
 )
 
 // CloudMonitorTask returns the task's monitoring view. The answer may be
@@ -189,7 +193,7 @@ func (p *Pacer) do(ctx context.Context, k callKey, fn func(context.Context) (any
 		return f.val, f.err
 	default:
 	}
-	if f.leave(w) && p.flights[k] == f {
+	if f.leave(w, ctx.Err()) && p.flights[k] == f {
 		// Nobody will read the answer, and the call is cancelled: let the
 		// next caller start afresh rather than join it.
 		delete(p.flights, k)
@@ -254,7 +258,7 @@ func (p *Pacer) call(ctx *flightCtx, op string, fn func(context.Context) (any, e
 		if attempt > 0 {
 			p.metrics.Retry(op, ErrorCode(last))
 		}
-		v, err := fn(ctx)
+		v, err := fn(ctx.ctx)
 		if err == nil {
 			return v, nil
 		}
@@ -263,14 +267,14 @@ func (p *Pacer) call(ctx *flightCtx, op string, fn func(context.Context) (any, e
 			p.lim.Throttled(p.now())
 		}
 		last = err
-		if attempt >= p.cfg.MaxRetries || apiclient.IsConfigError(err) || !apiclient.IsRetryable(err) || ctx.Err() != nil {
+		if attempt >= p.cfg.MaxRetries || apiclient.IsConfigError(err) || !apiclient.IsRetryable(err) || ctx.ctx.Err() != nil {
 			return nil, err
 		}
 		d := p.backoff(attempt, err)
 		if !p.fits(ctx, d) {
 			return nil, err
 		}
-		if p.sleep(ctx, d) != nil {
+		if p.sleep(ctx.ctx, d) != nil {
 			return nil, err
 		}
 	}
@@ -293,7 +297,7 @@ func (p *Pacer) backoff(attempt int, err error) time.Duration {
 // joined since the deadline was read.
 func (p *Pacer) fits(ctx *flightCtx, d time.Duration) bool {
 	for {
-		dl, ok := ctx.Deadline()
+		dl, ok := ctx.deadline()
 		if !ok || !p.now().Add(d+MinAttemptTime).After(dl) {
 			return true
 		}
@@ -308,7 +312,7 @@ func (p *Pacer) fits(ctx *flightCtx, d time.Duration) bool {
 func (p *Pacer) take(ctx *flightCtx, op string) error {
 	for {
 		now := p.now()
-		dl, hasDL := ctx.Deadline()
+		dl, hasDL := ctx.deadline()
 		if hasDL && dl.Sub(now) < MinAttemptTime {
 			if !ctx.settle(dl, hasDL) {
 				continue
@@ -326,7 +330,7 @@ func (p *Pacer) take(ctx *flightCtx, op string) error {
 			return &RateLimitError{Operation: op, Wait: d, Left: dl.Sub(now)}
 		}
 		if d > 0 {
-			if err := p.sleep(ctx, d); err != nil {
+			if err := p.sleep(ctx.ctx, d); err != nil {
 				r.CancelAt(p.now())
 				return fmt.Errorf("dyvmsapi %s: not sent: waiting for the rate limiter: %w", op, err)
 			}

@@ -308,18 +308,24 @@ func TestSharedCallCancelledWhenNobodyWaits(t *testing.T) {
 	}
 }
 
-func TestSharedCallKeepsFirstDeadline(t *testing.T) {
-	var got time.Time
-	p, _, _ := newTestPacer(apiFunc(func(ctx context.Context) { got, _ = ctx.Deadline() }), roomy, Config{})
+// The shared call's context carries no deadline (the latest waiter's
+// deadline moves, a context's may not: the call is cancelled when it
+// passes instead) but keeps the caller's values.
+func TestSharedCallContextHasNoDeadline(t *testing.T) {
+	type key struct{}
+	var (
+		hasDL bool
+		val   any
+	)
+	p, _, _ := newTestPacer(apiFunc(func(ctx context.Context) { _, hasDL = ctx.Deadline(); val = ctx.Value(key{}) }), roomy, Config{})
 	p.now, p.sleep = time.Now, sleepContext
-	dl := time.Now().Add(time.Hour)
-	ctx, cancel := context.WithDeadline(context.Background(), dl)
+	ctx, cancel := context.WithDeadline(context.WithValue(context.Background(), key{}, "v"), time.Now().Add(time.Hour))
 	defer cancel()
 	if _, err := p.CloudMonitorTask(ctx, 1, 1); err != nil {
 		t.Fatal(err)
 	}
-	if !got.Equal(dl) {
-		t.Fatalf("shared call deadline %v, want the caller's %v", got, dl)
+	if hasDL || val != "v" {
+		t.Fatalf("shared call context: deadline %v, value %v; want none and the caller's value", hasDL, val)
 	}
 }
 
@@ -428,4 +434,9 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 10 s")
 		}
 	}
+}
+
+func (f apiFunc) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	f(ctx)
+	return nil, nil
 }

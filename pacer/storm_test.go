@@ -13,8 +13,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // The pacer between the real collector and the real client, against the
@@ -73,10 +75,10 @@ func (s *simServer) client(t *testing.T, observe func(op, code string, d time.Du
 	return c
 }
 
-func taskList(n int) []collector.Task {
-	out := make([]collector.Task, n)
+func taskList(n int) []task.Task {
+	out := make([]task.Task, n)
 	for i := range out {
-		out[i] = collector.Task{EnterpriseID: firstEnterprise, TaskID: int64(i + 1)}
+		out[i] = task.Task{EnterpriseID: firstEnterprise, TaskID: int64(i + 1)}
 	}
 	return out
 }
@@ -88,7 +90,7 @@ type scrapeView struct {
 	data    map[int64]int
 }
 
-func scrape(t *testing.T, ctx context.Context, api collector.MonitorAPI, tasks []collector.Task, concurrency int, onErr collector.ErrorReporter) scrapeView {
+func scrape(t *testing.T, ctx context.Context, api collector.MonitorAPI, tasks []task.Task, concurrency int, onErr collector.ErrorReporter) scrapeView {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collector.New(ctx, api, tasks, collector.Options{Concurrency: concurrency, OnError: onErr}))
@@ -145,11 +147,8 @@ func TestThrottlingStorm(t *testing.T) {
 		TimeLeft: simulator.Duration(300 * time.Millisecond),
 	}}}, nil)
 	reg := prometheus.NewPedanticRegistry()
-	apiM, pacerM := collector.NewAPIMetrics(reg), collector.NewPacerMetrics(reg)
-	client := s.client(t, func(op, code string, d time.Duration) {
-		apiM.Observe(op, code, d)
-		pacerM.ObserveDuration(op, d)
-	})
+	pacerM := apimetrics.New(reg)
+	client := s.client(t, pacerM.Attempt)
 	p := New(client, NewLimiter(LimiterConfig{RequestsPerSecond: 20, Burst: 20, Adaptive: true}), Config{MaxRetries: 2}, pacerM)
 
 	var mu sync.Mutex
@@ -161,7 +160,7 @@ func TestThrottlingStorm(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), promDeadline.Add(-500*time.Millisecond))
 	defer cancel()
 	dl, _ := ctx.Deadline()
-	v := scrape(t, ctx, p, taskList(nTasks), 8, func(task collector.Task, err error) {
+	v := scrape(t, ctx, p, taskList(nTasks), 8, func(task task.Task, err error) {
 		mu.Lock()
 		codes[task.TaskID] = ErrorCode(err)
 		mu.Unlock()
@@ -264,7 +263,7 @@ func TestConcurrentScrapesShareCalls(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range views {
 		wg.Go(func() {
-			views[i] = scrape(t, ctx, p, tasks, nTasks, func(task collector.Task, err error) {
+			views[i] = scrape(t, ctx, p, tasks, nTasks, func(task task.Task, err error) {
 				t.Errorf("scrape %d, task %d: %v", i, task.TaskID, err)
 			})
 		})

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,18 @@ call_records:
 	// Records of a task not listed (20) are counted under its own task_id.
 	if l := lines(body, `dyvms_api_requests_total{code="OK",operation="CloudQueryPredictiveCallCdr"}`); len(l) != 1 {
 		t.Errorf("the poller's requests are not in the API metrics: %v", lines(body, "dyvms_api_requests_total"))
+	}
+	// Every API metric names the poller's operation as it is: none counts
+	// it as "other" (one list of operations, apiclient.Operations).
+	for _, name := range []string{"dyvms_api_request_duration_seconds_count", "dyvms_api_calls_total", "dyvms_api_rate_limiter_wait_seconds_count"} {
+		if l := lines(body, name+`{`); !slices.ContainsFunc(l, func(s string) bool {
+			return strings.Contains(s, `operation="CloudQueryPredictiveCallCdr"`) && !strings.HasSuffix(s, " 0")
+		}) {
+			t.Errorf("%s does not count the poller's calls under CloudQueryPredictiveCallCdr:\n%s", name, strings.Join(l, "\n"))
+		}
+	}
+	if l := lines(body, "dyvms_api_"); slices.ContainsFunc(l, func(s string) bool { return strings.Contains(s, `operation="other"`) }) {
+		t.Errorf("a call counted under operation=\"other\":\n%s", strings.Join(l, "\n"))
 	}
 	sim.ResetStats()
 	for range 3 {

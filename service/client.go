@@ -1,11 +1,9 @@
 package service
 
 import (
-	"time"
-
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	"github.com/dyvms-community/dyvms_exporter/credentials"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
@@ -14,21 +12,17 @@ import (
 // The pacer's limiter comes from the service's registry, so a reload with
 // the same access key keeps the bucket (and the slowdown after
 // throttling) instead of granting a fresh burst.
-func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
-	creds, err := cfg.CredentialsProvider()
+func (s *Service) build(cfg *config.Config) (*pacer.Pacer, error) {
+	creds, err := credentials.FromConfig(cfg.Credentials)
 	if err != nil {
 		return nil, err
 	}
-	pc := s.pc
 	c, err := apiclient.New(apiclient.Options{
 		Endpoint:    cfg.Endpoint,
 		Credentials: creds,
 		Location:    cfg.Location,
 		HTTPClient:  s.o.HTTPClient,
-		Observe: func(operation, code string, d time.Duration) {
-			s.apiMetrics.Observe(operation, code, d)
-			pc.metrics.ObserveDuration(operation, d)
-		},
+		Observe:     s.apiMetrics.Attempt,
 	})
 	if err != nil {
 		return nil, err
@@ -41,20 +35,12 @@ func (s *Service) build(cfg *config.Config) (collector.MonitorAPI, error) {
 	if cfg.Credentials != nil {
 		key = cfg.Credentials.KeyName()
 	}
-	lim := pc.limiters.Get(key, pacer.LimiterConfig{
+	lim := s.limiters.Get(key, pacer.LimiterConfig{
 		RequestsPerSecond: cfg.API.RequestsPerSecond,
 		Burst:             cfg.API.Burst,
 		// Always on until config has a switch (api.adaptive): slowing
 		// down when the server says so is what a shared quota needs.
 		Adaptive: true,
 	})
-	return pacer.New(c, lim, pacer.Config{MaxRetries: cfg.API.MaxRetries, MinInterval: cfg.API.MinInterval}, pc.metrics), nil
-}
-
-// pacing is what every client a Service builds shares for the life of
-// the Service: the limiter per credential and the pacer's metrics,
-// registered once.
-type pacing struct {
-	limiters *pacer.Limiters
-	metrics  *collector.PacerMetrics
+	return pacer.New(c, lim, pacer.Config{MaxRetries: cfg.API.MaxRetries, MinInterval: cfg.API.MinInterval}, s.apiMetrics), nil
 }

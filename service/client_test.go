@@ -38,12 +38,9 @@ func TestAccessKeyIDFile(t *testing.T) {
 	if line := logs.find("configuration loaded"); !strings.Contains(line, "access key access_key_id_file "+idFile) {
 		t.Errorf("the load log does not name the id file: %q", line)
 	}
-	p, ok := svc.api.(*pacer.Pacer)
-	if !ok {
-		t.Fatalf("api is %T, want *pacer.Pacer", svc.api)
-	}
+	p := svc.api
 	c := svc.Config()
-	lim := svc.pc.limiters.Get("access_key_id_file "+idFile, pacer.LimiterConfig{RequestsPerSecond: c.API.RequestsPerSecond, Burst: c.API.Burst, Adaptive: true})
+	lim := svc.limiters.Get("access_key_id_file "+idFile, pacer.LimiterConfig{RequestsPerSecond: c.API.RequestsPerSecond, Burst: c.API.Burst, Adaptive: true})
 	if p.Limiter() != lim {
 		t.Error("the rate limiter is not keyed by the id file")
 	}

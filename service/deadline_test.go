@@ -10,17 +10,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
-// deadlineTransport records the deadline of every API request, then sends
-// it on to the simulator.
+// deadlineTransport records the deadline of every API request (the
+// pacer's call deadline: the request's context has none, see
+// pacer.CallDeadline), then sends it on to the simulator.
 type deadlineTransport struct {
 	mu        sync.Mutex
 	deadlines []time.Time
 }
 
 func (d *deadlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	dl, ok := r.Context().Deadline()
+	dl, ok := pacer.CallDeadline(r.Context())
 	d.mu.Lock()
 	if ok {
 		d.deadlines = append(d.deadlines, dl)

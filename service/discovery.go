@@ -2,12 +2,10 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
-	"github.com/dyvms-community/dyvms_exporter/discovery"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // RunDiscovery lists the tasks of the configuration's discovery entries in
@@ -21,27 +19,14 @@ func (s *Service) RunDiscovery(ctx context.Context) { s.disc.Run(ctx) }
 // for tests, which must not wait for intervals of minutes.
 func (s *Service) RefreshDiscovery(ctx context.Context) error { return s.disc.Refresh(ctx) }
 
-// taskLister is the client as discovery needs it. The client comes from
-// build, which another file owns and which may wrap it (in a pacer, say);
-// if a wrapper ever hides CloudQueryTask, a configuration with discovery
-// entries is refused here with a clear error instead of silently
-// discovering nothing.
-func taskLister(cfg *config.Config, api collector.MonitorAPI) (discovery.TaskLister, error) {
-	l, ok := api.(discovery.TaskLister)
-	if !ok && len(cfg.Discovery) > 0 {
-		return nil, fmt.Errorf("the API client (%T) cannot list tasks (no CloudQueryTask); discovery entries cannot be served", api)
-	}
-	return l, nil
-}
-
 // tasks is what a scrape of cfg reads: its static tasks, then the
 // discovered ones that are not static too, so that a task reached both ways
 // is read once.
-func (s *Service) tasks(cfg *config.Config) []collector.Task {
-	out := make([]collector.Task, 0, len(cfg.Tasks))
-	seen := make(map[collector.Task]bool, len(cfg.Tasks))
+func (s *Service) tasks(cfg *config.Config) []task.Task {
+	out := make([]task.Task, 0, len(cfg.Tasks))
+	seen := make(map[task.Task]bool, len(cfg.Tasks))
 	for _, t := range cfg.Tasks {
-		k := collector.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID}
+		k := task.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID}
 		seen[k] = true
 		out = append(out, k)
 	}
@@ -65,6 +50,6 @@ func enterpriseAllowed(cfg *config.Config, id int64) bool {
 }
 
 // known tells whether t is a static or a discovered task of cfg.
-func (s *Service) known(cfg *config.Config, t collector.Task) bool {
+func (s *Service) known(cfg *config.Config, t task.Task) bool {
 	return slices.Contains(cfg.Tasks, config.Task{EnterpriseID: t.EnterpriseID, TaskID: t.TaskID}) || s.disc.Has(t)
 }

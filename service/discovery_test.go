@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
-func ts(ps ...[2]int64) []collector.Task {
-	var out []collector.Task
+func ts(ps ...[2]int64) []task.Task {
+	var out []task.Task
 	for _, p := range ps {
-		out = append(out, collector.Task{EnterpriseID: p[0], TaskID: p[1]})
+		out = append(out, task.Task{EnterpriseID: p[0], TaskID: p[1]})
 	}
 	return out
 }

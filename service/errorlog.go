@@ -3,14 +3,14 @@ package service
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/internal/dedup"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // errorLog logs a task's failure when it starts or changes, not on every
@@ -23,12 +23,12 @@ type errorLog struct {
 	// defaultChain tells whether the configuration in force leaves the
 	// credentials to the vendor's default chain (no credentials block).
 	defaultChain func() bool
-	mu           sync.Mutex
-	last         map[collector.Task]string // ErrorCode of the failure being reported
+	// last is the ErrorCode of each task's failure being reported.
+	last *dedup.Memory[task.Task, string]
 }
 
 func newErrorLog(l log.Logger, defaultChain func() bool) *errorLog {
-	return &errorLog{logger: l, defaultChain: defaultChain, last: map[collector.Task]string{}}
+	return &errorLog{logger: l, defaultChain: defaultChain, last: dedup.New[task.Task, string](0)}
 }
 
 // Hints for a task whose credentials could not be had at all.
@@ -39,14 +39,10 @@ const (
 	hintCredentialsFile = "the credentials of the configuration file cannot be read: fix the file named in err; retried at every scrape"
 )
 
-func (e *errorLog) report(t collector.Task, err error) {
+func (e *errorLog) report(t task.Task, err error) {
 	code := pacer.ErrorCode(err)
-	e.mu.Lock()
-	same := e.last[t] == code
-	e.last[t] = code
-	e.mu.Unlock()
-	if same {
-		level.Debug(e.logger).Log("msg", "task scrape still failing", "task", collector.FormatTask(t), "code", code, "err", err)
+	if !e.last.Note(t, code) {
+		level.Debug(e.logger).Log("msg", "task scrape still failing", "task", t.String(), "code", code, "err", err)
 		return
 	}
 	lvl := level.Warn(e.logger)
@@ -62,15 +58,11 @@ func (e *errorLog) report(t collector.Task, err error) {
 			hint = hintNoCredentials
 		}
 	}
-	lvl.Log("msg", "task scrape failed", "task", collector.FormatTask(t), "code", code, "hint", hint, "err", err)
+	lvl.Log("msg", "task scrape failed", "task", t.String(), "code", code, "hint", hint, "err", err)
 }
 
-func (e *errorLog) recovered(t collector.Task) {
-	e.mu.Lock()
-	code, was := e.last[t]
-	delete(e.last, t)
-	e.mu.Unlock()
-	if was {
-		level.Info(e.logger).Log("msg", "task scrape recovered", "task", collector.FormatTask(t), "previous_code", code)
+func (e *errorLog) recovered(t task.Task) {
+	if code, was := e.last.Forget(t); was {
+		level.Info(e.logger).Log("msg", "task scrape recovered", "task", t.String(), "previous_code", code)
 	}
 }

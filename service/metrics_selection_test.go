@@ -2,8 +2,12 @@ package service
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/config"
 )
 
 // TestMetricsSectionHonoured: /metrics and /probe both build only what the
@@ -41,5 +45,35 @@ func TestMetricsSectionHonoured(t *testing.T) {
 		if n := len(lines(body, "dyvms_task_agents_online{")); n == 0 {
 			t.Errorf("%s: task-level families gone too", target)
 		}
+	}
+}
+
+// selection maps the metrics: section onto the collector's Selection: the
+// defaults are the zero Selection (the full exposition), and every key
+// reaches it.
+func TestSelection(t *testing.T) {
+	parse := func(doc string) config.Metrics {
+		t.Helper()
+		cfg, err := config.Parse([]byte("tasks: [{enterprise_id: 1, task_id: 2}]\n"+doc), "x.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Metrics
+	}
+	for _, doc := range []string{"", "metrics:\n", "metrics: {}\n"} {
+		if sel := selection(parse(doc)); !reflect.DeepEqual(sel, collector.Selection{}) {
+			t.Errorf("%q: the default section gives %+v, want the zero Selection (the full exposition)", doc, sel)
+		}
+	}
+	got := selection(parse("metrics:\n  agent_status: current\n  agents: true\n  exclude:\n    - dyvms_agent_info\n    - dyvms_task_today_agents\n"))
+	want := collector.Selection{AgentStatus: collector.AgentStatusCurrent, Exclude: []string{"dyvms_agent_info", "dyvms_task_today_agents"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("selection %+v, want %+v", got, want)
+	}
+	if err := got.Check(); err != nil {
+		t.Errorf("a validated section fails the collector's check: %v", err)
+	}
+	if got := selection(parse("metrics: {agents: false}\n")); !got.NoAgents || got.AgentStatus != collector.AgentStatusStateSet {
+		t.Errorf("agents: false gives %+v", got)
 	}
 }

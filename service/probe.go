@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // probeHandler serves GET /probe?enterprise_id=E&task_id=T: one task's
@@ -44,8 +45,8 @@ func (s *Service) probeHandler(o HTTPOptions) http.Handler {
 			// errorLog remembers each failing task until it recovers; a
 			// task id only a caller made up would stay there for good, so
 			// its failures are logged at debug level instead.
-			ho.OnError = func(t collector.Task, err error) {
-				level.Debug(s.logger).Log("msg", "probe of an unlisted task failed", "task", collector.FormatTask(t), "err", err)
+			ho.OnError = func(t task.Task, err error) {
+				level.Debug(s.logger).Log("msg", "probe of an unlisted task failed", "task", t.String(), "err", err)
 			}
 			ho.OnSuccess = nil
 		}
@@ -53,27 +54,27 @@ func (s *Service) probeHandler(o HTTPOptions) http.Handler {
 		// gatherer: the same deadline (from Prometheus' scrape timeout
 		// header) and the same exposition, for a single task.
 		src := func() collector.Scrape {
-			return collector.Scrape{API: api, Tasks: []collector.Task{t}, Concurrency: 1, Metrics: cfg.Metrics.Selection()}
+			return collector.Scrape{API: api, Tasks: []task.Task{t}, Concurrency: 1, Metrics: selection(cfg.Metrics)}
 		}
 		collector.Handler(src, prometheus.Gatherers(nil), ho).ServeHTTP(w, r)
 	})
 }
 
 // probeTask reads enterprise_id and task_id from a raw query string.
-func probeTask(rawQuery string) (collector.Task, error) {
+func probeTask(rawQuery string) (task.Task, error) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return collector.Task{}, fmt.Errorf("cannot parse the query string: %v", err)
+		return task.Task{}, fmt.Errorf("cannot parse the query string: %v", err)
 	}
 	ent, err := positiveParam(q, "enterprise_id")
 	if err != nil {
-		return collector.Task{}, err
+		return task.Task{}, err
 	}
-	task, err := positiveParam(q, "task_id")
+	id, err := positiveParam(q, "task_id")
 	if err != nil {
-		return collector.Task{}, err
+		return task.Task{}, err
 	}
-	return collector.Task{EnterpriseID: ent, TaskID: task}, nil
+	return task.Task{EnterpriseID: ent, TaskID: id}, nil
 }
 
 // positiveParam accepts exactly one canonical decimal: "+7" or "007" would

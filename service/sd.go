@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-kit/log/level"
 
-	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // ProbePath is where /sd sends Prometheus to scrape one task.
@@ -50,7 +50,7 @@ func (s *Service) sdHandler(o HTTPOptions) http.Handler {
 		}
 		_, cfg := s.inForce()
 		tasks := s.tasks(cfg)
-		slices.SortFunc(tasks, func(a, b collector.Task) int {
+		slices.SortFunc(tasks, func(a, b task.Task) int {
 			return cmp.Or(cmp.Compare(a.EnterpriseID, b.EnterpriseID), cmp.Compare(a.TaskID, b.TaskID))
 		})
 		groups := make([]TargetGroup, 0, len(tasks)) // [] rather than null when empty: Prometheus wants a list

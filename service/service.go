@@ -14,11 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/callrecords"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
+	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
 // Options are the service's dependencies.
@@ -38,16 +40,16 @@ type Service struct {
 	o          Options
 	logger     log.Logger
 	safe       *config.SafeConfig
-	apiMetrics *collector.APIMetrics
+	apiMetrics *apimetrics.Metrics
 	errLog     *errorLog
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	calls      *callrecords.Manager
-	pc         *pacing
+	limiters   *pacer.Limiters // per credential, for the life of the Service
 
 	mu    sync.Mutex
 	built *config.Config // the config api was built from
-	api   collector.MonitorAPI
+	api   *pacer.Pacer
 }
 
 // New loads the configuration file once; an error here is fatal for the
@@ -60,9 +62,9 @@ func New(o Options) (*Service, error) {
 		o:          o,
 		logger:     o.Logger,
 		safe:       config.NewSafeConfig(o.Registerer),
-		apiMetrics: collector.NewAPIMetrics(o.Registerer),
+		apiMetrics: apimetrics.New(o.Registerer),
 		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
-		pc:         &pacing{limiters: pacer.NewLimiters(), metrics: collector.NewPacerMetrics(o.Registerer)},
+		limiters:   pacer.NewLimiters(),
 	}
 	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
@@ -108,7 +110,7 @@ func (s *Service) logLoaded() {
 // current returns the API client for the configuration in force, building
 // it when the configuration changed. If the new one cannot be built, the
 // previous client stays in use with its own configuration.
-func (s *Service) current() (collector.MonitorAPI, error) {
+func (s *Service) current() (*pacer.Pacer, error) {
 	cfg := s.safe.Get()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,29 +122,17 @@ func (s *Service) current() (collector.MonitorAPI, error) {
 		// min_interval cache and rate limiter are still right, and a reload
 		// that only edits the task list must not cost a fresh API call per
 		// task (nor let an HA pair's second scrape miss the first's answer).
-		lister, err := taskLister(cfg, s.api)
-		if err != nil {
-			return s.api, err
-		}
 		s.built = cfg
-		s.disc.Update(lister, cfg.Discovery)
+		s.disc.Update(s.api, cfg.Discovery)
 		return s.api, nil
 	}
 	api, err := s.build(cfg)
 	if err != nil {
 		return s.api, fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
-	lister, err := taskLister(cfg, api)
-	if err != nil {
-		return s.api, err
-	}
-	reader, err := callRecordReader(cfg, api)
-	if err != nil {
-		return s.api, err
-	}
 	s.built, s.api = cfg, api
-	s.disc.Update(lister, cfg.Discovery)
-	s.calls.Update(reader, cfg.CallRecords, cfg.Location)
+	s.disc.Update(api, cfg.Discovery)
+	s.calls.Update(api, cfg.CallRecords, cfg.Location)
 	return api, nil
 }
 
@@ -170,7 +160,7 @@ func apiSettings(c *config.Config) config.Config {
 
 // inForce returns the API client and the configuration it was built from,
 // as one consistent pair.
-func (s *Service) inForce() (collector.MonitorAPI, *config.Config) {
+func (s *Service) inForce() (*pacer.Pacer, *config.Config) {
 	_, _ = s.current() // an error leaves the previous, working client
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,16 +174,16 @@ func (s *Service) Config() *config.Config { return s.safe.Get() }
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Metrics: cfg.Metrics.Selection()}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Metrics: selection(cfg.Metrics)}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.
-func (s *Service) OnError(t collector.Task, err error) { s.errLog.report(t, err) }
+func (s *Service) OnError(t task.Task, err error) { s.errLog.report(t, err) }
 
 // OnSuccess tells the error log a task is healthy again.
-func (s *Service) OnSuccess(t collector.Task) { s.errLog.recovered(t) }
+func (s *Service) OnSuccess(t task.Task) { s.errLog.recovered(t) }
 
 // OnUnreadable logs an answer's unreadable fields once per task and field.
-func (s *Service) OnUnreadable(t collector.Task, f []apiclient.UnreadableField) {
+func (s *Service) OnUnreadable(t task.Task, f []apiclient.UnreadableField) {
 	s.unreadable.Report(t, f)
 }

@@ -95,3 +95,16 @@ Prometheus matches =~), so that DyvmsExporterDown watches it. */}}
 {{- $default := ternary "dyvms_exporter" "dyvms" .Values.scrapeConfig.enabled }}
 {{- include "dyvms-exporter.checkJob" (list .Values.jobSelector (default $default .Values.serviceMonitor.jobName) "serviceMonitor.jobName") }}
 {{- end }}
+
+{{/* The image: registry/repository, then @digest when set, else :tag
+(default the chart's appVersion). */}}
+{{- define "dyvms-exporter.image" -}}
+{{- $img := .Values.image }}
+{{- $ref := $img.repository }}
+{{- if $img.registry }}{{ $ref = printf "%s/%s" $img.registry $img.repository }}{{ end }}
+{{- if $img.digest }}
+{{- printf "%s@%s" $ref $img.digest }}
+{{- else }}
+{{- printf "%s:%s" $ref (default .Chart.AppVersion $img.tag) }}
+{{- end }}
+{{- end }}
