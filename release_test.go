@@ -212,6 +212,45 @@ func TestRelease(t *testing.T) {
 		`["`+strings.Join(cfg.Cmd, `", "`)+`"]` != df["CMD"] || len(cfg.ExposedPorts) != 1 || cfg.ExposedPorts[df["EXPOSE"]+"/tcp"] != struct{}{} {
 		t.Errorf("image config user %q entrypoint %q cmd %q ports %v; the Dockerfile says %v", cfg.User, cfg.Entrypoint, cfg.Cmd, cfg.ExposedPorts, df)
 	}
+	// Today's scratch layout, the licence and the SBOM.
+	mnt := strings.TrimSpace(b.run("mount", ctr))
+	for path, want := range map[string]os.FileMode{
+		"bin/dyvms_exporter":                          0o755,
+		"etc/ssl/certs/ca-certificates.crt":           0o644,
+		"usr/share/zoneinfo/Asia/Shanghai":            0o644,
+		"etc/dyvms_exporter/config.yml":               0o644,
+		"usr/share/doc/dyvms_exporter/LICENSE":        0o644,
+		"usr/share/doc/dyvms_exporter/NOTICE":         0o644,
+		"usr/share/doc/dyvms_exporter/sbom.spdx.json": 0o644,
+		"tmp": os.ModeDir | os.ModeSticky | 0o777,
+	} {
+		fi, err := os.Stat(filepath.Join(mnt, path))
+		if err != nil {
+			t.Errorf("the image lacks /%s: %v", path, err)
+		} else if fi.Mode() != want {
+			t.Errorf("/%s in the image has mode %v, want %v", path, fi.Mode(), want)
+		}
+	}
+	var sbom struct {
+		SPDXVersion string `json:"spdxVersion"`
+		Packages    []struct {
+			Name    string `json:"name"`
+			Version string `json:"versionInfo"`
+		} `json:"packages"`
+	}
+	if data, err := os.ReadFile(filepath.Join(mnt, "usr/share/doc/dyvms_exporter/sbom.spdx.json")); err == nil {
+		if err := json.Unmarshal(data, &sbom); err != nil {
+			t.Errorf("the image's SBOM: %v", err)
+		}
+		found := map[string]string{}
+		for _, p := range sbom.Packages {
+			found[p.Name] = p.Version
+		}
+		if sbom.SPDXVersion != "SPDX-2.3" || found["dyvms_exporter"] != version || found["github.com/prometheus/client_golang"] == "" || found["github.com/alibabacloud-go/tea"] == "" {
+			t.Errorf("the image's SBOM (%s) lacks the exporter %s or its modules: %v", sbom.SPDXVersion, version, found)
+		}
+	}
+	b.run("umount", ctr)
 	inImage := func(args ...string) string {
 		return b.run(append([]string{"run", "--isolation=chroot", ctr, "--"}, append(cfg.Entrypoint, args...)...)...)
 	}

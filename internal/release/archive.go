@@ -164,8 +164,8 @@ func writeZip(w *bytes.Buffer, top string, files []file, mtime time.Time) error 
 	return zw.Close()
 }
 
-// ChecksumsName is the checksums file of a version, in sha256sum's format.
-func ChecksumsName(version string) string { return "sha256sums.txt" }
+// ChecksumsFile is the checksums file, in sha256sum's format.
+const ChecksumsFile = "sha256sums.txt"
 
 // writeChecksums lists the SHA-256 of every archive and SBOM, so that
 // `sha256sum -c sha256sums.txt` checks a download.
@@ -186,6 +186,6 @@ func writeChecksums(dist string, s Source, archives []string) (string, error) {
 		sum := sha256.Sum256(data)
 		fmt.Fprintf(&b, "%s  %s\n", hex.EncodeToString(sum[:]), n)
 	}
-	path := filepath.Join(dist, ChecksumsName(s.Version))
+	path := filepath.Join(dist, ChecksumsFile)
 	return path, os.WriteFile(path, []byte(b.String()), 0o644)
 }

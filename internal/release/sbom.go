@@ -33,7 +33,6 @@ func SBOM(bin string, s Source, platform string) ([]byte, error) {
 		LicenseConcluded string   `json:"licenseConcluded"`
 		LicenseDeclared  string   `json:"licenseDeclared"`
 		Copyright        string   `json:"copyrightText"`
-		Checksums        []any    `json:"checksums,omitempty"`
 		ExternalRefs     []extRef `json:"externalRefs,omitempty"`
 	}
 	type rel struct {
