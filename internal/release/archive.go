@@ -18,13 +18,12 @@ import (
 
 // file is one entry of an archive or an image layer.
 type file struct {
-	name    string // slash-separated, relative
-	mode    fs.FileMode
-	data    []byte
-	link    string // symbolic link target, for a link
-	isDir   bool
-	uid     int
-	modTime time.Time
+	name  string // slash-separated, relative
+	mode  fs.FileMode
+	data  []byte
+	link  string // symbolic link target, for a link
+	isDir bool
+	uid   int
 }
 
 // ArchiveName is the Prometheus projects' name for a platform's archive,
