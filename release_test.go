@@ -37,7 +37,8 @@ func TestRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds, pushes, pulls and runs a whole release")
 	}
-	helm := testutil.ToolFromEnv(t, "DYVMS_HELM", "", "source .ci/tools.sh && build_ci_tools")
+	// The Helm .ci/tools.sh builds (HELM_VERSION there).
+	helm := testutil.ToolFromEnv(t, "DYVMS_HELM", testutil.CachedToolPath("helm", "v3.22.0", "helm"), "source .ci/tools.sh && build_ci_tools")
 	b := &buildah{t: t, bin: testutil.Tool(t, "buildah", "Debian: apt-get install -y buildah")}
 	testutil.Tool(t, "git", "Debian: apt-get install -y git")
 	started := time.Now()
@@ -123,7 +124,9 @@ func TestRelease(t *testing.T) {
 			}
 		}
 	}
-	if out, err := exec.Command("sha256sum", "--check", "--strict", filepath.Base(res.Checksums)).CombinedOutput(); err != nil {
+	check := exec.Command("sha256sum", "--check", "--strict", filepath.Base(res.Checksums))
+	check.Dir = opts.Dist
+	if out, err := check.CombinedOutput(); err != nil {
 		t.Errorf("sha256sum --check in %s: %v\n%s", opts.Dist, err, out)
 	} else if strings.Count(string(out), ": OK") != 2*len(opts.Platforms) {
 		t.Errorf("sha256sum --check: %s", out)
@@ -145,6 +148,9 @@ func TestRelease(t *testing.T) {
 	// As a user: pull the chart and render it with default values, the
 	// registry host aside.
 	chartDir := filepath.Join(work, "pulled")
+	if err := os.Mkdir(chartDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	chartRef := res.ChartRef + "/" + filepath.Base(opts.ChartDir)
 	if out, err := exec.Command(helm, "pull", chartRef, "--version", version, "--plain-http", "--destination", chartDir).CombinedOutput(); err != nil {
 		t.Fatalf("helm pull %s: %v\n%s", chartRef, err, out)
