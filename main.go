@@ -32,7 +32,7 @@ import (
 
 // defaultAddress: the 9100-9999 exporter range of Prometheus' default port
 // allocations is full; 10681 is clear of Kubernetes' 10248-10260 and of
-// the well-known services (see README, "Default port"). A
+// the well-known services (see docs/configuration.md, "Default port"). A
 // variable only so that a test can run the exporter on a free port.
 var defaultAddress = ":10681"
 
@@ -84,7 +84,7 @@ func run(args []string) int {
 
 	if *useSimulator {
 		if !listenSet {
-			// The demo is for whoever sits at this machine (the README
+			// The demo is for whoever sits at this machine (the quick start
 			// says to open 127.0.0.1), and its simulator's admin API has
 			// no authentication: nothing to offer the network unasked.
 			*toolkitFlags.WebListenAddresses = []string{loopback(defaultAddress)}

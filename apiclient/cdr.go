@@ -2,6 +2,7 @@ package apiclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -48,8 +49,10 @@ type CdrQuery struct {
 	TimeRangeType      int64 // CdrByStartTime or CdrByEndTime; 0 leaves it to the API (start time)
 	Start              int64 // offset of the page's first record
 	Limit              int   // records per page, 1..MaxCdrPageSize; 0 means MaxCdrPageSize
-	// Location is the call centre's zone, whose calendar months a window
-	// may not cross; nil means the client's (default Asia/Shanghai).
+	// Location is the zone whose calendar months a window may not cross:
+	// the API's, the call centre's. nil means Asia/Shanghai, whatever zone
+	// the client reads wall-clock times in (config's timezone is for
+	// display; a window split at its midnight crosses the API's month).
 	Location *time.Location
 }
 
@@ -119,6 +122,17 @@ func DecodeCloudQueryPredictiveCallCdr(body []byte) (*CloudQueryPredictiveCallCd
 	if r.Data == nil {
 		r.Data = &CdrPage{}
 	}
+	// An id the decoder could not read as text (an object, a boolean) is
+	// no id: its mark is the same for every such record, and would make
+	// distinct calls one (Key then falls back to the next id).
+	for i := range r.Data.List {
+		c := &r.Data.List[i]
+		for _, id := range []*Text{&c.UniqueID, &c.CallID, &c.ID} {
+			if textMark(*id) != kindNone {
+				*id = ""
+			}
+		}
+	}
 	return &r, nil
 }
 
@@ -150,16 +164,41 @@ func (c *Client) CloudQueryPredictiveCallCdrPage(ctx context.Context, q CdrQuery
 		}
 		return err
 	})
+	var ae *Error
+	if errors.As(err, &ae) && IsConfigError(err) && configHint(ae.Code) == hintParameter {
+		err = &WindowRefusedError{Err: ae, Start: q.StartTime.Unix(), End: q.EndTime.Unix()}
+	}
 	return list, err
 }
+
+// WindowRefusedError is a page whose parameters the API refused. The
+// enterprise id may be wrong, but the window is the usual cause: the API
+// refuses one that crosses a calendar month of the call centre (its own
+// zone, Asia/Shanghai, whatever the display timezone), so the hint of
+// *Error ("check enterprise and task ids") would mislead. Unwrap gives the
+// *Error, whose Code the metrics use.
+type WindowRefusedError struct {
+	Err        *Error
+	Start, End int64 // the window, Unix seconds
+}
+
+func (e *WindowRefusedError) Error() string {
+	msg := e.Err.Message
+	if msg != "" {
+		msg = ": " + msg
+	}
+	return fmt.Sprintf("dyvmsapi %s: %s%s (RequestId %s): the API refused the window %s .. %s (Asia/Shanghai); "+
+		"a window may not cross a calendar month of the call centre, and the enterprise id must be one of the account's",
+		e.Err.Operation, e.Err.Code, msg, e.Err.RequestID,
+		time.Unix(e.Start, 0).In(defaultLocation()).Format(time.DateTime), time.Unix(e.End, 0).In(defaultLocation()).Format(time.DateTime))
+}
+
+func (e *WindowRefusedError) Unwrap() error { return e.Err }
 
 // CloudQueryPredictiveCallCdr reads every record of q's window: split at
 // the call centre's month boundaries (the API refuses a window across
 // one), each part paged until a short page. See QueryCallRecords.
 func (c *Client) CloudQueryPredictiveCallCdr(ctx context.Context, q CdrQuery) (*CdrResult, error) {
-	if q.Location == nil {
-		q.Location = c.loc
-	}
 	return QueryCallRecords(ctx, c, q)
 }
 

@@ -428,3 +428,63 @@ func BenchmarkDecodeCdrPage1000(b *testing.B) {
 		}
 	}
 }
+
+// Issue 19, point 13: the API's refusal of a window is logged with what a
+// window may not cross, not with "check enterprise and task ids".
+func TestRefusedWindowSaysWhatAWindowMayNotCross(t *testing.T) {
+	c, mux, _ := setup(t)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"RequestId":"R9","Code":"isv.INVALID_PARAMETERS","Message":"StartTime and EndTime must be in the same month."}`)
+	})
+	loc := shanghai(t)
+	from, to := time.Date(2025, 3, 31, 23, 50, 0, 0, loc), time.Date(2025, 4, 1, 0, 10, 0, 0, loc)
+	_, err := c.CloudQueryPredictiveCallCdrPage(context.Background(), CdrQuery{EnterpriseID: 7000002, StartTime: from, EndTime: to})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "check enterprise and task ids") || !strings.Contains(msg, "calendar month") ||
+		!strings.Contains(msg, "2025-03-31 23:50:00 .. 2025-04-01 00:10:00") || !strings.Contains(msg, "same month") {
+		t.Fatalf("error %q: want the window, the API's message and the month rule, without the ids hint", msg)
+	}
+	var ae *Error
+	if !errors.As(err, &ae) || ErrorCode(err) != "isv.INVALID_PARAMETERS" {
+		t.Fatalf("the *Error is not reachable (code %q)", ErrorCode(err))
+	}
+}
+
+// Issue 19, point 1: an id the decoder cannot read as text is no id, so
+// Key falls back to the next; the marks of two such records are never one
+// key.
+func TestUnreadableIDsAreNoIDs(t *testing.T) {
+	r, err := DecodeCloudQueryPredictiveCallCdr([]byte(cdrBody(
+		cdrRecordJSON(1, map[string]string{"UniqueId": `{"x":1}`, "CallId": `"c1"`}),
+		cdrRecordJSON(2, map[string]string{"UniqueId": `true`, "CallId": `[1]`, "Id": `"77"`}),
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k0, k1 := r.Data.List[0].Key(), r.Data.List[1].Key(); k0 != "c1" || k1 != "77" {
+		t.Fatalf("keys %q, %q: want the CallId, then the Id", k0, k1)
+	}
+}
+
+// Issue 19, point 5: windows are split at the API's months (Asia/Shanghai)
+// whatever zone the client reads wall-clock times in.
+func TestWindowsSplitAtTheAPIsMonths(t *testing.T) {
+	var rec recorder
+	c, mux, _ := setup(t, func(o *Options) { o.Location = time.UTC })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		rec.record(r)
+		fmt.Fprint(w, cdrBody())
+	})
+	loc := shanghai(t)
+	from, to := time.Date(2025, 3, 31, 23, 50, 0, 0, loc), time.Date(2025, 4, 1, 0, 10, 0, 0, loc)
+	if _, err := c.CloudQueryPredictiveCallCdr(context.Background(), CdrQuery{EnterpriseID: 7000002, StartTime: from, EndTime: to}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rec.all()
+	if len(reqs) != 2 || reqs[0].query.Get("EndTime") != strconv.FormatInt(time.Date(2025, 4, 1, 0, 0, 0, 0, loc).Unix()-1, 10) {
+		t.Fatalf("%d requests (%v): want two, split at midnight of 1 April in Shanghai", len(reqs), reqs)
+	}
+}

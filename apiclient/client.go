@@ -409,8 +409,22 @@ func credentialsError(ctx context.Context, op string, err error) error {
 	re := &requestError{Operation: op, msg: "cannot get credentials", err: err}
 	if !classifyContext(ctx, err, re) {
 		re.class = classCredentials
+		// A provider that could not reach its source (STS for an assumed
+		// role, the metadata service) failed this attempt only. Not any
+		// net.Error: a file's syscall.Errno satisfies that interface too.
+		if unreachable(err) {
+			re.class, re.retryable = classNetwork, true
+		}
 	}
 	return re
+}
+
+// unreachable tells whether err is a failure to reach a server: an HTTP
+// client's *url.Error or a dial's *net.OpError.
+func unreachable(err error) bool {
+	var ue *url.Error
+	var oe *net.OpError
+	return errors.As(err, &ue) || errors.As(err, &oe)
 }
 
 // classifyContext sets re's class when the failure is the end of a

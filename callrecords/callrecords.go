@@ -10,38 +10,41 @@
 // # Windows, watermark, de-duplication
 //
 // Each poll of an enterprise asks for the records whose call ended in
-// [watermark − lateness, now − settle] (TimeRangeType 2), every task of the
-// enterprise at once, and counts the records it has not seen before,
-// each under its own task_id. The watermark moves to the window's end only
-// when the window was read completely (a failed page leaves it, or moves it
-// to the end of the last calendar month read completely). The ids seen are
-// kept while a later window can still return them, i.e. for records that
-// ended after watermark − lateness: at most max_tracked of them (about 70
-// bytes each). Past that bound the oldest ids are forgotten and no later
-// window reaches back past them (the lateness shrinks; nothing is counted
-// twice).
+// [watermark − lateness, now − settle] (TimeRangeType 2), every task of
+// the enterprise at once, split at the API's months (Asia/Shanghai), page
+// by page, counting each page as it comes. The watermark moves to the
+// window's end only when the window was read completely; a poll that
+// fails part-way leaves its cursor, and the next resumes the window there.
+// A window refused by the API, or too big to page, is asked again shorter.
 //
-// A record that shows up in a part of a window an earlier poll had already
-// read completely came late: it is counted, and counted as late
-// (dyvms_call_records_late_total). A record later than the lateness is
-// never seen: no window reaches back to it. Late records near the lateness
-// warn of that.
+// De-duplication memory (memory.go) follows the record, not the window:
+// a record is remembered at its own EndTime under each of its ids, at most
+// max_tracked records, and one promise holds whatever the server sends:
+// every counted record that ended after the memory's horizon is
+// remembered. A record older than that is reported (too_old), never
+// counted twice.
+//
+// A clock found behind the watermark (stepped back) is counted and
+// logged, and the windows read while it was ahead are read again. The
+// series of a task idle for RetireAfter, neither configured nor
+// discovered, are retired; at most MaxTasks tasks per enterprise have
+// series.
 //
 // # Restart and HA
 //
 // Nothing is stored: after a start (or the entry's first appearance) the
 // counters are 0 and count the calls that ended after
 // dyvms_call_records_counting_since_timestamp_seconds, the start less
-// settle. Calls that ended before a restart and were not yet read by the
-// process that stopped are counted by neither (at most settle plus an
-// interval of calls, and late records). Two exporters polling the same
-// enterprise count the same calls, each on its own: combine them with max,
-// never sum.
+// settle. Two exporters polling the same enterprise count the same calls,
+// each on its own: combine them with max, never sum.
+//
+// docs/call-records-poller.md states the promises and their tests.
 package callrecords
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -57,11 +60,13 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
-// Reader reads the records of a window. The service passes its pacer,
+// Reader reads one page of call records. The service passes its pacer,
 // whose pages share the account's rate limit with the scrapes; tests pass
-// an apiclient.Client or a fake.
+// an apiclient.Client or a fake. The poller pages itself, one page at a
+// time, so that it counts page by page and can resume a window where a
+// failed poll stopped.
 type Reader interface {
-	CloudQueryPredictiveCallCdr(ctx context.Context, q apiclient.CdrQuery) (*apiclient.CdrResult, error)
+	CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error)
 }
 
 // MaxPollTime bounds one poll, so that a hung connection cannot stall the
@@ -71,12 +76,25 @@ const MaxPollTime = 5 * time.Minute
 // RetryAfterFailure bounds the wait after a failed poll.
 const RetryAfterFailure = 30 * time.Second
 
-// MaxCatchUp bounds how far past the watermark one poll reads. After an
-// outage the backlog is read an hour at a time, one poll after another,
-// each of which can finish within MaxPollTime and move the watermark; one
-// window of the whole backlog might never finish, and would then be asked
-// again from the start, for ever.
+// MaxCatchUp bounds how far past the watermark one window reaches. After an
+// outage the backlog is read an hour at a time, one window after another.
 const MaxCatchUp = time.Hour
+
+// MaxPagesPerPart bounds the pages of one month part of a window: past it
+// the window is too big to page (or the server never sends a short page),
+// and the next poll asks for half of it.
+const MaxPagesPerPart = 1000
+
+// RetireAfter is how long a task's call-outcome series stay after its
+// last record when the task is neither configured nor discovered: longer
+// than the regulators' 24 hours, so that a day's increase() still sees a
+// finished campaign whole.
+const RetireAfter = 48 * time.Hour
+
+// MaxTasks bounds the tasks with call-outcome series per enterprise (about
+// 47 series each). A record of a further task is not counted
+// (dyvms_call_records_invalid_total{reason="too_many_tasks"}).
+const MaxTasks = 1000
 
 // Options are the Manager's dependencies; the zero value is usable.
 type Options struct {
@@ -88,8 +106,12 @@ type Options struct {
 	Now func() time.Time
 	// Tasks names the tasks the exporter knows of an enterprise (configured
 	// and discovered); their series are created at 0 before their first
-	// recorded call, so that increase() counts that call. nil: none known.
+	// recorded call, so that increase() counts that call, and are never
+	// retired. nil: none known.
 	Tasks func(enterpriseID int64) []int64
+	// Account names the Alibaba Cloud account an enterprise is read with,
+	// for the account label of the error counter; nil: "default".
+	Account func(enterpriseID int64) string
 }
 
 // Manager polls every configured enterprise. Update tells it the entries
@@ -99,27 +121,57 @@ type Manager struct {
 	logger log.Logger
 	now    func() time.Time
 	tasks  func(int64) []int64
+	acct   func(int64) string
 	wake   chan struct{}
 	m      *metrics
 
 	mu      sync.Mutex
 	reader  Reader
-	loc     *time.Location
 	entries map[int64]*entry
+	// pageLimit is the records per page asked for: MaxCdrPageSize; tests
+	// set less, so that a few calls make several pages.
+	pageLimit int
 }
 
 // entry is one enterprise's poller state: all of it lives in memory.
 type entry struct {
 	cfg config.CallRecords
-	// watermark: every record that ended at or before it has been read
-	// (as far as the API had it when read). Unix seconds.
+	// watermark: every record that ended at or before it (and after
+	// mem.forgotten) has been read, as far as the API had it when read.
+	// Unix seconds.
 	watermark int64
-	// floor: no record that ended before it is counted: the start of
-	// counting, raised when de-duplication memory had to be given up.
-	floor int64
-	seen  map[string]int64 // id -> end of the call, as the window places it
-	ok    time.Time        // last successful poll
+	// since: the counters count the calls that ended at or after it: the
+	// start less settle, raised when max_tracked made the memory forget
+	// records of a window, lowered by a clock step back.
+	since int64
+	mem   *memory
+	// cur is the window being read: a poll that fails part-way leaves it,
+	// and the next resumes it at the page where this one stopped.
+	cur *cursor
+	// span, when not 0, bounds the next window (seconds past its start):
+	// half of a window the API refused or that was too big to page; it
+	// doubles again with each window read.
+	span int64
+	// taskSeen is when each task with series last had a record counted.
+	taskSeen map[int64]time.Time
+	// known are the tasks configured or discovered at the last poll:
+	// never retired, never refused by MaxTasks.
+	known map[int64]bool
+	ok    time.Time // last window read completely
 	next  time.Time
+}
+
+// cursor is a window and how far it has been read.
+type cursor struct {
+	lower, upper int64
+	part         int   // month part being read
+	start        int64 // offset of its next page
+	pages        int   // pages of that part read
+	// lastEnd is the latest EndTime read in this window; unordered: a
+	// record came after a later one (the server does not page in EndTime
+	// order, so a position past the cursor does not mean unread).
+	lastEnd   int64
+	unordered bool
 }
 
 // New returns a Manager with no entries.
@@ -133,7 +185,10 @@ func New(o Options) *Manager {
 	if o.Tasks == nil {
 		o.Tasks = func(int64) []int64 { return nil }
 	}
-	m := &Manager{logger: o.Logger, now: o.Now, tasks: o.Tasks, wake: make(chan struct{}, 1), entries: map[int64]*entry{}}
+	if o.Account == nil {
+		o.Account = func(int64) string { return "default" }
+	}
+	m := &Manager{logger: o.Logger, now: o.Now, tasks: o.Tasks, acct: o.Account, wake: make(chan struct{}, 1), entries: map[int64]*entry{}, pageLimit: apiclient.MaxCdrPageSize}
 	m.m = newMetrics(m)
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(m.m)
@@ -141,15 +196,15 @@ func New(o Options) *Manager {
 	return m
 }
 
-// Update makes entries the configuration in force, reader the client to
-// read with and loc the call centre's zone (whose months a window may not
-// cross). A new entry starts counting now; an entry kept keeps its state
-// and schedule (its new interval applies from the next poll); an entry
-// dropped loses its state and series.
-func (m *Manager) Update(reader Reader, entries []config.CallRecords, loc *time.Location) {
+// Update makes entries the configuration in force and reader the client
+// to read with. A new entry starts counting now; an entry kept keeps its
+// state and schedule (its new interval applies from the next poll); an
+// entry dropped loses its state and series. Windows are split at the
+// API's months (Asia/Shanghai), whatever the configured timezone.
+func (m *Manager) Update(reader Reader, entries []config.CallRecords) {
 	now := m.now()
 	m.mu.Lock()
-	m.reader, m.loc = reader, loc
+	m.reader = reader
 	keep := map[int64]bool{}
 	for _, c := range entries {
 		keep[c.EnterpriseID] = true
@@ -158,7 +213,8 @@ func (m *Manager) Update(reader Reader, entries []config.CallRecords, loc *time.
 			continue
 		}
 		start := now.Add(-c.Settle).Unix()
-		m.entries[c.EnterpriseID] = &entry{cfg: c, watermark: start, floor: start + 1, seen: map[string]int64{}, next: now.Add(c.Interval)}
+		m.entries[c.EnterpriseID] = &entry{cfg: c, watermark: start, since: start + 1, mem: newMemory(start),
+			taskSeen: map[int64]time.Time{}, next: now.Add(c.Interval)}
 	}
 	for id := range m.entries {
 		if !keep[id] {
@@ -218,83 +274,191 @@ func (m *Manager) due() []int64 {
 	return schedule.Due(now, m.entries, func(e *entry) time.Time { return e.next })
 }
 
-// poll reads one entry's window and counts what it has not seen. The
-// entry's lock is not held while the API is asked; Run and Poll never
-// poll one entry twice at once (Poll is for tests, which do not Run).
+// poll reads one entry's window, or the rest of the window the last poll
+// left, page by page, counting each page as it comes. The lock is not
+// held while the API is asked; Run and Poll never poll one entry twice at
+// once (Poll is for tests, which do not Run).
 func (m *Manager) poll(ctx context.Context, id int64) error {
+	known := m.tasks(id) // outside the lock: it may take the configuration's
 	now := m.now()
+	label := strconv.FormatInt(id, 10)
 	m.mu.Lock()
 	e, ok := m.entries[id]
 	if !ok {
 		m.mu.Unlock()
 		return nil
 	}
-	cfg, reader, loc := e.cfg, m.reader, m.loc
-	lower := max(e.watermark-int64(cfg.Lateness/time.Second), e.floor)
-	upper := now.Add(-cfg.Settle).Unix()
+	cfg, reader, limit := e.cfg, m.reader, m.pageLimit
 	e.next = now.Add(cfg.Interval)
-	if catchUp := e.watermark + int64(MaxCatchUp/time.Second); upper > catchUp {
-		upper, e.next = catchUp, now // behind: the next hour at once
+	m.retire(e, label, known, now)
+	if e.cur == nil {
+		e.cur = m.window(e, label, now)
 	}
+	cur := e.cur
 	m.mu.Unlock()
-	label := strconv.FormatInt(id, 10)
-	if upper < lower {
-		return nil // started less than settle ago: nothing to ask yet
+	if cur == nil {
+		return nil // nothing to ask yet
 	}
 
-	var (
-		res *apiclient.CdrResult
-		err error
-	)
+	var err error
 	if reader == nil {
 		err = errors.New("no API client to read call records with")
 	} else {
 		pctx, cancel := context.WithTimeout(ctx, min(cfg.Interval, MaxPollTime))
-		res, err = reader.CloudQueryPredictiveCallCdr(pctx, apiclient.CdrQuery{EnterpriseID: id,
-			StartTime: time.Unix(lower, 0), EndTime: time.Unix(upper, 0), TimeRangeType: apiclient.CdrByEndTime, Location: loc})
+		err = m.read(pctx, id, label, e, cur, reader, limit)
 		cancel()
 	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.entries[id]; !ok || cur != e {
+	if m.entries[id] != e {
 		return nil // removed meanwhile
 	}
-	if res != nil {
-		m.m.pages.WithLabelValues(label).Add(float64(res.Pages))
-		m.count(e, label, res.Records, lower, upper)
-	}
 	if err != nil {
-		if res != nil && !res.Through.IsZero() {
-			e.watermark = max(e.watermark, res.Through.Unix())
+		var refused *apiclient.WindowRefusedError
+		var tooBig *tooManyPages
+		next := "the next poll resumes the window where this one stopped"
+		if errors.As(err, &refused) || errors.As(err, &tooBig) {
+			m.giveUpWindow(e, label, cur)
+			next = "the next poll asks for a shorter window"
 		}
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
-		m.m.errors.WithLabelValues(label, pacer.ErrorCode(err)).Inc()
-		level.Warn(m.logger).Log("msg", "reading call records failed; the watermark stays where the records were read completely",
-			"enterprise_id", id, "window_start", lower, "window_end", upper, "watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
-		m.prune(e, label)
+		acct := m.acct(id)
+		m.m.errors.WithLabelValues(label, acct, pacer.ErrorCode(err)).Inc()
+		level.Warn(m.logger).Log("msg", "reading call records failed; "+next,
+			"enterprise_id", id, "account", acct, "window_start", cur.lower, "window_end", cur.upper, "part", cur.part, "offset", cur.start,
+			"watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
 		return err
 	}
-	e.watermark = max(e.watermark, upper)
+	e.cur = nil
+	if e.span > 0 {
+		if e.span *= 2; e.span >= int64(MaxCatchUp/time.Second) {
+			e.span = 0
+		}
+	}
+	e.watermark = cur.upper
 	e.ok = m.now()
-	m.prune(e, label)
+	e.mem.prune(e.watermark - int64(cfg.Lateness/time.Second))
 	return nil
 }
 
-// count counts the records not seen before. A record's end outside the
-// window it came in (the server's filter and its times disagree; the
-// simulator at another speed does that) is placed at the window's end: kept
-// long enough that no later window counts it again, and never taken for
-// late. The caller holds m.mu.
-func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, lower, upper int64) {
-	prevWatermark := e.watermark
+// window is the next window of e, or nil when there is nothing to ask
+// yet. The caller holds m.mu.
+func (m *Manager) window(e *entry, label string, now time.Time) *cursor {
+	upper := now.Add(-e.cfg.Settle).Unix()
+	if upper < e.watermark {
+		m.clockStepped(e, label, e.watermark-upper)
+	}
+	lower := max(e.watermark-int64(e.cfg.Lateness/time.Second), e.mem.forgotten+1)
+	if catchUp := max(e.watermark, lower) + int64(MaxCatchUp/time.Second); upper > catchUp {
+		upper, e.next = catchUp, now // behind: the next hour at once
+	}
+	if e.span > 0 {
+		// After a refusal: no overlap (the refused part may lie in it),
+		// only new seconds, as many as span.
+		lower = max(lower, e.watermark+1)
+		if upper > lower+e.span-1 {
+			upper, e.next = lower+e.span-1, now
+		}
+	}
+	if upper < lower {
+		return nil
+	}
+	return &cursor{lower: lower, upper: upper}
+}
+
+// clockStepped handles a wall clock that went back by step seconds below
+// the watermark: a host that started ahead and was set right by NTP. The
+// windows read since the clock was ahead were read before their calls
+// ended; they are read again from as far back as the memory can tell
+// (what it still holds is not counted twice), and the counting start moves
+// back with the clock. The caller holds m.mu.
+func (m *Manager) clockStepped(e *entry, label string, step int64) {
+	m.m.clockSteps.WithLabelValues(label).Inc()
+	oldSince, oldWatermark := e.since, e.watermark
+	// The watermark is the previous poll's end: the clock went back by
+	// step plus the time since that poll, about an interval (the wall
+	// clock cannot tell it across a step). Taking an interval more may
+	// count up to an interval of calls from before the start: the
+	// counting start says so, and none is counted twice.
+	step += int64(e.cfg.Interval / time.Second)
+	e.mem.rewind(e.since - step - 1)
+	e.since = max(e.since-step, e.mem.forgotten+1)
+	e.watermark = e.mem.forgotten
+	level.Warn(m.logger).Log("msg", "the clock went back behind the call-record watermark; reading again from where the de-duplication memory can tell",
+		"enterprise_id", label, "step_back", time.Duration(step)*time.Second, "old_watermark", oldWatermark, "watermark", e.watermark,
+		"old_counting_since", oldSince, "counting_since", e.since)
+}
+
+// giveUpWindow drops a window the API refused or that is too big to page:
+// the next poll asks for half as many new seconds (past the watermark,
+// without the lateness overlap, in which the refused part may lie). A
+// window of one second that is still refused is skipped, and its calls
+// are lost: the log says so, and the lag shows the time it took. The
+// caller holds m.mu.
+func (m *Manager) giveUpWindow(e *entry, label string, cur *cursor) {
+	e.cur = nil
+	if cur.upper > cur.lower {
+		e.span = max((cur.upper-max(cur.lower, e.watermark+1)+1)/2, 1)
+		return
+	}
+	level.Error(m.logger).Log("msg", "skipping one second of call records the API refuses to return; its calls are not counted",
+		"enterprise_id", label, "second", cur.lower)
+	e.watermark = max(e.watermark, cur.upper)
+}
+
+// tooManyPages: a month part of a window did not end within
+// MaxPagesPerPart pages.
+type tooManyPages struct{ pages, limit int }
+
+func (e *tooManyPages) Error() string {
+	return fmt.Sprintf("dyvmsapi CloudQueryPredictiveCallCdr: no short page after %d pages of %d records; asking for a shorter window", e.pages, e.limit)
+}
+
+// read pages through cur from where it stands, counting each page. cur is
+// e's and only this poll moves it; m.mu is taken per page to count.
+func (m *Manager) read(ctx context.Context, id int64, label string, e *entry, cur *cursor, reader Reader, pageLimit int) error {
+	parts := apiclient.SplitByMonth(time.Unix(cur.lower, 0), time.Unix(cur.upper, 0), nil)
+	for ; cur.part < len(parts); cur.part, cur.start, cur.pages = cur.part+1, 0, 0 {
+		for {
+			if cur.pages == MaxPagesPerPart {
+				return &tooManyPages{cur.pages, pageLimit}
+			}
+			list, err := reader.CloudQueryPredictiveCallCdrPage(ctx, apiclient.CdrQuery{EnterpriseID: id,
+				StartTime: parts[cur.part][0], EndTime: parts[cur.part][1], TimeRangeType: apiclient.CdrByEndTime,
+				Start: cur.start, Limit: pageLimit})
+			if err != nil {
+				return err
+			}
+			m.mu.Lock()
+			if m.entries[id] != e {
+				m.mu.Unlock()
+				return nil
+			}
+			m.m.pages.WithLabelValues(label).Inc()
+			m.count(e, label, list, cur)
+			m.mu.Unlock()
+			cur.pages++
+			cur.start += int64(pageLimit)
+			if len(list) < pageLimit {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// count counts the records of one page not counted before. The caller
+// holds m.mu.
+func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur *cursor) {
+	now := m.now()
 	for i := range recs {
 		r := &recs[i]
 		m.m.read.WithLabelValues(label).Inc()
-		key := r.Key()
+		keys, n := e.mem.keys(r)
 		end, ok := apiclient.At(r.EndTime)
 		switch {
-		case key == "":
+		case n == 0:
 			m.m.invalid.WithLabelValues(label, "no_id").Inc()
 			continue
 		case !ok:
@@ -303,50 +467,58 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, low
 		case !r.TaskID.Valid || r.TaskID.Value <= 0:
 			m.m.invalid.WithLabelValues(label, "no_task_id").Inc()
 			continue
+		case end > cur.upper:
+			// Not in the window asked (the server's filter disagrees, or
+			// its clock runs ahead): counted when a window holds it.
+			m.m.invalid.WithLabelValues(label, "after_window").Inc()
+			continue
 		}
-		if end < lower || end > upper {
-			end = upper
+		if end < cur.lastEnd {
+			cur.unordered = true
 		}
-		if _, dup := e.seen[key]; dup {
+		cur.lastEnd = max(cur.lastEnd, end)
+		if e.mem.has(keys, n) {
 			m.m.duplicates.WithLabelValues(label).Inc()
 			continue
 		}
-		e.seen[key] = end
-		if end <= prevWatermark {
+		task := r.TaskID.Value
+		if _, ok := e.taskSeen[task]; !ok && len(e.taskSeen) >= MaxTasks && !e.known[task] {
+			m.m.invalid.WithLabelValues(label, "too_many_tasks").Inc()
+			continue
+		}
+		if !e.mem.admit(keys, n, end, cur) {
+			m.m.invalid.WithLabelValues(label, "too_old").Inc()
+			continue
+		}
+		if end <= e.watermark {
 			m.m.late.WithLabelValues(label).Inc()
 		}
-		m.m.observe(label, strconv.FormatInt(r.TaskID.Value, 10), readCall(r))
+		e.taskSeen[task] = now
+		m.m.observe(label, strconv.FormatInt(task, 10), readCall(r))
+	}
+	if n := e.mem.evict(e.cfg.MaxTracked, cur); n > 0 {
+		e.since = max(e.since, e.mem.forgotten+1)
+		m.m.evicted.WithLabelValues(label).Add(float64(n))
+		level.Warn(m.logger).Log("msg", "call-record de-duplication memory full; records that ended before counting_since are no longer counted",
+			"enterprise_id", label, "max_tracked", e.cfg.MaxTracked, "forgotten", n, "counting_since", e.since)
 	}
 }
 
-// prune forgets the ids no later window can return, then, past
-// max_tracked, the oldest others. The caller holds m.mu.
-func (m *Manager) prune(e *entry, label string) {
-	lower := max(e.watermark-int64(e.cfg.Lateness/time.Second), e.floor)
-	for k, end := range e.seen {
-		if end < lower {
-			delete(e.seen, k)
-		}
+// retire removes the series of the tasks that have had no record for
+// RetireAfter and are neither configured nor discovered. The caller holds
+// m.mu.
+func (m *Manager) retire(e *entry, label string, known []int64, now time.Time) {
+	e.known = make(map[int64]bool, len(known))
+	for _, t := range known {
+		e.known[t] = true
 	}
-	if over := len(e.seen) - e.cfg.MaxTracked; over > 0 {
-		ends := make([]int64, 0, len(e.seen))
-		for _, end := range e.seen {
-			ends = append(ends, end)
+	for task, seen := range e.taskSeen {
+		if now.Sub(seen) < RetireAfter || e.known[task] {
+			continue
 		}
-		slices.Sort(ends)
-		// Forget a quarter more than needed, so that this sort does not
-		// run on every poll of a busy enterprise.
-		cut := ends[min(len(ends)-1, over-1+e.cfg.MaxTracked/4)]
-		n := 0
-		for k, end := range e.seen {
-			if end <= cut {
-				delete(e.seen, k)
-				n++
-			}
-		}
-		e.floor = max(e.floor, cut+1)
-		m.m.evicted.WithLabelValues(label).Add(float64(n))
-		level.Warn(m.logger).Log("msg", "call-record de-duplication memory full; later polls no longer reach back past the forgotten calls",
-			"enterprise_id", label, "max_tracked", e.cfg.MaxTracked, "forgotten", n, "counting_since", e.floor)
+		delete(e.taskSeen, task)
+		m.m.retire(label, strconv.FormatInt(task, 10))
+		m.m.retired.WithLabelValues(label).Inc()
+		level.Info(m.logger).Log("msg", "call-outcome series of a task without records retired", "enterprise_id", label, "task_id", task, "last_record_counted", seen)
 	}
 }

@@ -83,21 +83,15 @@ func TestOutcomeTable(t *testing.T) {
 	}
 }
 
-// The README's table of call outcomes is the code's, word for word.
-func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// The table of call outcomes in docs/call-outcomes.md is the code's, word
+// for word, and that page and docs/metrics.md name exactly the families the
+// poller's registry gathers.
+func TestDocumentedOutcomeTableIsTheCodes(t *testing.T) {
+	page, err := os.ReadFile("../docs/call-outcomes.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	section := string(readme)
-	i := strings.Index(section, "\n## Call outcomes")
-	if i < 0 {
-		t.Fatal(`README has no "## Call outcomes" section`)
-	}
-	section = section[i+1:]
-	if j := strings.Index(section[3:], "\n## "); j >= 0 {
-		section = section[:j+3]
-	}
+	section := string(page)
 	row := regexp.MustCompile("^\\| `(dyvms_calls_[a-z_]+_total)` \\| (.+) \\|$")
 	got := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(section))
@@ -108,18 +102,22 @@ func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
 	}
 	for _, o := range outcomes {
 		if got[o.name] != o.rule {
-			t.Errorf("README row for %s:\n got %q\nwant %q", o.name, got[o.name], o.rule)
+			t.Errorf("docs/call-outcomes.md row for %s:\n got %q\nwant %q", o.name, got[o.name], o.rule)
 		}
 		delete(got, o.name)
 	}
 	for name := range got {
-		t.Errorf("README lists %s, which the code does not count", name)
+		t.Errorf("docs/call-outcomes.md lists %s, which the code does not count", name)
 	}
-	// And every family the poller exports is in the section's metric table.
+	// And every family the poller exports is in the poller's own page.
+	doc, err := os.ReadFile("../docs/call-records-poller.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := newWorld(t, simConfig())
 	m, reg := w.poller(t, testEntry, Options{Tasks: func(int64) []int64 { return []int64{19} }})
 	w.run(t, m, 3, time.Minute)
-	m.m.errors.WithLabelValues("1", "x")
+	m.m.errors.WithLabelValues("1", "default", "x")
 	m.m.invalid.WithLabelValues("1", "no_id")
 	fams, err := reg.Gather()
 	if err != nil {
@@ -127,8 +125,8 @@ func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
 	}
 	exported := map[string]bool{}
 	for _, f := range fams {
-		if !strings.Contains(section, "`"+f.GetName()) {
-			t.Errorf("%s is exported but not in README's Call outcomes section", f.GetName())
+		if !strings.Contains(section, "`"+f.GetName()) && !strings.Contains(string(doc), "| `"+f.GetName()) {
+			t.Errorf("%s is exported but in neither docs/call-outcomes.md nor docs/call-records-poller.md", f.GetName())
 		}
 		exported[f.GetName()] = true
 		if f.GetType() == dto.MetricType_HISTOGRAM {
@@ -136,6 +134,31 @@ func TestREADMEOutcomeTableIsTheCodes(t *testing.T) {
 				exported[f.GetName()+s] = true
 			}
 		}
+	}
+	// docs/metrics.md lists every family of the poller, and no other
+	// dyvms_call* family, in its tables.
+	metricsPage, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(metricsPage), "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "|") || len(cells) < 3 {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`(dyvms_calls?_[a-z0-9_]+)").FindAllStringSubmatch(cells[1], -1) {
+			listed[m[1]] = true
+		}
+	}
+	for _, f := range fams {
+		if !listed[f.GetName()] {
+			t.Errorf("%s is exported but not in the tables of docs/metrics.md", f.GetName())
+		}
+		delete(listed, f.GetName())
+	}
+	for name := range listed {
+		t.Errorf("docs/metrics.md lists %s, which the poller does not export", name)
 	}
 	// The names the rule and dashboard checks take for granted.
 	for _, n := range promqlcheck.CallRecordMetrics {
@@ -162,7 +185,7 @@ func TestPollerCountsEveryCallOnce(t *testing.T) {
 	start := w.clock.Now()
 	m, reg := w.poller(t, e, Options{})
 	// Small pages, so that a poll has several and duplicate_record bites.
-	m.reader = pagedReader{w.client, 50}
+	m.pageLimit = 50
 	errs := w.run(t, m, 40, e.Interval)
 	if len(errs) == 0 {
 		t.Fatal("no poll failed: the faults did not apply")
@@ -192,7 +215,7 @@ func TestPollerCountsEveryCallOnce(t *testing.T) {
 		t.Errorf("late %v, duplicates %v: the faults left no trace", fams["dyvms_call_records_late_total"], fams["dyvms_call_records_duplicates_total"])
 	}
 	for _, code := range []string{"Throttling.User", "bad_response"} {
-		if fams["dyvms_call_records_errors_total"]["code="+code+","+entKey()] == 0 {
+		if fams["dyvms_call_records_errors_total"]["account=default,code="+code+","+entKey()] == 0 {
 			t.Errorf("no error counted with code %s: %v", code, fams["dyvms_call_records_errors_total"])
 		}
 	}
@@ -200,17 +223,6 @@ func TestPollerCountsEveryCallOnce(t *testing.T) {
 	if tr := fams["dyvms_call_records_tracked"][entKey()]; tr == 0 || tr > want["dyvms_calls_dialled_total"][taskKey(19)]+want["dyvms_calls_dialled_total"][taskKey(20)] {
 		t.Errorf("tracked %v", tr)
 	}
-}
-
-// pagedReader reads with a page size.
-type pagedReader struct {
-	c     *apiclient.Client
-	limit int
-}
-
-func (p pagedReader) CloudQueryPredictiveCallCdr(ctx context.Context, q apiclient.CdrQuery) (*apiclient.CdrResult, error) {
-	q.Limit = p.limit
-	return p.c.CloudQueryPredictiveCallCdr(ctx, q)
 }
 
 // A record later than the lateness is never seen: no window reaches back
@@ -236,26 +248,30 @@ func TestRecordsLaterThanTheLatenessAreMissed(t *testing.T) {
 	}
 }
 
-// failingReader fails while fail is set, and records the windows asked.
+// failingReader fails while fail is set (every page, or from page
+// failFrom of a window on), and records the windows asked (their first
+// pages) and every page asked.
 type failingReader struct {
-	mu      sync.Mutex
-	next    Reader
-	fail    bool
-	through time.Time
-	windows [][2]int64
+	mu       sync.Mutex
+	next     Reader
+	fail     bool
+	failFrom int64 // fail pages whose Start is at least this
+	windows  [][2]int64
+	pages    []apiclient.CdrQuery
 }
 
-func (f *failingReader) CloudQueryPredictiveCallCdr(ctx context.Context, q apiclient.CdrQuery) (*apiclient.CdrResult, error) {
+func (f *failingReader) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
 	f.mu.Lock()
-	f.windows = append(f.windows, [2]int64{q.StartTime.Unix(), q.EndTime.Unix()})
-	fail, through := f.fail, f.through
-	f.mu.Unlock()
-	res, err := f.next.CloudQueryPredictiveCallCdr(ctx, q)
-	if fail {
-		res.Through = through
-		return res, &apiclient.Error{Operation: "CloudQueryPredictiveCallCdr", Code: "ServiceUnavailable", HTTPStatus: 503}
+	if q.Start == 0 {
+		f.windows = append(f.windows, [2]int64{q.StartTime.Unix(), q.EndTime.Unix()})
 	}
-	return res, err
+	f.pages = append(f.pages, q)
+	fail := f.fail && q.Start >= f.failFrom
+	f.mu.Unlock()
+	if fail {
+		return nil, &apiclient.Error{Operation: "CloudQueryPredictiveCallCdr", Code: "ServiceUnavailable", HTTPStatus: 503}
+	}
+	return f.next.CloudQueryPredictiveCallCdrPage(ctx, q)
 }
 
 func TestWatermarkMovesOnlyPastWhatWasReadCompletely(t *testing.T) {
@@ -277,22 +293,15 @@ func TestWatermarkMovesOnlyPastWhatWasReadCompletely(t *testing.T) {
 	if got := fams["dyvms_call_records_watermark_timestamp_seconds"][entKey()]; got != good {
 		t.Fatalf("watermark %v after failures, want %v", got, good)
 	}
+	// The failed window is asked again, the same window, where it failed.
 	lateness := int64(e.Lateness / time.Second)
 	for _, win := range fr.windows[3:] {
-		if win[0] != max(int64(good)-lateness, int64(fams["dyvms_call_records_counting_since_timestamp_seconds"][entKey()])) {
-			t.Fatalf("window %v does not start at the watermark less the lateness", win)
+		if win != fr.windows[3] || win[0] != max(int64(good)-lateness, int64(fams["dyvms_call_records_counting_since_timestamp_seconds"][entKey()])) {
+			t.Fatalf("windows %v after the failures: want the one that failed, from the watermark less the lateness", fr.windows[3:])
 		}
 	}
 	if lag := fams["dyvms_call_records_lag_seconds"][entKey()]; lag < 3*60 {
 		t.Fatalf("lag %v s after 3 failed minutes", lag)
-	}
-	// A failure that read a month part completely moves it to that part's end.
-	fr.mu.Lock()
-	fr.through = time.Unix(int64(good)+60, 0)
-	fr.mu.Unlock()
-	w.run(t, m, 1, time.Minute)
-	if got := gather(t, reg)["dyvms_call_records_watermark_timestamp_seconds"][entKey()]; got != good+60 {
-		t.Fatalf("watermark %v, want the end of the part read, %v", got, good+60)
 	}
 	// Recovery: everything counted once.
 	fr.mu.Lock()
@@ -304,7 +313,7 @@ func TestWatermarkMovesOnlyPastWhatWasReadCompletely(t *testing.T) {
 	if got, exp := counted(fams, 19), counted(want, 19); fmt.Sprint(got) != fmt.Sprint(exp) {
 		t.Fatalf("after recovery\n %v\nwant\n %v", got, exp)
 	}
-	if fams["dyvms_call_records_errors_total"]["code=ServiceUnavailable,"+entKey()] != 4 {
+	if fams["dyvms_call_records_errors_total"]["account=default,code=ServiceUnavailable,"+entKey()] != 3 {
 		t.Fatalf("errors %v", fams["dyvms_call_records_errors_total"])
 	}
 }
@@ -412,7 +421,7 @@ func TestNoPersonalDataInMetricsOrLogs(t *testing.T) {
 	}))
 	defer srv.Close()
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	clock := simulator.NewFakeClock(time.Unix(1741600200, 0))
+	clock := simulator.NewFakeClock(time.Unix(1741600000, 0)) // before the records end
 	c, err := apiclient.New(apiclient.Options{Endpoint: srv.URL, Now: clock.Now,
 		Credentials: apiclient.StaticCredentials{AccessKeyID: "id", AccessKeySecret: "secret"}})
 	if err != nil {
@@ -421,7 +430,7 @@ func TestNoPersonalDataInMetricsOrLogs(t *testing.T) {
 	var logs bytes.Buffer
 	reg := prometheus.NewRegistry()
 	m := New(Options{Registerer: reg, Now: clock.Now, Logger: log.NewLogfmtLogger(log.NewSyncWriter(&logs))})
-	m.Update(c, []config.CallRecords{{EnterpriseID: ent, Interval: time.Minute, Lateness: time.Hour, Settle: time.Second, MaxTracked: 1000}}, loc)
+	m.Update(c, []config.CallRecords{{EnterpriseID: ent, Interval: time.Minute, Lateness: time.Hour, Settle: time.Second, MaxTracked: 1000}})
 	var errs []error
 	for range 6 {
 		clock.Advance(time.Minute)
@@ -464,11 +473,11 @@ func TestEntriesFollowTheConfiguration(t *testing.T) {
 		t.Fatal("nothing counted")
 	}
 	// A reload with the same entry keeps the counts; without it they go.
-	m.Update(w.client, []config.CallRecords{testEntry}, loc)
+	m.Update(w.client, []config.CallRecords{testEntry})
 	if v := gather(t, reg)["dyvms_calls_dialled_total"][taskKey(19)]; v == 0 {
 		t.Fatal("a reload lost the counts")
 	}
-	m.Update(w.client, nil, loc)
+	m.Update(w.client, nil)
 	for name, s := range gather(t, reg) {
 		for k := range s {
 			if strings.Contains(k, fmt.Sprint(ent)) {

@@ -80,7 +80,7 @@ func (w *world) poller(t *testing.T, e config.CallRecords, o Options) (*Manager,
 	reg := prometheus.NewRegistry()
 	o.Registerer, o.Now = reg, w.clock.Now
 	m := New(o)
-	m.Update(w.client, []config.CallRecords{e}, loc)
+	m.Update(w.client, []config.CallRecords{e})
 	return m, reg
 }
 

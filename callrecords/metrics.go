@@ -27,6 +27,7 @@ type metrics struct {
 	wait, talk, duration *prometheus.HistogramVec
 
 	read, pages, duplicates, late, evicted *prometheus.CounterVec
+	clockSteps, retired                    *prometheus.CounterVec
 	errors, invalid                        *prometheus.CounterVec
 
 	lastOK, watermark, since, lag, tracked *prometheus.Desc
@@ -54,18 +55,20 @@ func newMetrics(mgr *Manager) *metrics {
 	m.duplicates = counter("dyvms_call_records_duplicates_total", "Call records read again (the windows overlap by the lateness; the list can shift between pages) and not counted again.", ent...)
 	m.late = counter("dyvms_call_records_late_total", "Call records that showed up after an earlier poll had read their part of the window completely (counted, and counted here).", ent...)
 	m.evicted = counter("dyvms_call_records_forgotten_total", "Call ids forgotten before their time because max_tracked was reached; polls then no longer reach back past them.", ent...)
-	m.errors = counter("dyvms_call_records_errors_total", "Polls of call records that failed, by error code.", "enterprise_id", "code")
-	m.invalid = counter("dyvms_call_records_invalid_total", "Call records not counted because a field they need is missing, by reason (no_id, no_end_time, no_task_id).", "enterprise_id", "reason")
+	m.clockSteps = counter("dyvms_call_records_clock_steps_back_total", "Times the wall clock was found behind the watermark (stepped back, e.g. by NTP): the windows since are read again from as far back as de-duplication can tell.", ent...)
+	m.retired = counter("dyvms_call_records_tasks_retired_total", "Tasks whose call-outcome series were removed: no record for 48 h, neither configured nor discovered.", ent...)
+	m.errors = counter("dyvms_call_records_errors_total", "Polls of call records that failed, by the account the enterprise is read with (default: the top-level credentials) and error code.", "enterprise_id", "account", "code")
+	m.invalid = counter("dyvms_call_records_invalid_total", "Call records not counted, by reason: a field they need is missing (no_id, no_end_time, no_task_id); too_old, ended before the de-duplication memory can tell whether they were counted; too_many_tasks, a task past the bound of tasks per enterprise; after_window, ended after the window asked (counted when a window holds them).", "enterprise_id", "reason")
 	m.lastOK = prometheus.NewDesc("dyvms_call_records_last_success_timestamp_seconds", "Time of the last poll that read its window completely; 0 before the first.", []string{"enterprise_id"}, nil)
 	m.watermark = prometheus.NewDesc("dyvms_call_records_watermark_timestamp_seconds", "Every call that ended at or before this time has been read (as the API had it then).", []string{"enterprise_id"}, nil)
 	m.since = prometheus.NewDesc("dyvms_call_records_counting_since_timestamp_seconds", "The counters count the calls that ended at or after this time: the start less settle (raised when max_tracked was reached).", []string{"enterprise_id"}, nil)
-	m.lag = prometheus.NewDesc("dyvms_call_records_lag_seconds", "Now minus the watermark: how far behind the calls the counters are.", []string{"enterprise_id"}, nil)
+	m.lag = prometheus.NewDesc("dyvms_call_records_lag_seconds", "Now minus the watermark: how far behind the calls the counters are; negative when the clock went back behind the watermark (until the next poll reads again).", []string{"enterprise_id"}, nil)
 	m.tracked = prometheus.NewDesc("dyvms_call_records_tracked", "Call ids kept for de-duplication (at most max_tracked).", []string{"enterprise_id"}, nil)
 	return m
 }
 
 func (m *metrics) vecs() []prometheus.Collector {
-	out := []prometheus.Collector{m.wait, m.talk, m.duration, m.read, m.pages, m.duplicates, m.late, m.evicted, m.errors, m.invalid}
+	out := []prometheus.Collector{m.wait, m.talk, m.duration, m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired, m.errors, m.invalid}
 	for _, c := range m.outcomes {
 		out = append(out, c)
 	}
@@ -102,6 +105,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		l := strconv.FormatInt(id, 10)
 		for _, t := range known[id] {
 			m.ensure(l, strconv.FormatInt(t, 10))
+			if _, ok := e.taskSeen[t]; !ok {
+				e.taskSeen[t] = now // retired RetireAfter after it is no longer known
+			}
 		}
 		ok := 0.0
 		if !e.ok.IsZero() {
@@ -109,10 +115,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(m.lastOK, prometheus.GaugeValue, ok, l)
 		ch <- prometheus.MustNewConstMetric(m.watermark, prometheus.GaugeValue, float64(e.watermark), l)
-		ch <- prometheus.MustNewConstMetric(m.since, prometheus.GaugeValue, float64(e.floor), l)
-		ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, max(0, float64(now.UnixNano())/1e9-float64(e.watermark)), l)
-		ch <- prometheus.MustNewConstMetric(m.tracked, prometheus.GaugeValue, float64(len(e.seen)), l)
-		for _, c := range []*prometheus.CounterVec{m.read, m.pages, m.duplicates, m.late, m.evicted} {
+		ch <- prometheus.MustNewConstMetric(m.since, prometheus.GaugeValue, float64(e.since), l)
+		ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, float64(now.UnixNano())/1e9-float64(e.watermark), l)
+		ch <- prometheus.MustNewConstMetric(m.tracked, prometheus.GaugeValue, float64(e.mem.n), l)
+		for _, c := range []*prometheus.CounterVec{m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired} {
 			c.WithLabelValues(l) // 0 from the start, for increase() and alerts
 		}
 	}
@@ -155,6 +161,20 @@ func (m *metrics) observe(ent, task string, c call) {
 	}
 	if c.total >= 0 {
 		m.duration.WithLabelValues(ent, task).Observe(float64(c.total))
+	}
+}
+
+// retire drops the series of one task.
+func (m *metrics) retire(ent, task string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.ensured, [2]string{ent, task})
+	l := prometheus.Labels{"enterprise_id": ent, "task_id": task}
+	for _, c := range m.outcomes {
+		c.Delete(l)
+	}
+	for _, h := range []*prometheus.HistogramVec{m.wait, m.talk, m.duration} {
+		h.Delete(l)
 	}
 }
 

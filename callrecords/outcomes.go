@@ -84,7 +84,7 @@ func (c call) abandoned() bool {
 }
 
 // outcome is one counter of calls. This table is the definition: the
-// README's table of call outcomes repeats name and rule word for word (a
+// table of call outcomes in docs/call-outcomes.md repeats name and rule word for word (a
 // test compares them), so a wrong reading of a vendor field is corrected
 // here and there, nowhere else.
 type outcome struct {

@@ -48,6 +48,7 @@ type Exporter struct {
 	api         MonitorAPI
 	tasks       []Task
 	concurrency int
+	lanes       *Lanes
 	logger      log.Logger
 	report      ErrorReporter
 	onSuccess   func(Task)
@@ -67,6 +68,18 @@ type Options struct {
 	// (see UnreadableLog); nil logs them at debug level on every scrape.
 	OnUnreadable UnreadableReporter
 	Metrics      Selection // which families to build; the zero value builds all
+	// Lanes, when set, replace Concurrency: see Lanes.
+	Lanes *Lanes
+}
+
+// Lanes split a scrape's fan-out: each task belongs to the lane Of names,
+// and each lane reads at most Concurrency[lane] tasks at once (at least
+// one) with workers of its own. Tasks whose calls are slow in one lane (an
+// Alibaba Cloud account being throttled) then never hold a worker another
+// lane's tasks wait for.
+type Lanes struct {
+	Of          func(Task) string
+	Concurrency map[string]int
 }
 
 // New returns an Exporter for one scrape. Repeated tasks are read once: the
@@ -79,7 +92,7 @@ func New(ctx context.Context, api MonitorAPI, tasks []Task, o Options) *Exporter
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, sel: everything, unreadable: o.OnUnreadable}
+	e := &Exporter{ctx: ctx, api: api, tasks: uniqueTasks(tasks), concurrency: o.Concurrency, lanes: o.Lanes, logger: o.Logger, report: o.OnError, onSuccess: o.OnSuccess, sel: everything, unreadable: o.OnUnreadable}
 	if o.Metrics.AgentStatus != 0 || o.Metrics.NoAgents || len(o.Metrics.Exclude) > 0 {
 		e.sel = o.Metrics.compile()
 	}
@@ -156,18 +169,57 @@ func (e *Exporter) fetch(results []*taskResult, done func(i int)) {
 	}
 	// e.concurrency workers take the tasks in configuration order, so
 	// that they also finish roughly in that order and the gzip answer
-	// rarely holds a task's text waiting for an earlier one.
-	var next atomic.Int64
+	// rarely holds a task's text waiting for an earlier one. With lanes,
+	// each lane has workers of its own taking its tasks in that order.
 	var wg sync.WaitGroup
-	for range min(e.concurrency, len(results)) {
+	for _, l := range e.laneOrder(results) {
+		e.work(&wg, results, l.indices, l.concurrency, done)
+	}
+	wg.Wait()
+}
+
+type lane struct {
+	indices     []int
+	concurrency int
+}
+
+// laneOrder groups the results' indices by lane, in configuration order.
+func (e *Exporter) laneOrder(results []*taskResult) []lane {
+	all := make([]int, len(results))
+	for i := range all {
+		all[i] = i
+	}
+	if e.lanes == nil || e.lanes.Of == nil {
+		return []lane{{all, e.concurrency}}
+	}
+	byName := map[string]int{}
+	var out []lane
+	for i, r := range results {
+		name := e.lanes.Of(r.task)
+		k, ok := byName[name]
+		if !ok {
+			k = len(out)
+			byName[name] = k
+			out = append(out, lane{concurrency: max(1, e.lanes.Concurrency[name])})
+		}
+		out[k].indices = append(out[k].indices, i)
+	}
+	return out
+}
+
+// work starts min(concurrency, len(indices)) workers over indices.
+func (e *Exporter) work(wg *sync.WaitGroup, results []*taskResult, indices []int, concurrency int, done func(i int)) {
+	var next atomic.Int64
+	for range min(concurrency, len(indices)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(results) {
+				k := int(next.Add(1) - 1)
+				if k >= len(indices) {
 					return
 				}
+				i := indices[k]
 				if err := e.ctx.Err(); err != nil {
 					e.report(results[i].task, err)
 				} else {
@@ -179,7 +231,6 @@ func (e *Exporter) fetch(results []*taskResult, done func(i int)) {
 			}
 		}()
 	}
-	wg.Wait()
 }
 
 // scrapeTask fetches one task and maps its answer. The answer is mapped

@@ -36,6 +36,8 @@ type Scrape struct {
 	Tasks       []Task
 	Concurrency int
 	Metrics     Selection // which families; the zero value builds all
+	// Lanes, when set, give each lane (account) its own concurrency.
+	Lanes *Lanes
 }
 
 // Source returns the Scrape to run now.
@@ -69,7 +71,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o.TimeoutOffset, o.MaxTimeout))
 		defer cancel()
 		s := src()
-		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, OnUnreadable: o.OnUnreadable, Metrics: s.Metrics})
+		e := New(ctx, s.API, s.Tasks, Options{Concurrency: s.Concurrency, Lanes: s.Lanes, Logger: o.Logger, OnError: o.OnError, OnSuccess: o.OnSuccess, OnUnreadable: o.OnUnreadable, Metrics: s.Metrics})
 
 		// The process-wide metrics are gathered after the tasks were
 		// read, though written first: the dyvms_api_* counters of an

@@ -17,7 +17,7 @@ const (
 	AgentStatusStateSet AgentStatusEncoding = iota
 	// AgentStatusCurrent writes one series an agent row, for its current
 	// state, always 1. A state change ends that series and starts another
-	// (README, "Series budget").
+	// (docs/series-budget.md).
 	AgentStatusCurrent
 )
 

@@ -32,7 +32,7 @@ var (
 	// DefaultCallRecords: a minute is the resolution of a dashboard of
 	// 24-hour rates; 15 minutes of lateness and a minute of settling cover
 	// a record store that lags by minutes, at the cost of reading each
-	// record about 16 times (see README, "Call outcomes", for the API cost).
+	// record about 16 times (see docs/call-outcomes.md for the API cost).
 	DefaultCallRecords = CallRecords{Interval: time.Minute, Lateness: 15 * time.Minute, Settle: time.Minute, MaxTracked: 200_000}
 )
 

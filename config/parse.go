@@ -381,7 +381,29 @@ func (ix *index) keyAt(line int, name string) (entry, bool) {
 // sensitive paths are under credentials, where a mistyped line can be a
 // secret pasted as a key or a value.
 func sensitive(path string) bool {
-	return path == "credentials" || strings.HasPrefix(path, "credentials.")
+	_, rest := credentialsSection(path)
+	return rest != "-"
+}
+
+// credentialsSection splits a path under a credentials block (the top
+// level's or an account's) into the block and what follows it ("" for the
+// block itself); rest is "-" when path is not under one.
+func credentialsSection(path string) (section, rest string) {
+	section = "credentials"
+	if strings.HasPrefix(path, "accounts[") {
+		i := strings.Index(path, "].credentials")
+		if i < 0 {
+			return "", "-"
+		}
+		section, path = path[:i+len("].credentials")], "credentials"+path[i+len("].credentials"):]
+	}
+	switch {
+	case path == "credentials":
+		return section, ""
+	case strings.HasPrefix(path, "credentials."):
+		return section, strings.TrimPrefix(path, "credentials.")
+	}
+	return "", "-"
 }
 
 var reKeyLike = regexp.MustCompile(`^[a-z][a-z_]{0,39}$`)
@@ -392,10 +414,8 @@ func keyLike(s string) bool { return reKeyLike.MatchString(s) }
 
 // displayPath keeps unknown names under credentials out of messages.
 func displayPath(path string) string {
-	if rest, ok := strings.CutPrefix(path, "credentials."); ok {
-		if !keyLike(rest) {
-			return "credentials"
-		}
+	if section, rest := credentialsSection(path); rest != "" && rest != "-" && !keyLike(rest) {
+		return section
 	}
 	return path
 }
@@ -511,6 +531,20 @@ func describeTag(tag string) string {
 
 // validKeys lists the keys of the section at path, from the yaml tags, so
 // that the list cannot drift from the types.
+// yamlKeys lists the keys of a struct type, following inlined structs.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" && strings.Contains(opts, "inline") {
+			keys = append(keys, yamlKeys(f.Type)...)
+		} else if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
 func validKeys(path string) string {
 	var t reflect.Type
 	switch {
@@ -528,17 +562,16 @@ func validKeys(path string) string {
 		t = reflect.TypeFor[Task]()
 	case strings.HasPrefix(path, "call_records["):
 		t = reflect.TypeFor[CallRecords]()
+	case strings.HasPrefix(path, "accounts[") && strings.HasSuffix(path, "].credentials"):
+		t = reflect.TypeFor[AccountCredentials]()
+	case strings.HasPrefix(path, "accounts[") && strings.HasSuffix(path, "].api"):
+		t = reflect.TypeFor[APIConfig]()
+	case strings.HasPrefix(path, "accounts["):
+		t = reflect.TypeFor[Account]()
 	default:
 		return "(none: this is not a mapping)"
 	}
-	var keys []string
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			keys = append(keys, name)
-		}
-	}
-	return strings.Join(keys, ", ")
+	return strings.Join(yamlKeys(t), ", ")
 }
 
 // isIDPath tells whether path is an id: an integer field whose key ends in

@@ -130,6 +130,7 @@ var shippedUsers = map[string][]string{
 		"dashboard panel \"Enterprise channel utilisation\" (grafana/dashboards/dyvms-overview.json)",
 		"dashboard panel \"IVR overflow\" (grafana/dashboards/dyvms-overview.json)",
 		"dashboard panel \"IVR overflow\" (grafana/dashboards/dyvms-task.json)",
+		"dashboard variable $task_id (grafana/dashboards/dyvms-task.json)",
 		"recording rule dyvms:enterprise_channel_utilisation:ratio (rules/dyvms.rules.yml)",
 		"recording rule dyvms:task_ivr_overflow:ratio (rules/dyvms.rules.yml)",
 	},
@@ -164,6 +165,9 @@ var shippedUsers = map[string][]string{
 	},
 	"dyvms_task_info": {
 		"dashboard panel \"Tasks\" (grafana/dashboards/dyvms-overview.json)",
+		"dashboard variable $task_id (grafana/dashboards/dyvms-exporter.json)",
+		"dashboard variable $task_id (grafana/dashboards/dyvms-overview.json)",
+		"dashboard variable $task_id (grafana/dashboards/dyvms-task.json)",
 	},
 	"dyvms_task_scrape_duration_seconds": {
 		"dashboard panel \"Task scrape duration\" (grafana/dashboards/dyvms-exporter.json)",
@@ -172,6 +176,9 @@ var shippedUsers = map[string][]string{
 		"alert DyvmsTaskScrapeFailing (rules/dyvms.alerts.yml)",
 		"dashboard panel \"Task scrape success\" (grafana/dashboards/dyvms-exporter.json)",
 		"dashboard panel \"Tasks read successfully\" (grafana/dashboards/dyvms-exporter.json)",
+		"dashboard variable $cluster (grafana/dashboards/dyvms-exporter.json)",
+		"dashboard variable $cluster (grafana/dashboards/dyvms-overview.json)",
+		"dashboard variable $cluster (grafana/dashboards/dyvms-task.json)",
 		"dashboard variable $enterprise_id (grafana/dashboards/dyvms-exporter.json)",
 		"dashboard variable $enterprise_id (grafana/dashboards/dyvms-overview.json)",
 		"dashboard variable $enterprise_id (grafana/dashboards/dyvms-task.json)",

@@ -7,7 +7,6 @@ import (
 	"go/format"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"testing"
 
@@ -83,9 +82,10 @@ func computeShippedUsers(t *testing.T) map[string][]string {
 		for _, v := range d.Templating["list"].([]grafana.Variable) {
 			if v.Type == "query" {
 				q := v.Definition
-				// label_values(selector, label) reads selector.
-				if m := labelValuesRE.FindStringSubmatch(q); m != nil {
-					q = m[1]
+				// label_values(selector, label) reads selector,
+				// query_result(expr) expr.
+				if _, inner, ok := promqlcheck.VariablePromQL(q); ok {
+					q = inner
 				}
 				users = append(users, user{fmt.Sprintf("dashboard variable $%s (grafana/dashboards/%s)", v.Name, d.File), readsOf(t, d.File+": $"+v.Name, q)})
 			}
@@ -162,5 +162,3 @@ func TestShippedUsersAreCurrent(t *testing.T) {
 		t.Errorf("config/shipped.go is out of date with rules/ or grafana/; run: go test ./config -run TestShippedUsersAreCurrent -update")
 	}
 }
-
-var labelValuesRE = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)

@@ -26,6 +26,7 @@ func (p *parser) validate(c *Config, filename string) {
 	discovery := p.validateDiscovery()
 	tasks := p.validateTasks()
 	p.validateCallRecords()
+	p.validateAccounts(c, filepath.Dir(filename))
 
 	// Deliberately an error, not a warning: a file with nothing to scrape
 	// is far more often truncated or half-edited than intended, and
@@ -41,8 +42,11 @@ func (p *parser) validate(c *Config, filename string) {
 	}
 }
 
-func (p *parser) validateEndpoint(c *Config) {
-	const path = "endpoint"
+func (p *parser) validateEndpoint(c *Config) { p.endpointAt("endpoint", c) }
+
+// endpointAt checks c.Endpoint as written at path (the top level's or an
+// account's) and normalises it.
+func (p *parser) endpointAt(path string, c *Config) {
 	if p.isPoisoned(path) {
 		return
 	}
@@ -210,24 +214,28 @@ func pathErr(err error) string {
 	return err.Error()
 }
 
-func (p *parser) validateAPI(a *APIConfig) {
-	if p.isPoisoned("api") {
+func (p *parser) validateAPI(a *APIConfig) { p.validateAPIAt("api", a) }
+
+// validateAPIAt checks an api section written at path (the top level's or
+// an account's).
+func (p *parser) validateAPIAt(path string, a *APIConfig) {
+	if p.isPoisoned(path) {
 		return
 	}
 	if r := a.RequestsPerSecond; math.IsNaN(r) || math.IsInf(r, 0) || r <= 0 {
-		p.addAt("api.requests_per_second", "must be a positive number, got %v", r)
+		p.addAt(path+".requests_per_second", "must be a positive number, got %v", r)
 	}
 	if a.Burst < 1 {
-		p.addAt("api.burst", "must be at least 1, got %d", a.Burst)
+		p.addAt(path+".burst", "must be at least 1, got %d", a.Burst)
 	}
 	if a.Concurrency < 1 {
-		p.addAt("api.concurrency", "must be at least 1, got %d", a.Concurrency)
+		p.addAt(path+".concurrency", "must be at least 1, got %d", a.Concurrency)
 	}
 	if a.MinInterval < 0 {
-		p.addAt("api.min_interval", "must not be negative (0s turns it off), got %s", a.MinInterval)
+		p.addAt(path+".min_interval", "must not be negative (0s turns it off), got %s", a.MinInterval)
 	}
 	if a.MaxRetries < 0 || a.MaxRetries > MaxRetries {
-		p.addAt("api.max_retries", "must be between 0 and %d (each retry spends the account's quota again), got %d", MaxRetries, a.MaxRetries)
+		p.addAt(path+".max_retries", "must be between 0 and %d (each retry spends the account's quota again), got %d", MaxRetries, a.MaxRetries)
 	}
 }
 

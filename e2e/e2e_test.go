@@ -312,7 +312,7 @@ func awaitDiscovery(t *testing.T, sim *simulator.Simulator, throttled <-chan err
 	})
 	eventually(t, 30*time.Second, 250*time.Millisecond, "the exporter shows the retry and the discovered task", func() (bool, string) {
 		samples := scrapeSamples(t, metricsURL)
-		retries := samples[`dyvms_api_retries_total{code="Throttling.User",operation="CloudQueryTask"}`]
+		retries := samples[`dyvms_api_retries_total{account="default",code="Throttling.User",operation="CloudQueryTask"}`]
 		found := samples[`dyvms_discovery_tasks{enterprise_id="`+ent+`"}`]
 		return retries == "1" && found == "1", fmt.Sprintf("retries %q, tasks discovered %q", retries, found)
 	})

@@ -4,10 +4,8 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -29,6 +27,7 @@ var emptyOK = map[string]string{
 // and task (the variables' All value), and typical intervals for 1 s scrapes.
 var templateValues = map[string]string{
 	"datasource":      "prometheus",
+	"cluster":         ".*",
 	"job":             jobName,
 	"instance":        ".+",
 	"enterprise_id":   ".+",
@@ -73,12 +72,10 @@ func flatten(ps []panelJSON) []panelJSON {
 	return out
 }
 
-var labelValuesRE = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
-
 // dashboardQueries returns every panel target and every query variable of
 // grafana/dashboards/*.json, template variables substituted. A variable's
-// label_values(selector, label) becomes count by (label) (selector): what
-// Grafana needs from Prometheus to fill the variable.
+// Its label_values(selector, label) or query_result(expr) becomes what
+// Grafana asks Prometheus to fill the variable (promqlcheck.VariablePromQL).
 func dashboardQueries(t *testing.T, root string) []dashQuery {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(root, "grafana", "dashboards", "*.json"))
@@ -108,12 +105,12 @@ func dashboardQueries(t *testing.T, root string) []dashQuery {
 				continue
 			}
 			q := promqlcheck.VariableQuery(v.Query)
-			m := labelValuesRE.FindStringSubmatch(q)
-			if m == nil {
-				t.Errorf("%s: variable %s: query %q is not label_values(selector, label)", file, v.Name, q)
+			promql, _, ok := promqlcheck.VariablePromQL(q)
+			if !ok {
+				t.Errorf("%s: variable %s: query %q is neither label_values(selector, label) nor query_result(expr)", file, v.Name, q)
 				continue
 			}
-			sub(file+"/$"+v.Name, fmt.Sprintf("count by (%s) (%s)", m[2], m[1]))
+			sub(file+"/$"+v.Name, promql)
 		}
 		for _, pn := range flatten(d.Panels) {
 			for _, tg := range pn.Targets {

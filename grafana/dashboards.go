@@ -117,10 +117,19 @@ func Render(d Dashboard) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Selector label sets. Every query filters on the job and instance
-// variables; task and agent metrics also on enterprise_id and task_id.
+// Timezone is the boards' time zone: the call centre's, whose midnight
+// resets the "today" counters (the exporter's default timezone too). It is
+// the one place to change it in the JSON; the mixin's _config.dashboardTimezone
+// overrides it.
+const Timezone = "Asia/Shanghai"
+
+// Selector label sets. Every query filters on the cluster, job and instance
+// variables; task and agent metrics also on enterprise_id and task_id. The
+// cluster variable is hidden and "All" (.*, which matches series without the
+// label too) unless the mixin's showMultiCluster turns it on.
 const (
-	exporterMatchers   = `job=~"$job", instance=~"$instance"`
+	clusterMatcher     = `cluster=~"$cluster"`
+	exporterMatchers   = clusterMatcher + `, job=~"$job", instance=~"$instance"`
 	enterpriseMatchers = exporterMatchers + `, enterprise_id=~"$enterprise_id"`
 	taskMatchers       = enterpriseMatchers + `, task_id=~"$task_id"`
 	taskBy             = `job, instance, enterprise_id, task_id`
@@ -141,7 +150,46 @@ func sel(name, base string, extra []string) string {
 	return name + "{" + m + "}"
 }
 
-func variables() map[string]any {
+// taskVariable lists the tasks by name (text "name · id"), their ids as the
+// values: Grafana's query_result with a regular expression whose named groups
+// pick the text and the value from each series. The series are sorted by
+// label name, so task_display comes before task_id. A task without
+// dyvms_task_info (its last read failed, or the family is excluded) is still
+// listed, by its id, from dyvms_task_scrape_success. With single true (the
+// task board) the tasks are ordered by their calls in progress, busiest
+// first, and Grafana opens the board on the first: the busiest task.
+func taskVariable(single bool) Variable {
+	m := enterpriseMatchers
+	named := `label_join(max by (enterprise_id, task_id, task_name) (dyvms_task_info{` + m + `}), "task_display", " · ", "task_name", "task_id")`
+	byID := `label_join(max by (enterprise_id, task_id) (dyvms_task_scrape_success{` + m + `}), "task_display", "", "task_id")`
+	display := named + ` or on (enterprise_id, task_id) ` + byID
+	if single {
+		display = `sort_desc((` + display + `) * 0 + on (enterprise_id, task_id) group_left ()` +
+			` (max by (enterprise_id, task_id) (dyvms_task_channels{` + m + `})` +
+			` or on (enterprise_id, task_id) max by (enterprise_id, task_id) (dyvms_task_scrape_success{` + m + `}) * 0))`
+	}
+	query := `query_result(` + display + `)`
+	v := Variable{
+		Name: "task_id", Label: "Task", Type: "query", Datasource: &promDS,
+		Description: "Dialling task, by its name in the console and its id.",
+		Query:       map[string]any{"query": query, "varQuery": display, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 3},
+		Definition:  query, Refresh: 2,
+		Regex:   `/task_display="(?<text>[^"]*)".*task_id="(?<value>[^"]+)"/`,
+		Options: []any{},
+	}
+	if single {
+		v.Description = "Dialling task, by its name in the console and its id; busiest first (most calls in progress), the board opens on it."
+		v.Current = map[string]any{}
+		return v
+	}
+	v.Sort, v.Multi, v.IncludeAll, v.AllValue = 5, true, true, ".+"
+	v.Current = map[string]any{"selected": true, "text": []string{"All"}, "value": []string{"$__all"}}
+	return v
+}
+
+// variables are the board's template variables; singleTask makes the task
+// variable single-select (the task board).
+func variables(singleTask bool) map[string]any {
 	qv := func(name, label, query, desc string) Variable {
 		return Variable{
 			Name: name, Label: label, Type: "query", Description: desc,
@@ -159,17 +207,24 @@ func variables() map[string]any {
 			Description: "The Prometheus that scrapes dyvms_exporter.",
 			Refresh:     1, Current: map[string]any{}, Options: []any{},
 		},
+		// Hidden unless the mixin's showMultiCluster turns it on; "All" is .*
+		// so that series without a cluster label match.
+		func() Variable {
+			v := qv("cluster", "Cluster", `label_values(dyvms_task_scrape_success, cluster)`, "The cluster label of the series, for one Grafana in front of several clusters' data (hidden unless the mixin's showMultiCluster is on).")
+			v.AllValue, v.Hide = ".*", 2
+			return v
+		}(),
 		// Jobs and instances come from the task series, so the /probe job of a
 		// sharded setup is listed (it has no build_info); "All" also covers
 		// that setup's /exporter-metrics job.
-		qv("job", "Job", `label_values(dyvms_task_scrape_success, job)`, "Prometheus job(s) scraping dyvms_exporter's tasks (/metrics, or /probe when sharded); All also covers an /exporter-metrics job."),
-		qv("instance", "Exporter", `label_values(dyvms_task_scrape_success{job=~"$job"}, instance)`, "Exporter instance(s)."),
-		qv("enterprise_id", "Enterprise (call centre)", `label_values(dyvms_task_scrape_success{job=~"$job", instance=~"$instance"}, enterprise_id)`, "Call-centre (enterprise) id."),
-		qv("task_id", "Task", `label_values(dyvms_task_scrape_success{job=~"$job", instance=~"$instance", enterprise_id=~"$enterprise_id"}, task_id)`, "Dialling task id."),
+		qv("job", "Job", `label_values(dyvms_task_scrape_success{cluster=~"$cluster"}, job)`, "Prometheus job(s) scraping dyvms_exporter's tasks (/metrics, or /probe when sharded); All also covers an /exporter-metrics job."),
+		qv("instance", "Exporter", `label_values(dyvms_task_scrape_success{cluster=~"$cluster", job=~"$job"}, instance)`, "Exporter instance(s)."),
+		qv("enterprise_id", "Enterprise (call centre)", `label_values(dyvms_task_scrape_success{`+exporterMatchers+`}, enterprise_id)`, "Call-centre (enterprise) id."),
+		taskVariable(singleTask),
 	}}
 }
 
-func newDashboard(file, uid, title, desc string, tags []string, rows ...[]Panel) Dashboard {
+func newDashboard(file, uid, title, desc string, tags []string, singleTask bool, rows ...[]Panel) Dashboard {
 	return Dashboard{
 		File: file, UID: uid, Title: title, Description: desc,
 		Tags:          append([]string{"dyvms", "dyvmsapi", "call-centre"}, tags...),
@@ -179,14 +234,14 @@ func newDashboard(file, uid, title, desc string, tags []string, rows ...[]Panel)
 		SchemaVersion: 39,
 		Version:       1,
 		Time:          map[string]any{"from": "now-6h", "to": "now"},
-		Timezone:      "browser",
+		Timezone:      Timezone,
 		Annotations:   map[string]any{"list": []any{}},
 		Links: []any{map[string]any{
 			"title": "dyvms dashboards", "type": "dashboards", "tags": []string{"dyvms"},
 			"asDropdown": true, "includeVars": true, "keepTime": true, "icon": "external link",
 			"targetBlank": false, "tooltip": "", "url": "",
 		}},
-		Templating: variables(),
+		Templating: variables(singleTask),
 		Panels:     layout(rows),
 	}
 }
@@ -515,7 +570,7 @@ func overviewDashboard() Dashboard {
 				Matcher: map[string]any{"id": "byName", "options": "task_id"},
 				Properties: []map[string]any{{"id": "links", "value": []map[string]any{{
 					"title": "Task detail",
-					"url":   "/d/dyvms-task?${__url_time_range}&${datasource:queryparam}&${job:queryparam}&${instance:queryparam}&var-enterprise_id=${__data.fields.enterprise_id}&var-task_id=${__value.raw}",
+					"url":   "/d/dyvms-task?${__url_time_range}&${datasource:queryparam}&${cluster:queryparam}&${job:queryparam}&${instance:queryparam}&var-enterprise_id=${__data.fields.enterprise_id}&var-task_id=${__value.raw}",
 				}}}},
 			}),
 			withWidth(24, 10)),
@@ -543,7 +598,7 @@ func overviewDashboard() Dashboard {
 	}
 	return newDashboard("dyvms-overview.json", "dyvms-overview", "dyvms / Overview",
 		"All dialling tasks read by dyvms_exporter: status, progress, answer rate, agents, waiting customers, IVR overflow, occupancy.",
-		[]string{"overview"}, summary, tasks, trends, callOutcomes(false))
+		[]string{"overview"}, false, summary, tasks, trends, callOutcomes(false))
 }
 
 func taskDashboard() Dashboard {
@@ -651,8 +706,8 @@ func taskDashboard() Dashboard {
 			[]q{{taskSel("dyvms_agent_bridge_in_2s_ratio", `removed="false"`), agentLegend}})),
 	}
 	return newDashboard("dyvms-task.json", "dyvms-task", "dyvms / Task detail",
-		"One dialling task (or a few): channels, calls, agent states over time and a table of its agents.",
-		[]string{"task"}, head, channels, callOutcomes(true), agents)
+		"One dialling task: channels, calls, agent states over time and a table of its agents.",
+		[]string{"task"}, true, head, channels, callOutcomes(true), agents)
 }
 
 // rateOf is rate(sel[$__rate_interval]).
@@ -769,7 +824,7 @@ func exporterDashboard() Dashboard {
 	}
 	return newDashboard("dyvms-exporter.json", "dyvms-exporter", "dyvms / Exporter health",
 		"Is dyvms_exporter up, can it read every task, how does the Voice Messaging API answer it, how does the exporter pace its requests, and does task discovery work.",
-		[]string{"exporter"}, status, tasks, api, pacing, discovery)
+		[]string{"exporter"}, false, status, tasks, api, pacing, discovery)
 }
 
 // Files returns the rendered dashboards by file name.

@@ -25,6 +25,8 @@ var update = flag.Bool("update", false, "rewrite dashboards/*.json from the gene
 const (
 	repoRoot      = ".."
 	dashboardsDir = "dashboards"
+	// mixinDashboardsDir holds the mixin's copy of the dashboards.
+	mixinDashboardsDir = "../mixin/dashboards"
 )
 
 // The uids are part of the dashboards' URLs and of links between them:
@@ -35,26 +37,37 @@ var wantUIDs = map[string]string{
 	"dyvms-task.json":     "dyvms-task",
 }
 
+// The committed JSON is the generator's output, in grafana/dashboards and in
+// the mixin's copy (mixin/dashboards, so that the mixin directory works on
+// its own when vendored).
 func TestDashboardsAreCurrent(t *testing.T) {
 	files, err := Files()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		for name, b := range files {
-			if err := os.WriteFile(filepath.Join(dashboardsDir, name), b, 0o644); err != nil {
-				t.Fatal(err)
+	for _, dir := range []string{dashboardsDir, mixinDashboardsDir} {
+		if *update {
+			for name, b := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join(dashboardsDir, name))
-		if err != nil {
-			t.Errorf("%v (run: go test ./grafana -run TestDashboardsAreCurrent -update)", err)
-			continue
+		for name, want := range files {
+			got, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Errorf("%v (run: go test ./grafana -run TestDashboardsAreCurrent -update)", err)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s/%s is not what the generator writes (run: go test ./grafana -run TestDashboardsAreCurrent -update)", dir, name)
+			}
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s/%s is not what the generator writes (run: go test ./grafana -run TestDashboardsAreCurrent -update)", dashboardsDir, name)
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range paths {
+			if _, ok := files[filepath.Base(p)]; !ok {
+				t.Errorf("%s is no dashboard of the generator: remove it", p)
+			}
 		}
 	}
 }
@@ -164,6 +177,7 @@ type dashboardJSON struct {
 	UID        string      `json:"uid"`
 	Title      string      `json:"title"`
 	Tags       []string    `json:"tags"`
+	Timezone   string      `json:"timezone"`
 	Panels     []panelJSON `json:"panels"`
 	Templating struct {
 		List []variableJSON `json:"list"`
@@ -198,6 +212,8 @@ type variableJSON struct {
 	Multi      bool            `json:"multi"`
 	IncludeAll bool            `json:"includeAll"`
 	AllValue   string          `json:"allValue"`
+	Regex      string          `json:"regex"`
+	Hide       int             `json:"hide"`
 }
 
 func flatten(ps []panelJSON) []panelJSON {
@@ -212,8 +228,14 @@ func flatten(ps []panelJSON) []panelJSON {
 var (
 	uidRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 	datasourceVar = map[string]bool{"${datasource}": true, "$datasource": true}
-	labelValuesRE = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
-	filterVars    = []string{"job", "instance", "enterprise_id", "task_id"}
+	filterVars    = []string{"cluster", "job", "instance", "enterprise_id", "task_id"}
+	// singleTaskBoards are the boards whose task variable is single-select
+	// without All (one task at a time).
+	singleTaskBoards = map[string]bool{"dyvms-task": true}
+	// taskVarRegexRE is the form of the task variable's regular expression:
+	// named groups take the text (the task's name) and the value (its id)
+	// from each series of query_result.
+	taskVarRegexRE = regexp.MustCompile(`^/.*\(\?<text>.*\(\?<value>.*/$|^/.*\(\?<value>.*\(\?<text>.*/$`)
 )
 
 // lintDashboard returns every problem of one dashboard JSON.
@@ -230,6 +252,9 @@ func lintDashboard(raw []byte, known map[string]bool) []string {
 	}
 	if d.Title == "" || len(d.Tags) == 0 {
 		add("title and tags must be set")
+	}
+	if d.Timezone != Timezone {
+		add("timezone %q, want the call centre's %q (grafana.Timezone)", d.Timezone, Timezone)
 	}
 
 	// Every "datasource" anywhere must be the datasource variable.
@@ -262,21 +287,37 @@ func lintDashboard(raw []byte, known map[string]bool) []string {
 			add("no template variable %q", name)
 			continue
 		}
-		if v.Type != "query" || !v.Multi || !v.IncludeAll || v.AllValue != ".+" {
-			add("variable %q must be a multi-value query variable with All = .+", name)
+		switch {
+		case name == "cluster":
+			// Hidden, All = .* (series without the label match too): the
+			// mixin's showMultiCluster shows it.
+			if v.Type != "query" || !v.Multi || !v.IncludeAll || v.AllValue != ".*" || v.Hide != 2 {
+				add("variable %q must be a hidden (hide 2) multi-value query variable with All = .*", name)
+			}
+		case name == "task_id" && singleTaskBoards[d.UID]:
+			if v.Type != "query" || v.Multi || v.IncludeAll {
+				add("variable %q must be a single-value query variable without All on this board", name)
+			}
+		default:
+			if v.Type != "query" || !v.Multi || !v.IncludeAll || v.AllValue != ".+" {
+				add("variable %q must be a multi-value query variable with All = .+", name)
+			}
 		}
 		if !isDatasourceVar(v.Datasource) {
 			add("variable %q does not use the datasource variable", name)
 		}
 		query := promqlcheck.VariableQuery(v.Query)
-		m := labelValuesRE.FindStringSubmatch(query)
-		if m == nil {
-			add("variable %q: query %q is not label_values(selector, label)", name, query)
+		_, inner, ok := promqlcheck.VariablePromQL(query)
+		if !ok {
+			add("variable %q: query %q is neither label_values(selector, label) nor query_result(expr)", name, query)
 			continue
+		}
+		if name == "task_id" && (!strings.HasPrefix(query, "query_result(") || !taskVarRegexRE.MatchString(v.Regex)) {
+			add("variable %q must show task names: query_result(...) with a regex naming the text and value groups, not %q / %q", name, query, v.Regex)
 		}
 		// A variable's query filters on the variables before it (cascading).
 		prev := filterVars[:slicesIndex(filterVars, name)]
-		for _, e := range checkExpr(m[1], vars, known, func(string) []string { return prev }, false) {
+		for _, e := range checkExpr(inner, vars, known, func(string) []string { return prev }, false) {
 			add("variable %q: %s", name, e)
 		}
 	}
@@ -377,7 +418,7 @@ func slicesIndex(s []string, v string) int {
 // filter on: job and instance always, enterprise and task where the metric
 // carries those labels.
 func panelMatchers(name string) []string {
-	need := []string{"job", "instance"}
+	need := []string{"cluster", "job", "instance"}
 	if promqlcheck.TaskScoped(name) {
 		need = append(need, "enterprise_id", "task_id")
 	} else if promqlcheck.EnterpriseScoped(name) {
@@ -428,17 +469,20 @@ func checkExpr(expr string, vars, known map[string]bool, need func(metric string
 // --- the linter must catch what it is for
 
 const goodDashboard = `{
-  "uid": "dyvms-lint", "title": "lint", "tags": ["dyvms"],
+  "uid": "dyvms-lint", "title": "lint", "tags": ["dyvms"], "timezone": "Asia/Shanghai",
   "templating": {"list": [
     {"name": "datasource", "type": "datasource", "query": "prometheus"},
+    {"name": "cluster", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".*", "hide": 2,
+     "query": {"query": "label_values(dyvms_exporter_build_info, cluster)"}},
     {"name": "job", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
-     "query": {"query": "label_values(dyvms_exporter_build_info, job)"}},
+     "query": {"query": "label_values(dyvms_exporter_build_info{cluster=~\"$cluster\"}, job)"}},
     {"name": "instance", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
-     "query": "label_values(dyvms_exporter_build_info{job=~\"$job\"}, instance)"},
+     "query": "label_values(dyvms_exporter_build_info{cluster=~\"$cluster\", job=~\"$job\"}, instance)"},
     {"name": "enterprise_id", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
-     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\"}, enterprise_id)"},
+     "query": "label_values(dyvms_task_scrape_success{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\"}, enterprise_id)"},
     {"name": "task_id", "type": "query", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "multi": true, "includeAll": true, "allValue": ".+",
-     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\"}, task_id)"}
+     "query": "query_result(dyvms_task_info{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\"})",
+     "regex": "/task_id=\"(?<value>[^\"]+)\".*task_name=\"(?<text>[^\"]*)\"/"}
   ]},
   "panels": [
     {"id": 1, "type": "row", "title": "Row", "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0}},
@@ -446,12 +490,12 @@ const goodDashboard = `{
      "datasource": {"type": "prometheus", "uid": "${datasource}"},
      "fieldConfig": {"defaults": {"unit": "reqps"}},
      "targets": [{"refId": "A", "datasource": {"type": "prometheus", "uid": "${datasource}"},
-       "expr": "sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__rate_interval]))"}]},
+       "expr": "sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[$__rate_interval]))"}]},
     {"id": 3, "type": "stat", "title": "Waiting", "description": "d", "gridPos": {"h": 4, "w": 4, "x": 12, "y": 1},
      "datasource": {"type": "prometheus", "uid": "${datasource}"},
      "fieldConfig": {"defaults": {"unit": "none"}},
      "targets": [{"refId": "A", "datasource": {"type": "prometheus", "uid": "${datasource}"},
-       "expr": "sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", task_id=~\"$task_id\"})"}]}
+       "expr": "sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", task_id=~\"$task_id\", cluster=~\"$cluster\"})"}]}
   ]
 }`
 
@@ -460,18 +504,19 @@ func TestLinterCatchesMistakes(t *testing.T) {
 	if p := lintDashboard([]byte(goodDashboard), known); len(p) != 0 {
 		t.Fatalf("the good dashboard has problems: %q", p)
 	}
-	rate := `sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__rate_interval]))`
-	waiting := `sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", task_id=~\"$task_id\"})`
+	rate := `sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[$__rate_interval]))`
+	waiting := `sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", task_id=~\"$task_id\", cluster=~\"$cluster\"})`
 	for _, c := range []struct{ name, from, to, want string }{
 		{"fixed rate range", `[$__rate_interval]`, `[5m]`, "does not use $__rate_interval"},
-		{"increase over the range", `(rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__rate_interval])`, `(increase(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__range])`, "increase() does not use $__rate_interval"},
+		{"increase over the range", `(rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[$__rate_interval])`, `(increase(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[$__range])`, "increase() does not use $__rate_interval"},
 		{"broken PromQL", rate, `sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\"}[$__rate_interval])`, "does not parse"},
 		{"unknown metric", `dyvms_task_channels_waiting_agent{`, `dyvms_task_customers_waiting{`, `metric "dyvms_task_customers_waiting"`},
-		{"no job matcher", `{job=~\"$job\", instance=~\"$instance\"}[`, `{instance=~\"$instance\"}[`, `lacks job=~"$job"`},
-		{"hard-coded job", `{job=~\"$job\", instance=~\"$instance\"}[`, `{job=\"dyvms\", instance=~\"$instance\"}[`, `lacks job=~"$job"`},
-		{"no instance matcher", `{job=~\"$job\", instance=~\"$instance\"}[`, `{job=~\"$job\"}[`, `lacks instance=~"$instance"`},
-		{"no task matcher", `, task_id=~\"$task_id\"})`, `})`, `lacks task_id=~"$task_id"`},
-		{"undefined variable", waiting, `sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise\", task_id=~\"$task_id\"})`, "undefined variable $enterprise"},
+		{"no job matcher", `{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[`, `{instance=~\"$instance\", cluster=~\"$cluster\"}[`, `lacks job=~"$job"`},
+		{"hard-coded job", `{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[`, `{job=\"dyvms\", instance=~\"$instance\", cluster=~\"$cluster\"}[`, `lacks job=~"$job"`},
+		{"no instance matcher", `{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[`, `{job=~\"$job\", cluster=~\"$cluster\"}[`, `lacks instance=~"$instance"`},
+		{"no cluster matcher", `, cluster=~\"$cluster\"}[`, `}[`, `lacks cluster=~"$cluster"`},
+		{"no task matcher", `, task_id=~\"$task_id\", cluster`, `, cluster`, `lacks task_id=~"$task_id"`},
+		{"undefined variable", waiting, `sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise\", task_id=~\"$task_id\", cluster=~\"$cluster\"})`, "undefined variable $enterprise"},
 		{"no unit", `"unit": "reqps"`, `"unit": ""`, "no unit"},
 		{"no description", `"title": "Rate", "description": "d"`, `"title": "Rate", "description": ""`, "no description"},
 		{"no title", `"title": "Rate"`, `"title": ""`, "no title"},
@@ -483,10 +528,15 @@ func TestLinterCatchesMistakes(t *testing.T) {
        "expr": "sum by`, `"Prometheus"`},
 		{"no datasource variable", `{"name": "datasource", "type": "datasource", "query": "prometheus"},`, ``, `no template variable "datasource"`},
 		{"task variable without All", `"allValue": ".+",
-     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\", enterprise_id`, `"allValue": "",
-     "query": "label_values(dyvms_task_scrape_success{job=~\"$job\", instance=~\"$instance\", enterprise_id`, `variable "task_id" must be`},
-		{"variable not cascading", `label_values(dyvms_exporter_build_info{job=~\"$job\"}, instance)`, `label_values(dyvms_exporter_build_info, instance)`, `variable "instance": selector dyvms_exporter_build_info lacks job`},
-		{"variable on unknown metric", `label_values(dyvms_exporter_build_info, job)`, `label_values(dyvms_exporter_info, job)`, `metric "dyvms_exporter_info"`},
+     "query": "query_result(`, `"allValue": "",
+     "query": "query_result(`, `variable "task_id" must be`},
+		{"task board with a multi-value task variable", `"uid": "dyvms-lint"`, `"uid": "dyvms-task"`, `variable "task_id" must be a single-value`},
+		{"task ids without names", `"regex": "/task_id=\"(?<value>[^\"]+)\".*task_name=\"(?<text>[^\"]*)\"/"`, `"regex": ""`, `must show task names`},
+		{"task variable of ids", `query_result(dyvms_task_info{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\"})`, `label_values(dyvms_task_info{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\"}, task_id)`, `must show task names`},
+		{"cluster variable shown", `"allValue": ".*", "hide": 2`, `"allValue": ".*", "hide": 0`, `variable "cluster" must be`},
+		{"browser time zone", `"timezone": "Asia/Shanghai"`, `"timezone": "browser"`, `timezone "browser"`},
+		{"variable not cascading", `label_values(dyvms_exporter_build_info{cluster=~\"$cluster\", job=~\"$job\"}, instance)`, `label_values(dyvms_exporter_build_info{cluster=~\"$cluster\"}, instance)`, `variable "instance": selector dyvms_exporter_build_info lacks job`},
+		{"variable on unknown metric", `label_values(dyvms_exporter_build_info{cluster=~\"$cluster\"}, job)`, `label_values(dyvms_exporter_info{cluster=~\"$cluster\"}, job)`, `metric "dyvms_exporter_info"`},
 		{"duplicate panel id", `{"id": 3, "type": "stat"`, `{"id": 2, "type": "stat"`, "duplicate panel id"},
 		{"bad uid", `"uid": "dyvms-lint"`, `"uid": "Dyvms Lint!"`, "uid"},
 		{"off the grid", `"w": 4, "x": 12`, `"w": 14, "x": 12`, "gridPos"},

@@ -1,5 +1,7 @@
-// Package rules holds the Prometheus recording rules (dyvms.rules.yml),
-// alerting rules (dyvms.alerts.yml) with their promtool unit tests (tests/),
-// the runbook (in the README) and an example Alertmanager configuration
-// (alertmanager.yml) for dyvms_exporter. The Go code here is tests only.
+// Package rules holds the Prometheus recording rules (dyvms.rules.yml) and
+// alerting rules (dyvms.alerts.yml), rendered from the monitoring mixin in
+// mixin/ (go test ./mixin -run TestRulesAreCurrent -update), with their
+// promtool unit tests (tests/) and an example Alertmanager configuration
+// (alertmanager.yml) for dyvms_exporter. Each alert's runbook is
+// docs/runbooks/<alert name>.md. The Go code here is tests only.
 package rules

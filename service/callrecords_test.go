@@ -77,7 +77,7 @@ call_records:
 		time.Sleep(200 * time.Millisecond)
 	}
 	// Records of a task not listed (20) are counted under its own task_id.
-	if l := lines(body, `dyvms_api_requests_total{code="OK",operation="CloudQueryPredictiveCallCdr"}`); len(l) != 1 {
+	if l := lines(body, `dyvms_api_requests_total{account="default",code="OK",operation="CloudQueryPredictiveCallCdr"}`); len(l) != 1 {
 		t.Errorf("the poller's requests are not in the API metrics: %v", lines(body, "dyvms_api_requests_total"))
 	}
 	// Every API metric names the poller's operation as it is: none counts

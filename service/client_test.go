@@ -38,7 +38,7 @@ func TestAccessKeyIDFile(t *testing.T) {
 	if line := logs.find("configuration loaded"); !strings.Contains(line, "access key access_key_id_file "+idFile) {
 		t.Errorf("the load log does not name the id file: %q", line)
 	}
-	p := svc.api
+	p := svc.accounts["default"].api
 	c := svc.Config()
 	lim := svc.limiters.Get("access_key_id_file "+idFile, pacer.LimiterConfig{RequestsPerSecond: c.API.RequestsPerSecond, Burst: c.API.Burst, Adaptive: true})
 	if p.Limiter() != lim {

@@ -21,13 +21,14 @@ import (
 type errorLog struct {
 	logger log.Logger
 	// defaultChain tells whether the configuration in force leaves the
-	// credentials to the vendor's default chain (no credentials block).
-	defaultChain func() bool
+	// task's credentials to the vendor's default chain (its enterprise is
+	// the default account's, which has no credentials block).
+	defaultChain func(task.Task) bool
 	// last is the ErrorCode of each task's failure being reported.
 	last *dedup.Memory[task.Task, string]
 }
 
-func newErrorLog(l log.Logger, defaultChain func() bool) *errorLog {
+func newErrorLog(l log.Logger, defaultChain func(task.Task) bool) *errorLog {
 	return &errorLog{logger: l, defaultChain: defaultChain, last: dedup.New[task.Task, string](0)}
 }
 
@@ -35,7 +36,7 @@ func newErrorLog(l log.Logger, defaultChain func() bool) *errorLog {
 const (
 	hintNoCredentials = "no credentials are configured: the configuration file has no credentials block and the vendor's default credential chain found none. " +
 		"Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, add a credentials block (access_key_id, access_key_secret_file) to the configuration file, " +
-		"or give the host or pod a RAM role (README, Credentials); retried at every scrape"
+		"or give the host or pod a RAM role (docs/configuration.md, Credentials); retried at every scrape"
 	hintCredentialsFile = "the credentials of the configuration file cannot be read: fix the file named in err; retried at every scrape"
 )
 
@@ -54,7 +55,7 @@ func (e *errorLog) report(t task.Task, err error) {
 	case code == "credentials" && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		lvl = level.Error(e.logger)
 		hint = hintCredentialsFile
-		if e.defaultChain() {
+		if e.defaultChain(t) {
 			hint = hintNoCredentials
 		}
 	}

@@ -46,7 +46,7 @@ func TestReloadKeepsPacerWhenAPISettingsUnchanged(t *testing.T) {
 	if code, _, body := e.get("/metrics", nil); code != 200 || len(lines(body, "dyvms_task_scrape_success{")) != 2 {
 		t.Fatalf("first scrape: %d\n%s", code, body)
 	}
-	before := e.svc.api
+	before := e.svc.accounts["default"].api
 	e.sim.ResetStats()
 
 	// Same API settings; another task and another concurrency.
@@ -61,7 +61,7 @@ func TestReloadKeepsPacerWhenAPISettingsUnchanged(t *testing.T) {
 	if st := e.sim.Stats(); st.Requests != 1 || st.Tasks["8000001/3"] != 1 {
 		t.Errorf("after a reload with the same API settings the API saw %d requests (%v), want only the new task 8000001/3: the min_interval cache was dropped", st.Requests, st.Tasks)
 	}
-	if e.svc.api != before {
+	if e.svc.accounts["default"].api != before {
 		t.Error("the client and pacer were rebuilt by a reload that changed no API setting")
 	}
 	if got := e.svc.Scrape().Concurrency; got != 3 {
@@ -78,7 +78,7 @@ func TestReloadKeepsPacerWhenAPISettingsUnchanged(t *testing.T) {
 	if st := e.sim.Stats(); st.Requests != 2 {
 		t.Errorf("after changing api.min_interval the API saw %d requests, want 2 (a new pacer, empty cache)", st.Requests)
 	}
-	if e.svc.api == before {
+	if e.svc.accounts["default"].api == before {
 		t.Error("changing api.min_interval kept the old pacer")
 	}
 }

@@ -32,7 +32,7 @@ func prometheusBinary(t *testing.T) string {
 }
 
 // shardConfig is the documented sharding job (the YAML block that begins
-// with "# Shard 0 of 2", in README.md)
+// with "# Shard 0 of 2", in docs/sharding.md)
 // for one shard of 2, pointed at sdURL and sped up to 1 s scrapes. Testing
 // the documented text keeps the documentation from drifting into a
 // configuration that does not shard.
@@ -40,7 +40,7 @@ func shardConfig(t *testing.T, sdURL string, shard int) string {
 	t.Helper()
 	const marker = "# Shard 0 of 2."
 	var doc string
-	for _, f := range []string{"../README.md"} {
+	for _, f := range []string{"../docs/sharding.md"} {
 		b, err := os.ReadFile(f)
 		if err == nil && strings.Contains(string(b), marker) {
 			doc = string(b)
@@ -48,7 +48,7 @@ func shardConfig(t *testing.T, sdURL string, shard int) string {
 		}
 	}
 	if doc == "" {
-		t.Fatalf("no YAML block beginning with %q in README.md", marker)
+		t.Fatalf("no YAML block beginning with %q in docs/sharding.md", marker)
 	}
 	block := doc[strings.Index(doc, marker):]
 	block = block[:strings.Index(block, "```")]

@@ -6,7 +6,6 @@ package service
 import (
 	"fmt"
 	"net/http"
-	"reflect"
 	"sync"
 
 	"github.com/go-kit/log"
@@ -14,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
-	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/callrecords"
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
@@ -40,16 +38,17 @@ type Service struct {
 	o          Options
 	logger     log.Logger
 	safe       *config.SafeConfig
-	apiMetrics *apimetrics.Metrics
 	errLog     *errorLog
 	unreadable *collector.UnreadableLog
 	disc       *discovery.Manager
 	calls      *callrecords.Manager
 	limiters   *pacer.Limiters // per credential, for the life of the Service
 
-	mu    sync.Mutex
-	built *config.Config // the config api was built from
-	api   *pacer.Pacer
+	mu          sync.Mutex
+	built       *config.Config // the config api was built from
+	api         *router
+	accounts    map[string]*account        // by name, the default account included
+	acctMetrics map[string]*accountMetrics // by name, for the accounts configured
 }
 
 // New loads the configuration file once; an error here is fatal for the
@@ -59,16 +58,23 @@ func New(o Options) (*Service, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	s := &Service{
-		o:          o,
-		logger:     o.Logger,
-		safe:       config.NewSafeConfig(o.Registerer),
-		apiMetrics: apimetrics.New(o.Registerer),
-		disc:       discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
-		limiters:   pacer.NewLimiters(),
+		o:        o,
+		logger:   o.Logger,
+		safe:     config.NewSafeConfig(o.Registerer),
+		disc:     discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
+		limiters: pacer.NewLimiters(),
+		// One set of dyvms_api_* metrics per account, labelled with it.
+		acctMetrics: map[string]*accountMetrics{},
 	}
-	s.errLog = newErrorLog(o.Logger, func() bool { c := s.Config(); return c != nil && c.Credentials == nil })
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(newEnterpriseInfo(s.Config))
+	}
+	s.errLog = newErrorLog(o.Logger, func(t task.Task) bool {
+		c := s.Config()
+		return c != nil && c.Credentials == nil && c.AccountOf(t.EnterpriseID) == config.DefaultAccountName
+	})
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
-	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks})
+	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
 	if err := s.safe.Reload(o.ConfigFile); err != nil {
 		return nil, err
 	}
@@ -101,66 +107,54 @@ func (s *Service) logLoaded() {
 		creds = "access key " + c.Credentials.KeyName()
 	}
 	level.Info(s.logger).Log("msg", "configuration loaded", "file", s.o.ConfigFile, "endpoint", c.Endpoint,
-		"tasks", len(c.Tasks), "credentials", creds)
+		"tasks", len(c.Tasks), "credentials", creds, "accounts", len(c.Accounts))
+	for _, a := range c.Accounts {
+		level.Info(s.logger).Log("msg", "account configured", "account", a.Name, "enterprises", len(a.Enterprises), "endpoint", a.Endpoint, "credentials", accountIdentity(a.Credentials))
+	}
 	for _, w := range c.Warnings {
 		level.Warn(s.logger).Log("msg", "configuration warning", "warning", w.Error())
 	}
 }
 
 // current returns the API client for the configuration in force, building
-// it when the configuration changed. If the new one cannot be built, the
-// previous client stays in use with its own configuration.
-func (s *Service) current() (*pacer.Pacer, error) {
+// what the configuration changed: each account's client is kept while its
+// settings stay the same (accounts.go), so a reload that edits one account
+// or only the task list keeps every other account's in-flight coalescing
+// groups, min_interval cache and rate limiter, and costs no fresh API call
+// per task (nor lets an HA pair's second scrape miss the first's answer).
+// If the new configuration cannot be built, the previous clients stay in
+// use with their own configuration.
+func (s *Service) current() (collector.MonitorAPI, error) {
 	cfg := s.safe.Get()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cfg == s.built && s.api != nil {
 		return s.api, nil
 	}
-	if s.api != nil && sameAPISettings(cfg, s.built) {
-		// The client and its pacer stay: their in-flight coalescing groups,
-		// min_interval cache and rate limiter are still right, and a reload
-		// that only edits the task list must not cost a fresh API call per
-		// task (nor let an HA pair's second scrape miss the first's answer).
-		s.built = cfg
-		s.disc.Update(s.api, cfg.Discovery)
-		return s.api, nil
-	}
-	api, err := s.build(cfg)
+	accts, err := s.buildAccounts(cfg, s.accounts)
 	if err != nil {
-		return s.api, fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
+		s.dropMetrics(s.accounts) // those of an account that failed to build
+		return s.apiOrNil(), fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
-	s.built, s.api = cfg, api
-	s.disc.Update(api, cfg.Discovery)
-	s.calls.Update(api, cfg.CallRecords, cfg.Location)
-	return api, nil
+	r := newRouter(cfg, accts)
+	s.built, s.api, s.accounts = cfg, r, accts
+	s.dropMetrics(accts)
+	s.disc.Update(r, cfg.Discovery)
+	s.calls.Update(r, cfg.CallRecords)
+	return r, nil
 }
 
-// sameAPISettings tells whether a and b ask for the same API client and
-// pacer, that is, whether they differ at most in what a scrape reads
-// (tasks, discovery entries) and how many tasks it reads at once. Every
-// other field, including any added later, counts: comparing the rest whole
-// errs towards rebuilding.
-func sameAPISettings(a, b *config.Config) bool {
-	if a == nil || b == nil {
-		return a == b
+// apiOrNil keeps a nil *router from becoming a non-nil interface.
+func (s *Service) apiOrNil() collector.MonitorAPI {
+	if s.api == nil {
+		return nil
 	}
-	return reflect.DeepEqual(apiSettings(a), apiSettings(b))
-}
-
-func apiSettings(c *config.Config) config.Config {
-	k := *c
-	k.Tasks, k.Discovery = nil, nil
-	k.API.Concurrency = 0
-	// Location is derived from Timezone, which stays in the comparison; two
-	// loads of one zone need not share a pointer.
-	k.Location = nil
-	return k
+	return s.api
 }
 
 // inForce returns the API client and the configuration it was built from,
 // as one consistent pair.
-func (s *Service) inForce() (*pacer.Pacer, *config.Config) {
+func (s *Service) inForce() (*router, *config.Config) {
 	_, _ = s.current() // an error leaves the previous, working client
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,7 +168,7 @@ func (s *Service) Config() *config.Config { return s.safe.Get() }
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Metrics: selection(cfg.Metrics)}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: selection(cfg.Metrics)}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.

@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -75,7 +77,7 @@ type cdrRef struct {
 // queryCdr answers CloudQueryPredictiveCallCdr: the enterprise's records
 // (or one task's) whose start (TimeRangeType 1, the default) or end time (2)
 // lies in [StartTime, EndTime], both inclusive, in time order, one page of
-// Limit from Start. A window across a calendar month is refused as the
+// Limit from Start. A window across a calendar month (of Asia/Shanghai, the API's) is refused as the
 // vendor's documentation says it is.
 func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now time.Time, plan faultPlan) (reply, bool) {
 	fail := func(e *apiError) (reply, bool) { return reply{status: e.status, err: e}, false }
@@ -95,8 +97,8 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 	if perr != nil {
 		return fail(perr)
 	}
-	local := now.In(s.loc)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, s.loc)
+	local := now.In(apiZone)
+	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, apiZone)
 	from, perr := intParam(q, "StartTime", false, 0, 1<<40, monthStart.Unix())
 	if perr != nil {
 		return fail(perr)
@@ -108,7 +110,7 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 	if to < from {
 		return fail(businessError("EndTime is before StartTime."))
 	}
-	a, b := time.Unix(from, 0).In(s.loc), time.Unix(to, 0).In(s.loc)
+	a, b := time.Unix(from, 0).In(apiZone), time.Unix(to, 0).In(apiZone)
 	if a.Year() != b.Year() || a.Month() != b.Month() {
 		return fail(businessError("StartTime and EndTime must be in the same month."))
 	}
@@ -122,14 +124,10 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 	}
 
 	target := s.simNow(now)
-	// [from, to] is [from, to+1) in whole seconds; mapped as such, windows
-	// that follow each other on the clock follow each other in simulated
-	// time too, neither overlapping nor leaving a gap at any speed.
-	lo, hi := s.simNow(time.Unix(from, 0)), s.simNow(time.Unix(to+1, 0))-1
 	s.faultsMu.RLock()
 	late := s.faults.lateRules(e.id)
 	s.faultsMu.RUnlock()
-	var found []cdrRef
+	var found, before []cdrRef
 	for _, k := range tasks {
 		k.mu.Lock()
 		k.advance(target)
@@ -138,17 +136,20 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 			if rangeType == 2 {
 				t = r.end
 			}
-			if t < lo || t > hi {
-				continue
-			}
+			t = s.clockSecond(t)
 			if d := lateRecordDelay(late, s.seed, e.id, k.cfg.ID, r.seq); d > 0 && r.end+d > target {
 				continue
 			}
-			found = append(found, cdrRef{k: k, r: r, key: t})
+			switch {
+			case t >= from && t <= to:
+				found = append(found, cdrRef{k: k, r: r, key: t})
+			case t < from && t >= from-3600 && plan.replay > 0:
+				before = append(before, cdrRef{k: k, r: r, key: t})
+			}
 		}
 		k.mu.Unlock()
 	}
-	slices.SortFunc(found, func(x, y cdrRef) int {
+	byKey := func(x, y cdrRef) int {
 		if c := compareInt(x.key, y.key); c != 0 {
 			return c
 		}
@@ -156,7 +157,12 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 			return c
 		}
 		return compareInt(x.r.seq, y.r.seq)
-	})
+	}
+	slices.SortFunc(found, byKey)
+	if plan.reorder {
+		rng := rand.New(rand.NewPCG(plan.draw, 0x72656f72646572))
+		rng.Shuffle(len(found), func(i, j int) { found[i], found[j] = found[j], found[i] })
+	}
 	first := start
 	if plan.dupRecord && limit > 1 {
 		// As if a record had been added at the head of the list before
@@ -164,8 +170,21 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 		// page's last record.
 		first -= start / limit
 	}
+	n := limit
+	if plan.pageSize {
+		if plan.draw&1 == 0 {
+			n = limit / 2 // the list seems to end early
+		} else {
+			n = limit + limit/2 // the next page's first records too
+		}
+	}
 	page := found[min(int(first), len(found)):]
-	page = page[:min(int(limit), len(page))]
+	page = page[:min(int(n), len(page))]
+	if plan.replay > 0 {
+		// The latest records before the window, again.
+		slices.SortFunc(before, byKey)
+		page = append(slices.Clip(page), before[max(0, len(before)-plan.replay):]...)
+	}
 
 	w.open('{')
 	w.str("RequestId", reqID)
@@ -174,9 +193,13 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 	w.open('{')
 	w.key("List")
 	w.open('[')
-	for _, f := range page {
+	for i, f := range page {
+		var form uint64
+		if plan.idForms {
+			form = splitmix64(plan.draw^uint64(i)) | 1
+		}
 		f.k.mu.Lock() // agents' names
-		f.k.appendCdr(w, e.id, &f.r)
+		f.k.appendCdr(w, e.id, &f.r, f.r.end-s.clockSecond(f.r.end), form)
 		f.k.mu.Unlock()
 	}
 	w.close(']')
@@ -185,6 +208,24 @@ func (s *Simulator) queryCdr(w *jw, e *enterprise, q query, reqID string, now ti
 	w.close('}')
 	return reply{status: http.StatusOK}, true
 }
+
+// clockSecond is the second of the clock in which simulated second t
+// came. Records are written on the clock's axis, shifted so that their end
+// is that second, with their durations in simulated seconds: a poller's
+// windows on its own clock then agree with the records' EndTime at any
+// speed, and each record falls in exactly one of a run of windows that
+// follow each other.
+func (s *Simulator) clockSecond(t int64) int64 {
+	if s.speed == 1 {
+		return t
+	}
+	return s.simEpoch + int64(math.Floor(float64(t-s.simEpoch)/s.speed))
+}
+
+// apiZone is the API's own zone, whose calendar months a call-record
+// window may not cross, whatever zone the simulated call centre writes
+// its wall-clock times in (Config.Timezone).
+var apiZone = time.FixedZone("CST", 8*3600) // Asia/Shanghai, without daylight saving since 1991
 
 // lateRule is a late_record rule that can match the enterprise asked about.
 type lateRule struct {
@@ -235,7 +276,11 @@ const (
 // spelled both "0" and "" (DetailRingingTime, BridgeTime). The personal
 // fields are filled with made-up but realistic values, so that the
 // exporter's tests can prove it never shows them. The caller holds k.mu.
-func (k *task) appendCdr(w *jw, ent int64, r *cdr) {
+//
+// shift is subtracted from every time written (see clockSecond). form,
+// when not 0, changes how the ids are written (the id_forms fault): its
+// bits draw UniqueId and CallId empty or an object, and Id a number.
+func (k *task) appendCdr(w *jw, ent int64, r *cdr, shift int64, form uint64) {
 	h := splitmix64(uint64(ent)<<40 ^ uint64(k.cfg.ID)<<20 ^ uint64(r.seq))
 	digits := func(n int, x uint64) string {
 		b := make([]byte, n)
@@ -245,7 +290,12 @@ func (k *task) appendCdr(w *jw, ent int64, r *cdr) {
 		}
 		return string(b)
 	}
-	ts := func(key string, v int64) { w.intString(key, v) }
+	ts := func(key string, v int64) {
+		if v != 0 {
+			v -= shift
+		}
+		w.intString(key, v)
+	}
 	status, text := cdrNotAnswered, cdrStatusNoAnswer
 	switch {
 	case r.bridge != 0:
@@ -254,9 +304,26 @@ func (k *task) appendCdr(w *jw, ent int64, r *cdr) {
 		status, text = cdrAnswered, cdrStatusAnswered
 	}
 	w.open('{')
-	w.intString("Id", int64(k.cfg.ID)<<24+r.seq)
-	w.str("UniqueId", fmt.Sprintf("uniq_%d-%d.%d", k.cfg.ID, r.start, r.seq))
-	w.str("CallId", fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h), uint16(h>>32), h>>48&0xfff, h>>36&0xfff, splitmix64(h)&0xffffffffffff))
+	id := func(key, v string, draw uint64) {
+		switch {
+		case form == 0 || draw%6 >= 3:
+			w.str(key, v)
+		case draw%6 == 2:
+			w.key(key)
+			w.open('{')
+			w.str("v", v)
+			w.close('}')
+		default:
+			w.str(key, "")
+		}
+	}
+	if form>>1&1 == 1 {
+		w.int("Id", int64(k.cfg.ID)<<24+r.seq)
+	} else {
+		w.intString("Id", int64(k.cfg.ID)<<24+r.seq)
+	}
+	id("UniqueId", fmt.Sprintf("uniq_%d-%d.%d", k.cfg.ID, r.start, r.seq), form>>8)
+	id("CallId", fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h), uint16(h>>32), h>>48&0xfff, h>>36&0xfff, splitmix64(h)&0xffffffffffff), form>>16)
 	if r.seq%2 == 0 {
 		w.int("TaskId", k.cfg.ID)
 	} else {

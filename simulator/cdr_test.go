@@ -404,6 +404,84 @@ func TestCallRecordFaults(t *testing.T) {
 			t.Fatalf("after the delay %d records, want %d", len(again), len(clean))
 		}
 	})
+	// The hostile kinds, read loosely (id_forms breaks the strict types).
+	loose := func(t *testing.T, start, limit int) []map[string]any {
+		t.Helper()
+		rec := cdrAsk(s, clock, map[string]string{"EnterpriseId": "7000002", "StartTime": fmt.Sprint(from.Unix()), "EndTime": fmt.Sprint(to.Unix()),
+			"TimeRangeType": "2", "Start": fmt.Sprint(start), "Limit": fmt.Sprint(limit)})
+		var p struct {
+			Data struct{ List []map[string]any }
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatalf("HTTP %d: %v", rec.Code, err)
+		}
+		return p.Data.List
+	}
+	set := func(t *testing.T, r FaultRule) {
+		t.Helper()
+		if err := s.SetFaults(Faults{Rules: []FaultRule{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("replay", func(t *testing.T) {
+		set(t, FaultRule{Kind: FaultReplay, Count: 7})
+		page := loose(t, 0, 1000)
+		old := 0
+		for _, r := range page {
+			if end, _ := strconv.ParseInt(r["EndTime"].(string), 10, 64); end < from.Unix() {
+				old++
+			}
+		}
+		if len(page) != min(len(clean), 1000)+7 || old != 7 {
+			t.Fatalf("%d records (%d before the window), want a page of the window's %d and 7 before it", len(page), old, len(clean))
+		}
+	})
+	t.Run("page_size", func(t *testing.T) {
+		set(t, FaultRule{Kind: FaultPageSize})
+		sizes := map[int]bool{}
+		for range 20 {
+			sizes[len(loose(t, 0, 10))] = true
+		}
+		if !sizes[5] || !sizes[15] || len(sizes) != 2 {
+			t.Fatalf("page sizes %v for Limit 10, want 5 and 15", sizes)
+		}
+	})
+	t.Run("reorder", func(t *testing.T) {
+		set(t, FaultRule{Kind: FaultReorder})
+		a, b := loose(t, 0, 1000), loose(t, 0, 1000)
+		same := len(a) == len(b)
+		for i := 0; same && i < len(a); i++ {
+			same = a[i]["Id"] == b[i]["Id"]
+		}
+		if len(a) != min(len(clean), 1000) || same {
+			t.Fatalf("%d records (want a page of the window's %d), the same order twice: %v", len(a), len(clean), same)
+		}
+	})
+	t.Run("id_forms", func(t *testing.T) {
+		set(t, FaultRule{Kind: FaultIDForms})
+		forms := map[string]bool{}
+		for _, r := range loose(t, 0, 1000) {
+			for _, k := range []string{"UniqueId", "CallId", "Id"} {
+				switch v := r[k].(type) {
+				case string:
+					forms[k+" string"] = forms[k+" string"] || v != ""
+					forms[k+" empty"] = forms[k+" empty"] || v == ""
+				case float64:
+					forms[k+" number"] = true
+				case map[string]any:
+					forms[k+" object"] = true
+				}
+			}
+		}
+		for _, f := range []string{"UniqueId string", "UniqueId empty", "UniqueId object", "CallId string", "CallId empty", "CallId object", "Id string", "Id number"} {
+			if !forms[f] {
+				t.Errorf("no record with %s (forms seen: %v)", f, forms)
+			}
+		}
+		if forms["Id empty"] {
+			t.Error("an Id left empty: a call must keep one id")
+		}
+	})
 	t.Run("throttle and malformed", func(t *testing.T) {
 		if err := s.SetFaults(Faults{Rules: []FaultRule{{Kind: FaultThrottle, Action: actionCdr}}}); err != nil {
 			t.Fatal(err)
@@ -442,6 +520,12 @@ func TestCallRecordWindowsFollowTheClockAtAnySpeed(t *testing.T) {
 				recs, _ := cdrAll(t, s, clock, 7000002, lo, hi, 2, 1000)
 				for _, r := range recs {
 					seen[r.UniqueId]++
+					// Written on the clock's axis: its end in the window
+					// asked, its durations in simulated seconds.
+					start, _, _, _, end := r.times(t)
+					if end < lo.Unix() || end > hi.Unix() || r.unix(t, "TotalDuration", r.TotalDuration) != end-start {
+						t.Fatalf("record %s ends at %d, window [%d, %d]; %s s long from %d", r.UniqueId, end, lo.Unix(), hi.Unix(), r.TotalDuration, start)
+					}
 				}
 				lo = hi.Add(time.Second)
 			}

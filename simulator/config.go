@@ -47,8 +47,12 @@ type Config struct {
 	Timezone string `yaml:"timezone"`
 	// MaxNonces bounds the replay cache; past it the oldest nonces are
 	// forgotten early (counted in Stats.NonceEvictions). Default 1,000,000.
-	MaxNonces   int          `yaml:"max_nonces"`
+	MaxNonces int `yaml:"max_nonces"`
+	// Credentials are the default account's key pairs: it owns every
+	// enterprise no entry of Accounts lists (all of them without Accounts).
 	Credentials []Credential `yaml:"credentials"`
+	// Accounts are further Alibaba Cloud accounts (accounts.go).
+	Accounts    []Account    `yaml:"accounts"`
 	Enterprises []Enterprise `yaml:"enterprises"`
 	// Generate appends many enterprises and tasks without listing them.
 	Generate  *Generate  `yaml:"generate"`
@@ -252,6 +256,9 @@ func (c *Config) normalize() error {
 	if err := c.validateCredentials(); err != nil {
 		return err
 	}
+	if err := c.validateAccounts(); err != nil {
+		return err
+	}
 	if c.Generate != nil {
 		if err := c.expandGenerate(); err != nil {
 			return err
@@ -316,7 +323,7 @@ func (c *Config) normalize() error {
 }
 
 func (c *Config) validateCredentials() error {
-	if len(c.Credentials) == 0 {
+	if len(c.Credentials) == 0 && len(c.Accounts) == 0 {
 		return errors.New("simulator config: no credentials: the gateway would reject every request")
 	}
 	seen := map[string]int{}

@@ -38,3 +38,27 @@ func DemoConfig(cred Credential) Config {
 		},
 	}
 }
+
+// Demo accounts: DemoAccountsConfig moves enterprise 7000003 to the
+// account DemoAccountName, which the default key reads through the role
+// DemoRoleName with the external id given (the cross-account pattern).
+const (
+	DemoAccountName = "client-b"
+	DemoAccountUID  = "1000000000000003"
+	DemoRoleName    = "dyvms-reader"
+)
+
+// DemoAccountsConfig is DemoConfig with two accounts: the default one
+// (cred) owns 7000002 and 7000004, DemoAccountName owns 7000003 and is
+// reached only through its role.
+func DemoAccountsConfig(cred Credential, externalID string) Config {
+	cfg := DemoConfig(cred)
+	cfg.Accounts = []Account{{
+		Name: DemoAccountName, UID: DemoAccountUID, Enterprises: []int64{7000003},
+		Roles: []Role{{Name: DemoRoleName, ExternalID: externalID, Trust: []string{DefaultAccount}}},
+	}}
+	return cfg
+}
+
+// DemoRoleARN is the ARN of the demo account's role.
+func DemoRoleARN() string { return "acs:ram::" + DemoAccountUID + ":role/" + DemoRoleName }

@@ -44,7 +44,8 @@
 //     out of range (CloudQueryTask Limit outside 1..100, Type not 1 or 2,
 //     Status not 0..3, Start < 0, TimeType not 1..3; CloudQueryPredictiveCallCdr
 //     Limit outside 1..1000, TimeRangeType not 1 or 2): 400 InvalidParameter
-//   - key restricted to other enterprises: 403 Forbidden.RAM
+//   - key restricted to other enterprises, or of another account than the
+//     enterprise's owner: 403 Forbidden.RAM
 //
 // Errors have the vendor's body {"RequestId","HostId","Code","Message",
 // "Recommend"} and an x-acs-request-id header. Successful answers follow
@@ -55,6 +56,19 @@
 // An unknown EnterpriseId or TaskId is a business error, as VMS reports
 // those: HTTP 200 with body {"RequestId","Message","Code"} and Code
 // "isv.INVALID_PARAMETERS", no Data.
+//
+// # Accounts and STS
+//
+// Config.Accounts are further Alibaba Cloud accounts (accounts.go), each
+// with its own key pairs, the enterprises it owns and RAM roles; the
+// top-level credentials are the account DefaultAccount, which owns every
+// enterprise no account lists. A key reads only its own account's
+// enterprises. STSHandler (sts.go) is AssumeRole as the vendor's credential
+// library speaks it, served over https (LoopbackCertificate): a role is
+// assumed by keys of the accounts its trust list names, with its external
+// id, and the temporary key issued reads the role account's enterprises
+// until it expires (a role's lifetime can be made short for tests).
+// Fault rules with action AssumeRole apply to STS, and only those.
 //
 // # Model
 //
@@ -113,7 +127,8 @@
 // (TimeRangeType 1, default) or end (2) lies in [StartTime, EndTime], Unix
 // seconds, both inclusive, default the current month; sorted by that time,
 // a page of Limit (default 10, at most 1000) from Start, no total. A window
-// across a calendar month of the call centre, or ending before it starts,
+// across a calendar month of the API's zone (Asia/Shanghai, whatever the
+// call centre's timezone), or ending before it starts,
 // is a business error (200 isv.INVALID_PARAMETERS). Every call writes its
 // record when it ends, from the same call the counters moved with, so the
 // records of a day agree with TodayStatistic (cdr_test.go checks it); a
@@ -121,16 +136,18 @@
 // BridgeTime, one bridged after more than 2 s waited for a slow agent.
 // Every scalar is a string, as the vendor's SDK types them (TaskId now and
 // then a number); the personal fields hold made-up numbers. A task keeps
-// max_call_records (default 20,000) records. The window is read on the
-// requester's clock and mapped to simulated time like every answer, so a
-// poller on its own clock sees each record once at any speed.
+// max_call_records (default 20,000) records. Records are written on the
+// requester's clock: a record's times are shifted so that its end is the
+// second of the clock in which its simulated call ended, its durations
+// kept in simulated seconds; a poller on its own clock then sees each
+// record once at any speed, in the window that holds its EndTime.
 //
 // # Faults and scenarios
 //
 // Faults (Config.Faults, SetFaults, /admin/faults) are rules of a kind
 // (throttle, unavailable, internal, error, latency, malformed, truncated,
-// oversize, strings, duplicate_cno, and for call records late_record and
-// duplicate_record) matching an action, enterprise and task
+// oversize, strings, duplicate_cno, and for call records late_record,
+// duplicate_record, id_forms, replay, page_size and reorder) matching an action, enterprise and task
 // (0 or "" for any) with a probability. Draws are a hash of the seed, the
 // request number and the rule, so a run is reproducible. A throttle answers
 // 400 Throttling.User with "x-ratelimit-user-api: Limit:10,Remain:0,
@@ -138,7 +155,14 @@
 // retry delay. late_record hides a record (drawn per record with the
 // rule's probability) until delay (default 10m) after its call ended;
 // duplicate_record shifts the list by one before each page, so every page
-// after the first starts with the previous page's last record. Fixtures
+// after the first starts with the previous page's last record. The hostile
+// kinds test the poller's promises: id_forms writes a record's UniqueId and
+// CallId now empty, now an object, and its Id now a number (drawn per
+// record and request; the Id is always there); replay adds to a page the
+// count (default 5) latest records that ended in the hour before the
+// window; page_size answers half a page or one and a half; reorder shuffles
+// the window's list for that request, so its pages disagree with those of
+// other requests. Fixtures
 // are served verbatim: every fault but strings and
 // duplicate_cno applies to them.
 //

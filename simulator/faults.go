@@ -23,10 +23,17 @@ const (
 	// Call records (CloudQueryPredictiveCallCdr) only:
 	FaultLateRecord      = "late_record"      // a matching record shows up only delay after its call ended
 	FaultDuplicateRecord = "duplicate_record" // each page after the first starts with the previous page's last record
+	// Hostile call-record servers (the poller's promises are tested
+	// against them):
+	FaultIDForms  = "id_forms"  // ids change form between answers: UniqueId or CallId empty or an object, Id a number or a string
+	FaultReplay   = "replay"    // each page also carries records that ended before the window asked (count of them, default 5)
+	FaultPageSize = "page_size" // a page shorter than Limit (the list seems to end early) or longer (records of the next page too)
+	FaultReorder  = "reorder"   // the window's list in another order for this request, so that its pages disagree with the others'
 )
 
 var faultKinds = []string{FaultThrottle, FaultUnavailable, FaultInternal, FaultError, FaultLatency,
-	FaultMalformed, FaultTruncated, FaultOversize, FaultStrings, FaultDuplicateCno, FaultLateRecord, FaultDuplicateRecord}
+	FaultMalformed, FaultTruncated, FaultOversize, FaultStrings, FaultDuplicateCno, FaultLateRecord, FaultDuplicateRecord,
+	FaultIDForms, FaultReplay, FaultPageSize, FaultReorder}
 
 // Faults is the fault-injection setting, in the config and at
 // GET/PUT /admin/faults.
@@ -55,6 +62,8 @@ type FaultRule struct {
 	// up, in simulated time (default 10m). Its Probability is drawn per
 	// record, not per request.
 	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	// Count is how many old records a replay adds to a page (default 5).
+	Count int `yaml:"count,omitempty" json:"count,omitempty"`
 	// Size is the oversize body length in bytes (default 20 MiB).
 	Size int64 `yaml:"size,omitempty" json:"size,omitempty"`
 	// Status, Code and Message describe an error fault; throttle, unavailable
@@ -81,8 +90,8 @@ func (r *FaultRule) normalize() error {
 	if !known {
 		return fmt.Errorf("kind %q is not one of %s", r.Kind, strings.Join(faultKinds, ", "))
 	}
-	if r.Action != "" && r.Action != actionMonitor && r.Action != actionQuery && r.Action != actionCdr {
-		return fmt.Errorf("action must be empty, %s, %s or %s, got %q", actionMonitor, actionQuery, actionCdr, r.Action)
+	if r.Action != "" && r.Action != actionMonitor && r.Action != actionQuery && r.Action != actionCdr && r.Action != actionAssumeRole {
+		return fmt.Errorf("action must be empty, %s, %s, %s or %s (STS), got %q", actionMonitor, actionQuery, actionCdr, actionAssumeRole, r.Action)
 	}
 	if r.Enterprise < 0 || r.Task < 0 {
 		return errors.New("enterprise and task must be positive (or 0 for any)")
@@ -115,6 +124,13 @@ func (r *FaultRule) normalize() error {
 		}
 		if r.Message == "" {
 			r.Message = "Injected fault."
+		}
+	case FaultReplay:
+		if r.Count == 0 {
+			r.Count = 5
+		}
+		if r.Count < 0 || r.Count > maxCdrLimit {
+			return fmt.Errorf("count must be between 1 and %d, got %d", maxCdrLimit, r.Count)
 		}
 	case FaultLateRecord:
 		if r.Delay == 0 {
@@ -158,6 +174,11 @@ type faultPlan struct {
 	strings   bool
 	dupCno    bool
 	dupRecord bool
+	idForms   bool
+	replay    int // old records added to a page
+	pageSize  bool
+	reorder   bool
+	draw      uint64   // this request's draws for the hostile kinds
 	kinds     []string // for Stats.Faults
 }
 
@@ -165,10 +186,11 @@ type faultPlan struct {
 // rather than consuming a shared generator, so a request's faults do not
 // depend on how many rules other requests evaluated.
 func (f *Faults) plan(seed, seq uint64, action string, ent, task int64) faultPlan {
-	var p faultPlan
+	p := faultPlan{draw: splitmix64(seed ^ seq*0x2545f4914f6cdd1d)}
 	for i := range f.Rules {
 		r := &f.Rules[i]
-		if r.Action != "" && r.Action != action || r.Enterprise != 0 && r.Enterprise != ent ||
+		// STS is another endpoint: only rules naming AssumeRole reach it.
+		if r.Action != "" && r.Action != action || action == actionAssumeRole && r.Action != action || r.Enterprise != 0 && r.Enterprise != ent ||
 			r.Task != 0 && r.Task != task {
 			continue
 		}
@@ -195,6 +217,14 @@ func (f *Faults) plan(seed, seq uint64, action string, ent, task int64) faultPla
 			p.dupCno = true
 		case FaultDuplicateRecord:
 			p.dupRecord = true
+		case FaultIDForms:
+			p.idForms = true
+		case FaultReplay:
+			p.replay = max(p.replay, r.Count)
+		case FaultPageSize:
+			p.pageSize = true
+		case FaultReorder:
+			p.reorder = true
 		case FaultLateRecord:
 			continue // drawn per record, by lateRecordDelay
 		}

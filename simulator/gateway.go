@@ -32,7 +32,10 @@ type Simulator struct {
 	clockEpoch time.Time
 	simEpoch   int64
 
-	creds       map[string]*credential
+	keys        keyring
+	accounts    map[string]*accountState // by name, DefaultAccount included
+	byUID       map[string]*accountState
+	owner       map[int64]string // enterprise -> account; absent: DefaultAccount
 	enterprises map[int64]*enterprise
 	fixtures    map[fixtureKey][]byte
 	nonces      *nonceCache
@@ -71,7 +74,10 @@ func New(cfg Config, clock Clock) (*Simulator, error) {
 		loc:         loc,
 		speed:       cfg.Speed,
 		clockEpoch:  clock.Now(),
-		creds:       make(map[string]*credential, len(cfg.Credentials)),
+		keys:        keyring{keys: make(map[string]*credential, len(cfg.Credentials))},
+		accounts:    map[string]*accountState{DefaultAccount: {name: DefaultAccount}},
+		byUID:       map[string]*accountState{},
+		owner:       map[int64]string{},
 		enterprises: make(map[int64]*enterprise, len(cfg.Enterprises)),
 		fixtures:    make(map[fixtureKey][]byte, len(cfg.Fixtures)),
 		nonces:      newNonceCache(cfg.MaxNonces),
@@ -80,8 +86,8 @@ func New(cfg Config, clock Clock) (*Simulator, error) {
 	}
 	s.simEpoch = s.clockEpoch.Unix()
 	s.stats.reset()
-	for _, c := range cfg.Credentials {
-		cr := &credential{id: c.AccessKeyID, secret: c.AccessKeySecret, token: c.SecurityToken, disabled: c.Disabled}
+	addKey := func(c Credential, account string) {
+		cr := &credential{id: c.AccessKeyID, secret: c.AccessKeySecret, token: c.SecurityToken, disabled: c.Disabled, account: account}
 		if c.ExpiresAt != "" {
 			cr.expires, _ = time.Parse(time.RFC3339, c.ExpiresAt)
 		}
@@ -91,7 +97,24 @@ func New(cfg Config, clock Clock) (*Simulator, error) {
 				cr.enterprises[id] = true
 			}
 		}
-		s.creds[c.AccessKeyID] = cr
+		s.keys.keys[c.AccessKeyID] = cr
+	}
+	for _, c := range cfg.Credentials {
+		addKey(c, DefaultAccount)
+	}
+	for _, a := range cfg.Accounts {
+		st := &accountState{name: a.Name, uid: a.UID, roles: make(map[string]*Role, len(a.Roles))}
+		for i := range a.Roles {
+			r := a.Roles[i]
+			st.roles[strings.ToLower(r.Name)] = &r
+		}
+		s.accounts[a.Name], s.byUID[a.UID] = st, st
+		for _, e := range a.Enterprises {
+			s.owner[e] = a.Name
+		}
+		for _, c := range a.Credentials {
+			addKey(c, a.Name)
+		}
 	}
 	for _, ec := range cfg.Enterprises {
 		e := &enterprise{id: ec.ID, channels: ec.Channels, callLimit: *ec.CallLimit, byID: make(map[int64]*task, len(ec.Tasks))}
@@ -357,7 +380,7 @@ func (s *Simulator) operate(action string, q query, cred *credential, reqID stri
 			return fail(perr)
 		}
 	}
-	if cred.enterprises != nil && !cred.enterprises[entID] {
+	if cred.enterprises != nil && !cred.enterprises[entID] || s.ownerOf(entID) != cred.account {
 		return fail(&apiError{403, "Forbidden.RAM", "User not authorized to operate on the specified resource."})
 	}
 	if body, ok := s.fixtures[fixtureKey{action, entID, taskID}]; ok {
@@ -389,6 +412,14 @@ func (s *Simulator) operate(action string, q query, cred *credential, reqID stri
 		return rep
 	}
 	return reply{status: http.StatusOK, body: w.b, pooled: pooled}
+}
+
+// ownerOf is the account an enterprise belongs to.
+func (s *Simulator) ownerOf(ent int64) string {
+	if o, ok := s.owner[ent]; ok {
+		return o
+	}
+	return DefaultAccount
 }
 
 // businessError is how this simulator reports an unknown enterprise or

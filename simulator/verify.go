@@ -52,7 +52,8 @@ type credential struct {
 	id, secret, token string
 	expires           time.Time // zero: never
 	disabled          bool
-	enterprises       map[int64]bool // nil: all
+	enterprises       map[int64]bool // nil: all of its account's
+	account           string         // DefaultAccount for the top-level keys
 }
 
 // query is a request's parameters, decoded once and shared by the
@@ -261,7 +262,7 @@ func (s *Simulator) verify(r *http.Request, canonicalQuery string, body []byte, 
 		return nil, &apiError{400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired (more than 15 minutes from the server's time " + now.UTC().Format(dateLayout) + ")."}
 	}
 
-	cred := s.creds[a.keyID]
+	cred := s.keys.get(a.keyID)
 	if cred == nil {
 		return nil, &apiError{404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."}
 	}

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,8 @@ func main() {
 	configFile := app.Flag("config", "Simulator configuration (YAML). Without it the built-in demo runs with the --demo.* key pair.").ExistingFile()
 	allowRemote := app.Flag("allow-remote", "Allow a listen address other than loopback. The admin endpoints have no authentication: think twice.").Bool()
 	adminOn := app.Flag("admin", "Serve the admin endpoints (/admin/faults, /admin/scenario, /admin/stats) on the same listener.").Default("true").Bool()
+	stsListen := app.Flag("sts.listen", "Also serve STS AssumeRole (for accounts: roles) over https on this address, loopback only; empty: off. The certificate is self-signed, made at start-up.").String()
+	stsCA := app.Flag("sts.ca-file", "Write the STS certificate (PEM) here, for the exporter to trust (SSL_CERT_FILE).").String()
 	speed := app.Flag("speed", "Override the configuration's speed: simulated seconds per real second.").Float64()
 	demoID := app.Flag("demo.access-key-id", "AccessKeyId the demo configuration accepts.").Default("LTAIsimulatordemo").String()
 	demoSecret := app.Flag("demo.access-key-secret", "AccessKeySecret the demo configuration accepts.").
@@ -40,6 +43,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, logger, options{
 		listen: *listen, configFile: *configFile, allowRemote: *allowRemote, admin: *adminOn, speed: *speed,
+		stsListen: *stsListen, stsCAFile: *stsCA,
 		demo: simulator.Credential{AccessKeyID: *demoID, AccessKeySecret: *demoSecret},
 	}); err != nil {
 		logger.Error("dyvms-simulator stopped", "err", err)
@@ -50,10 +54,13 @@ func main() {
 
 type options struct {
 	listen, configFile string
+	stsListen          string // empty: no STS
+	stsCAFile          string // where to write the STS certificate
 	allowRemote, admin bool
 	speed              float64
 	demo               simulator.Credential
 	ready              func(addr string) // called once listening (tests)
+	stsReady           func(addr string) // called once STS listens (tests)
 }
 
 // run serves until ctx ends.
@@ -95,8 +102,16 @@ func run(ctx context.Context, logger *slog.Logger, o options) error {
 		"seed", cfg.Seed, "admin", o.admin, "config", o.configFile)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(l) }()
+	if o.stsListen != "" {
+		sts, err := serveSTS(sim, o, logger, errc)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer sts.Close()
+	}
 	if o.ready != nil {
 		o.ready(l.Addr().String())
 	}
@@ -115,6 +130,39 @@ func run(ctx context.Context, logger *slog.Logger, o options) error {
 		}
 		return nil
 	}
+}
+
+// serveSTS serves the simulator's STS over https with a certificate made
+// now for the loopback addresses, written to o.stsCAFile when set.
+func serveSTS(sim *simulator.Simulator, o options, logger *slog.Logger, errc chan<- error) (*http.Server, error) {
+	if err := checkListen(o.stsListen, false); err != nil {
+		return nil, fmt.Errorf("--sts.listen: %w (the certificate is for loopback only)", err)
+	}
+	cert, pemBytes, err := simulator.LoopbackCertificate()
+	if err != nil {
+		return nil, err
+	}
+	if o.stsCAFile != "" {
+		if err := os.WriteFile(o.stsCAFile, pemBytes, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	l, err := net.Listen("tcp", o.stsListen)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: sim.STSHandler(), ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	go func() {
+		if err := srv.ServeTLS(l, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	logger.Info("STS listening (https)", "address", l.Addr().String(), "ca_file", o.stsCAFile)
+	if o.stsReady != nil {
+		o.stsReady(l.Addr().String())
+	}
+	return srv, nil
 }
 
 func loadConfig(o options) (simulator.Config, error) {

@@ -2,12 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
 	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	"github.com/alibabacloud-go/tea/dara"
+	"github.com/aliyun/credentials-go/credentials/providers"
 
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 
@@ -96,5 +103,62 @@ func TestRunDemo(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "LTAIdemo") || strings.Contains(l, demo.AccessKeySecret) {
 		t.Fatalf("logs must name the key and not its secret:\n%s", l)
+	}
+}
+
+// With --sts.listen the command serves STS over https and writes the
+// certificate to trust: the vendor's credential library assumes a role of
+// another account with it.
+func TestRunSTS(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	cfgFile, caFile := filepath.Join(dir, "sim.yml"), filepath.Join(dir, "sts-ca.pem")
+	if err := os.WriteFile(cfgFile, []byte(`credentials: [{access_key_id: LTAIa, access_key_secret: secret-a}]
+accounts:
+  - {name: b, uid: "12", enterprises: [2], roles: [{name: reader, external_id: x, trust: [default]}]}
+enterprises: [{id: 1, channels: 1}, {id: 2, channels: 1}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stsc, errc := make(chan string, 1), make(chan error, 1)
+	go func() {
+		errc <- run(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), options{
+			listen: "127.0.0.1:0", configFile: cfgFile, stsListen: "127.0.0.1:0", stsCAFile: caFile,
+			stsReady: func(a string) { stsc <- a },
+		})
+	}()
+	var sts string
+	select {
+	case sts = <-stsc:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	pemBytes, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		t.Fatal("the CA file holds no certificate")
+	}
+	tr := http.DefaultTransport.(*http.Transport)
+	old := tr.TLSClientConfig
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	defer func() { tr.TLSClientConfig = old }()
+	p, err := providers.NewRAMRoleARNCredentialsProviderBuilder().WithAccessKeyId("LTAIa").WithAccessKeySecret("secret-a").
+		WithRoleArn("acs:ram::12:role/reader").WithExternalId("x").WithStsEndpoint(sts).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := p.GetCredentials(); err != nil || !strings.HasPrefix(c.AccessKeyId, "STS.") {
+		t.Fatalf("AssumeRole: %v %v", c, err)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), options{listen: "127.0.0.1:0", configFile: cfgFile, stsListen: "10.0.0.1:9916"}); err == nil {
+		t.Error("STS on a non-loopback address was accepted")
 	}
 }

@@ -38,6 +38,10 @@ func TestDemoIsARealConfiguration(t *testing.T) {
 	if len(cfg.Tasks) != 6 || cfg.Credentials == nil || cfg.Credentials.AccessKeySecretFile == "" {
 		t.Fatalf("generated config: %d tasks, credentials %v", len(cfg.Tasks), cfg.Credentials)
 	}
+	// Two accounts, one of them through a role.
+	if len(cfg.Accounts) != 1 || cfg.Accounts[0].Credentials.RoleARN == "" || cfg.AccountOf(7000003) != cfg.Accounts[0].Name {
+		t.Fatalf("the demo's accounts: %v", cfg.Accounts)
+	}
 	if len(cfg.CallRecords) != 3 {
 		t.Fatalf("the demo polls the call records of %d enterprises, want all 3", len(cfg.CallRecords))
 	}
@@ -78,6 +82,20 @@ func TestDemoIsARealConfiguration(t *testing.T) {
 		if strings.HasPrefix(l, "dyvms_task_scrape_success{") && !strings.HasSuffix(l, " 1") {
 			t.Errorf("demo task failed: %s", l)
 		}
+	}
+	if !strings.Contains(body, `dyvms_enterprise_info{account="client-b",enterprise_id="7000003"} 1`) {
+		t.Errorf("enterprise 7000003 is not shown in account client-b")
+	}
+	// Every request went with its owner's identity: the simulator rejects
+	// any other (Forbidden.RAM); the role was assumed from its STS.
+	st := d.Sim.Stats()
+	for code, n := range st.Codes {
+		if code != "OK" {
+			t.Errorf("the simulator answered %s %d times", code, n)
+		}
+	}
+	if st.Actions["AssumeRole"] != 1 {
+		t.Errorf("AssumeRole called %d times, want 1", st.Actions["AssumeRole"])
 	}
 }
 

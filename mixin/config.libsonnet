@@ -1,0 +1,75 @@
+// The mixin's settings. Override any of them in your own file:
+//
+//   (import 'dyvms-mixin/mixin.libsonnet') + {
+//     _config+:: { dyvmsSelector: 'job=~"callcentre_.*"', showMultiCluster: true },
+//   }
+//
+// With these defaults the mixin renders exactly rules/dyvms.rules.yml,
+// rules/dyvms.alerts.yml and grafana/dashboards/*.json (a test checks it).
+{
+  _config+:: {
+    // The scrape jobs of dyvms_exporter, as a label matcher. Only the alerts
+    // that watch Prometheus' own `up` series need it (DyvmsExporterDown,
+    // DyvmsExporterAbsent): every other expression reads dyvms_* series,
+    // which only the exporter writes. It must match every job the exporter
+    // is scraped as (/metrics, /probe, /exporter-metrics), or those alerts
+    // never fire for the jobs it misses.
+    dyvmsSelector: 'job=~"dyvms.*"',
+
+    // Dashboards. Every query filters on the cluster variable
+    // (clusterLabel=~"$cluster", "All" by default, which also matches series
+    // without the label); the variable is hidden unless showMultiCluster is
+    // true, for one Grafana in front of several clusters' Prometheus data
+    // (Thanos, Mimir, a federation) whose series carry clusterLabel.
+    showMultiCluster: false,
+    clusterLabel: 'cluster',
+
+    // The boards' time zone: the call centre's. Its "today" counters reset
+    // at its midnight, so the boards show that midnight at 00:00 whatever the
+    // viewer's browser says. An IANA zone name, or "browser" or "utc".
+    dashboardTimezone: 'Asia/Shanghai',
+
+    // Where each alert's runbook_url points: %s is the alert's name.
+    runbookURLPattern: 'https://github.com/dyvms-community/dyvms_exporter/blob/main/docs/runbooks/%s.md',
+
+    // How long each alert's condition must hold before it fires.
+    alertFor: {
+      DyvmsExporterDown: '5m',
+      DyvmsExporterAbsent: '10m',
+      DyvmsTaskScrapeFailing: '10m',
+      DyvmsApiThrottled: '15m',
+      DyvmsApiCredentialsRejected: '5m',
+      DyvmsExporterConfigReloadFailed: '5m',
+      DyvmsDiscoveryFailing: '5m',
+      DyvmsCallRecordsLagging: '10m',
+      DyvmsCustomersWaitingNoAgentAvailable: '2m',
+      DyvmsTaskNotDialling: '15m',
+      DyvmsTaskPausedWithNumbersLeft: '30m',
+      DyvmsAbandonProxyHigh: '15m',
+      DyvmsCallsAbandonedHigh: '10m',
+      DyvmsAnswerRateLow: '30m',
+      DyvmsAgentOccupancyHigh: '30m',
+      DyvmsAgentDailyCallLimitReached: '5m',
+    },
+
+    // Thresholds.
+    // Share of API requests throttled (DyvmsApiThrottled).
+    apiThrottledRatio: 0.05,
+    // Call-record poller lag, seconds (DyvmsCallRecordsLagging); keep it
+    // well above call_records' interval + settle.
+    callRecordsLagSeconds: 1800,
+    // The abandoned-call limit (US TSR, UK Ofcom: 3 %) of
+    // DyvmsAbandonProxyHigh and DyvmsCallsAbandonedHigh, and how many
+    // answered calls they need before judging.
+    abandonRatioLimit: 0.03,
+    abandonMinAnswered: 100,
+    // DyvmsAnswerRateLow: answer rate below this, with at least this many
+    // numbers dialled today.
+    answerRateLow: 0.05,
+    answerRateMinCalled: 200,
+    // DyvmsAgentOccupancyHigh: occupancy above this, with at least this many
+    // agents online.
+    occupancyHigh: 0.9,
+    occupancyMinOnline: 3,
+  },
+}

@@ -1,0 +1,246 @@
+// The recording rules (rules/dyvms.rules.yml). They read only dyvms_*
+// series, so they need no job selector.
+{
+  prometheusRules+:: {
+    comment:: |||
+      Recording rules for dyvms_exporter (Alibaba Cloud Voice Messaging Service, CloudMonitorTask).
+
+      Names follow level:metric:operations. "task" level keeps every label of the
+      task series (job, instance, enterprise_id, task_id); "agent" level also keeps
+      cno and removed; "enterprise" level sums the tasks of one enterprise as seen
+      by one exporter (job, instance, enterprise_id).
+
+      Two kinds of inputs, and why it matters:
+        * cumulative counters kept by the vendor, exported as gauges:
+          dyvms_task_{called,answered,uncalled,agent_calls} since the task was
+          created, and dyvms_task_today_* since local midnight (they drop to 0 at
+          midnight in the call centre's time zone, which is not necessarily the
+          Prometheus server's). Ratios of them are exact for their window.
+        * instantaneous snapshots: dyvms_task_channels*, dyvms_task_agents_*
+          (assigned, online, available, ringing, bridged, wrapup). One value per
+          scrape; anything that starts and ends between two scrapes is invisible,
+          and they are counts of calls or agents *right now*, never of events.
+          Ratios of them are point-in-time shares, not rates.
+
+      Division by zero: every denominator is filtered with "> 0", so a task with
+      nothing to divide by has no sample (no NaN, no +Inf). A failed task exports
+      no series at all, so none of these rules produces a value for it either.
+    |||,
+    groups+: [
+      {
+        name: 'dyvms.rules',
+        interval: '1m',
+        rules: [
+          {
+            comment:: |||
+              Answer rate today = customers who answered today / numbers dialled
+              today. Exact for the calendar day of the call centre; resets at local
+              midnight, so early in the day it is based on few calls.
+            |||,
+            record: 'dyvms:task_answer_ratio:today',
+            expr: 'dyvms_task_today_answered / (dyvms_task_today_called > 0)',
+          },
+          {
+            comment:: |||
+              Answer rate since the task was created (same formula, whole task).
+            |||,
+            record: 'dyvms:task_answer_ratio:total',
+            expr: 'dyvms_task_answered / (dyvms_task_called > 0)',
+          },
+          {
+            comment:: |||
+              List progress = numbers dialled / (numbers dialled + numbers left),
+              since task creation. 0 = untouched list, 1 = every number dialled.
+              If the vendor counts redials in CalledCount the ratio reaches 1 only
+              when UncalledCount is 0, which is still what "progress" should mean.
+            |||,
+            record: 'dyvms:task_list_progress:ratio',
+            expr: 'dyvms_task_called / ((dyvms_task_called + dyvms_task_uncalled) > 0)',
+          },
+          {
+            comment:: |||
+              Agent occupancy (instantaneous) = (agents talking + agents in
+              wrap-up) / agents online. Paused agents count as online, so breaks
+              lower it. Not clamped: values above 1 mean the vendor's agent counts
+              disagree (its own example answer shows bridged 6 + wrap-up 4 with 2
+              online), which is worth seeing rather than hiding.
+            |||,
+            record: 'dyvms:task_agent_occupancy:ratio',
+            expr: '(dyvms_task_agents_bridged + dyvms_task_agents_wrapup) / (dyvms_task_agents_online > 0)',
+          },
+          {
+            comment:: |||
+              Agent availability (instantaneous) = agents free to take a call /
+              agents online.
+            |||,
+            record: 'dyvms:task_agent_availability:ratio',
+            expr: 'dyvms_task_agents_available / (dyvms_task_agents_online > 0)',
+          },
+          {
+            comment:: |||
+              Customers waiting for an agent: the highest sampled value over the
+              last 5 minutes, so a short queue between two dashboard refreshes is
+              not missed. Still only sampled at scrape times (a queue that forms
+              and clears between two scrapes is invisible). Not for alerting: it
+              keeps returning the old samples for 5 minutes after a task fails.
+            |||,
+            record: 'dyvms:task_channels_waiting_agent:max5m',
+            expr: 'max_over_time(dyvms_task_channels_waiting_agent[5m])',
+          },
+          {
+            comment:: |||
+              Customers waiting for an agent, all tasks of an enterprise, right now.
+            |||,
+            record: 'dyvms:enterprise_channels_waiting_agent:sum',
+            expr: 'sum by (job, instance, enterprise_id) (dyvms_task_channels_waiting_agent)',
+          },
+          {
+            comment:: |||
+              IVR overflow share (instantaneous) = calls overflowed to the IVR /
+              calls of the task in progress. A share of the calls up right now, not
+              a count of overflow events: the API has no cumulative IVR counter.
+            |||,
+            record: 'dyvms:task_ivr_overflow:ratio',
+            expr: 'dyvms_task_channels_ivr / (dyvms_task_channels > 0)',
+          },
+          {
+            comment:: |||
+              Calls in the IVR, all tasks of an enterprise, right now.
+            |||,
+            record: 'dyvms:enterprise_channels_ivr:sum',
+            expr: 'sum by (job, instance, enterprise_id) (dyvms_task_channels_ivr)',
+          },
+          {
+            comment:: |||
+              Enterprise channel utilisation (instantaneous) = channels in use by the
+              tasks this exporter reads / the enterprise's predictive channels.
+              Tasks not configured in the exporter are not counted, so this is a
+              lower bound. Every task reports the same capacity, hence max.
+            |||,
+            record: 'dyvms:enterprise_channel_utilisation:ratio',
+            expr: |||
+              sum by (job, instance, enterprise_id) (dyvms_task_channels)
+                / on (job, instance, enterprise_id)
+              (max by (job, instance, enterprise_id) (dyvms_enterprise_channels) > 0)
+            |||,
+          },
+          {
+            comment:: |||
+              Abandon PROXY today = (customers who answered today - calls put
+              through to an agent today) / customers who answered today.
+              It is a proxy, not the regulatory abandon rate, because:
+                - the regulators (US Telemarketing Sales Rule, 16 CFR 310.4(b)(4):
+                  3 % of live-answered calls per campaign over 30 days; UK Ofcom
+                  persistent misuse policy: 3 % of live calls per campaign or call
+                  centre over 24 h) count a call as abandoned when the
+                  answering person is not connected to a live agent within 2 s of
+                  their greeting; the API has no per-call connect delay, so a customer
+                  put through after 20 s of waiting counts here as not abandoned;
+                - customers waiting for an agent right now (still in flight) count
+                  as abandoned until they are put through, which inflates the ratio
+                  by at most dyvms_task_channels_waiting_agent / today_answered: use
+                  a volume threshold before acting on it;
+                - CallAgentCount ("呼叫坐席数") counts calls put through to agents;
+                  if the vendor counts a call twice when the first agent does not
+                  answer and it is re-offered, the proxy reads low (hence clamp_min
+                  at 0 when agent calls exceed answers);
+                - answering machines: Ofcom lets AMD false positives be estimated
+                  out; the API cannot tell them apart;
+                - the window is the call centre's calendar day (reset at local
+                  midnight), not a 30-day campaign period or a rolling 24 h.
+              Good enough as an early warning that the dialler paces too hard for
+              the agents available; not a compliance report.
+            |||,
+            record: 'dyvms:task_abandon_proxy_ratio:today',
+            expr: 'clamp_min(dyvms_task_today_answered - dyvms_task_today_agent_calls, 0) / (dyvms_task_today_answered > 0)',
+          },
+          {
+            comment:: |||
+              Per-agent non-answer ratio = calls offered to the agent that it did
+              not answer / calls offered to it, since the agent joined the task.
+              This and the next two rules read per-agent series: with
+              metrics.agents: false (or those families excluded) they record
+              nothing.
+            |||,
+            record: 'dyvms:agent_non_answer:ratio',
+            expr: 'dyvms_agent_not_bridged / (dyvms_agent_called > 0)',
+          },
+          {
+            comment:: |||
+              Per-agent daily limit usage, task level = calls answered today in the
+              task / the agent's daily limit in the task. Only where a limit exists:
+              the exporter drops the vendor's -1 ("no limit"), and "> 0" drops a
+              limit of 0. 1 means the limit is reached: the dialler stops putting
+              calls through to this agent.
+            |||,
+            record: 'dyvms:agent_call_limit_usage:ratio',
+            expr: 'dyvms_agent_today_answered / (dyvms_agent_call_limit > 0)',
+          },
+          {
+            comment:: |||
+              Per-agent daily limit usage, enterprise level (all tasks of the
+              enterprise), only where an enterprise limit exists.
+            |||,
+            record: 'dyvms:agent_enterprise_call_limit_usage:ratio',
+            expr: 'dyvms_agent_enterprise_today_answered / (dyvms_agent_enterprise_call_limit > 0)',
+          },
+          {
+            comment:: |||
+              Agents per state in a task, from dyvms_agent_status (agents currently
+              listed in the task only). Counting the series that are 1 gives the
+              same answer with metrics.agent_status: state_set (every state, one
+              of them 1) and current (only the current state, always 1): a state
+              with no agent is absent in both, not 0.
+              Needs the per-agent series (metrics.agents: true, the default).
+            |||,
+            record: 'dyvms:task_agent_status:count',
+            expr: 'count by (job, instance, enterprise_id, task_id, status) (dyvms_agent_status{removed="false"} == 1)',
+          },
+          {
+            comment:: |||
+              Abandoned-call rate over 24 h (UK Ofcom) = live-answered calls not
+              connected to an agent within 2 s / live-answered calls, from the call
+              records (dyvms_calls_*_total, only with call_records configured; see
+              README, "Call outcomes", for the outcome table). The regulatory
+              number, unlike the proxy above: per call, to the second the vendor
+              records. Per exporter (instance): with two exporters polling the same
+              enterprise, take max without (instance), never the sum.
+            |||,
+            record: 'dyvms:task_calls_abandoned:ratio_24h',
+            expr: 'increase(dyvms_calls_abandoned_total[24h]) / (increase(dyvms_calls_live_answered_total[24h]) > 0)',
+          },
+          {
+            comment:: |||
+              Answer-to-agent within 2 s over 24 h = live answers connected to an
+              agent at most 2 s after the answer / live answers: the wait
+              histogram's le="2" bucket (written "2.0" by Prometheus 3, hence the
+              regular expression). 1 minus the abandoned rate, less the calls
+              connected with an unknown wait.
+            |||,
+            record: 'dyvms:task_calls_answer_to_agent_within_2s:ratio_24h',
+            expr: 'sum without (le) (increase(dyvms_call_answer_to_agent_wait_seconds_bucket{le=~"2|2[.]0"}[24h])) / (increase(dyvms_calls_live_answered_total[24h]) > 0)',
+          },
+        ],
+      },
+      {
+        comment:: |||
+          The 30-day rate reads 30 days of samples per task: evaluated every 15
+          minutes, which is plenty for a number that moves over weeks.
+        |||,
+        name: 'dyvms.calls.30d',
+        interval: '15m',
+        rules: [
+          {
+            comment:: |||
+              Abandoned-call rate over 30 days (US Telemarketing Sales Rule): as
+              the 24 h rate, over 30 days. Counter resets (restarts) are handled by
+              increase(); calls the exporter was not running for are not in it.
+            |||,
+            record: 'dyvms:task_calls_abandoned:ratio_30d',
+            expr: 'increase(dyvms_calls_abandoned_total[30d]) / (increase(dyvms_calls_live_answered_total[30d]) > 0)',
+          },
+        ],
+      },
+    ],
+  },
+}
