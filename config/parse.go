@@ -575,14 +575,16 @@ func validKeys(path string) string {
 }
 
 // isIDPath tells whether path is an id: an integer field whose key ends in
-// _id or _ids (enterprise_id, task_id, and any id a later section adds), so
-// that every id is read and judged the same way without a list to keep.
+// _id or _ids (enterprise_id, task_id, and any id a later section adds), or
+// an account's enterprises (a list of enterprise ids whose key reads better
+// without the suffix), so that every id is read and judged the same way.
 func isIDPath(path string) bool {
 	name := path[strings.LastIndexByte(path, '.')+1:]
 	if i := strings.IndexByte(name, '['); i >= 0 {
 		name = name[:i]
 	}
-	if !strings.HasSuffix(name, "_id") && !strings.HasSuffix(name, "_ids") {
+	accountEnterprises := strings.HasPrefix(path, "accounts[") && name == "enterprises"
+	if !accountEnterprises && !strings.HasSuffix(name, "_id") && !strings.HasSuffix(name, "_ids") {
 		return false
 	}
 	t := goTypeAt(path)

@@ -37,6 +37,10 @@ discovery:
     types: [1]
 call_records:
   - enterprise_id: "9007199254740995"
+accounts:
+  - name: client-b
+    enterprises: ["9007199254740997", 7000004]
+    credentials: {access_key_id: id, access_key_secret: secret}
 `
 	cfg, err := Parse([]byte(src), "c.yml")
 	if err != nil {
@@ -56,6 +60,9 @@ call_records:
 	}
 	if len(cfg.CallRecords) != 1 || cfg.CallRecords[0].EnterpriseID != 9007199254740995 {
 		t.Errorf("call_records = %+v, want enterprise 9007199254740995", cfg.CallRecords)
+	}
+	if len(cfg.Accounts) != 1 || len(cfg.Accounts[0].Enterprises) != 2 || cfg.Accounts[0].Enterprises[0] != 9007199254740997 || cfg.Accounts[0].Enterprises[1] != 7000004 {
+		t.Errorf("accounts = %+v, want enterprises [9007199254740997 7000004]", cfg.Accounts)
 	}
 }
 
