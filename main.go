@@ -58,6 +58,7 @@ func run(args []string) int {
 	app.GetFlag("web.listen-address").IsSetByUser(&listenSet)
 	app.Version(version.Print("dyvms_exporter"))
 	app.HelpFlag.Short('h')
+	app.UsageWriter(os.Stdout) // --help and --version, as node_exporter: `--help | less` works
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
