@@ -37,6 +37,9 @@ type API interface {
 	CloudListOnlineAgent(ctx context.Context, enterpriseID int64) (*apiclient.OnlineAgents, error)
 	CloudListQueue(ctx context.Context, enterpriseID int64, pageSize int) (*apiclient.QueueList, error)
 	CloudQueryIbCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.InboundRecord, error)
+	// Retire: the pacer (and so the client) has been replaced; see
+	// apiclient.Client.Retire.
+	Retire()
 }
 
 var _ API = (*apiclient.Client)(nil)
@@ -92,6 +95,10 @@ func New(api API, lim *Limiter, cfg Config, m Metrics) *Pacer {
 	m.SetRateSource(lim.Rate)
 	return p
 }
+
+// Retire tells the client the pacer wraps that a reload replaced them both,
+// so that it releases its connections instead of keeping them idle.
+func (p *Pacer) Retire() { p.api.Retire() }
 
 // Limiter returns the limiter the pacer draws from.
 func (p *Pacer) Limiter() *Limiter { return p.lim }
