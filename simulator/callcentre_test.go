@@ -379,3 +379,34 @@ func TestCallCentreFaults(t *testing.T) {
 		t.Fatalf("an action without a fault failed: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestInboundConfig(t *testing.T) {
+	base := "credentials: [{access_key_id: a, access_key_secret: b}]\nenterprises:\n  - id: 1\n    channels: 5\n    tasks: [{id: 2}]\n    inbound:\n"
+	cfg, err := ParseConfig([]byte(base + "      queues:\n        - {qno: \"1000\", name: 售后, calls_per_hour: 240, service_level: 20s}\n        - {qno: \"1001\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, NewFakeClock(t0)); err != nil {
+		t.Fatal(err)
+	}
+	in := cfg.Enterprises[0].Inbound
+	if q := in.Queues[1]; q.Name != "队列1001" || q.ServiceLevel != Duration(20*time.Second) || q.Timeout != Duration(120*time.Second) ||
+		in.TalkMean != Duration(3*time.Minute) || *in.IVROnly != 0.05 {
+		t.Fatalf("defaults: %+v %+v", in, q)
+	}
+	for name, body := range map[string]string{
+		"repeated qno":   "      queues: [{qno: \"1\"}, {qno: \"1\"}]\n",
+		"no qno":         "      queues: [{name: x}]\n",
+		"qno -1":         "      queues: [{qno: \"-1\"}]\n",
+		"timeout":        "      queues: [{qno: \"1\", timeout: 1h}]\n",
+		"rate":           "      queues: [{qno: \"1\", calls_per_hour: -1}]\n",
+		"max_len":        "      queues: [{qno: \"1\", max_len: 1000}]\n",
+		"ivr_only":       "      ivr_only: 2\n",
+		"unknown key":    "      queue: []\n",
+		"unknown in row": "      queues: [{qno: \"1\", colour: red}]\n",
+	} {
+		if _, err := ParseConfig([]byte(base + body)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
