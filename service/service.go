@@ -166,16 +166,22 @@ func (s *Service) logLoaded(c *config.Config) {
 // connections are closed as they fall idle instead of lingering.
 func (s *Service) apply(cfg *config.Config) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	accts, err := s.buildAccounts(cfg, s.accounts)
 	if err != nil {
 		s.dropMetrics(s.accounts) // those of an account that failed to build
+		s.mu.Unlock()
 		return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
 	r := newRouter(cfg, accts)
 	old := s.accounts
 	s.built, s.api, s.accounts = cfg, r, accts
 	s.dropMetrics(accts)
+	s.mu.Unlock()
+	// The background managers are told after the lock is released: they
+	// call back into the service (the call-record poller asks accountOf,
+	// which reads the configuration in force under s.mu), and did so
+	// under it, deadlocking every start with call_records. Reloads never
+	// overlap (they are serialised), so nothing else changes s meanwhile.
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords)
 	s.queues.Update(r, queueEntries(cfg))
