@@ -68,6 +68,11 @@ func TestContainerImage(t *testing.T) {
 		case "/out/dyvms_exporter":
 			cmd = exec.Command("go", "build", "-trimpath", "-o", dst, ".")
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		case "/out/doc":
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd = exec.Command("cp", "LICENSE", "NOTICE", dst)
 		case "/out/etc/dyvms_exporter":
 			if err := os.MkdirAll(dst, 0o755); err != nil {
 				t.Fatal(err)
@@ -135,6 +140,19 @@ func TestContainerImage(t *testing.T) {
 		t.Errorf("--config.check %v in the image: %s", cfg.Cmd, out)
 	}
 
+	body := simulatorMetrics(t, b, ctr, cfg.Entrypoint)
+	if n := len(regexp.MustCompile(`(?m)^dyvms_task_scrape_success\{.*\} 1$`).FindAllString(body, -1)); n == 0 {
+		t.Errorf("/metrics of --simulator in the image read no task successfully:\n%s", body)
+	}
+	t.Logf("container smoke test: image built and run in %v", time.Since(started).Round(time.Second))
+}
+
+// simulatorMetrics runs entrypoint --simulator in the container ctr, as the
+// image's user, and returns its first successful /metrics answer; it
+// checks that the exporter runs as uid 65534 and stops it on return.
+func simulatorMetrics(t *testing.T, b *buildah, ctr string, entrypoint []string) string {
+	t.Helper()
+	cfg := struct{ Entrypoint []string }{entrypoint}
 	// --simulator: the demo writes its configuration under /tmp, as the
 	// image's user, and the exporter serves it on loopback.
 	addr := testutil.FreeAddr(t)
@@ -182,15 +200,12 @@ func TestContainerImage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := len(regexp.MustCompile(`(?m)^dyvms_task_scrape_success\{.*\} 1$`).FindAllString(body, -1)); n == 0 {
-		t.Errorf("/metrics of --simulator in the image read no task successfully:\n%s", body)
-	}
 	if uid, err := uidListening(addr); err != nil {
 		t.Error(err)
 	} else if uid != "65534" {
 		t.Errorf("the exporter in the image runs as uid %s, want 65534", uid)
 	}
-	t.Logf("container smoke test: image built and run in %v", time.Since(started).Round(time.Second))
+	return body
 }
 
 // buildStageFiles lists what the Dockerfile's runtime stage copies from

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,18 +15,17 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/internal/demo"
+	"github.com/dyvms-community/dyvms_exporter/internal/logging"
 	"github.com/dyvms-community/dyvms_exporter/service"
 )
 
@@ -60,11 +58,12 @@ func run(args []string) int {
 	app.GetFlag("web.listen-address").IsSetByUser(&listenSet)
 	app.Version(version.Print("dyvms_exporter"))
 	app.HelpFlag.Short('h')
+	app.UsageWriter(os.Stdout) // --help and --version, as node_exporter: `--help | less` works
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	logger := newLogger(*logFormat, *logLevel)
+	logger, slogger := logging.New(os.Stderr, *logFormat, *logLevel)
 	if *maxTimeout <= 0 {
 		fmt.Fprintln(os.Stderr, "--scrape.max-timeout must be positive")
 		return 2
@@ -136,7 +135,7 @@ func run(args []string) int {
 	srv := newServer(handler, *maxTimeout)
 	serveErr := make(chan error, 1)
 	go func() {
-		serveErr <- web.ListenAndServe(srv, toolkitFlags, slog.New(slgk.NewGoKitHandler(logger, nil)))
+		serveErr <- web.ListenAndServe(srv, toolkitFlags, slogger)
 	}()
 	select {
 	case err := <-serveErr:
@@ -185,16 +184,4 @@ func newServer(h http.Handler, maxBudget time.Duration) *http.Server {
 		IdleTimeout:    idleTimeout,
 		MaxHeaderBytes: 64 << 10, // Prometheus sends a few hundred bytes
 	}
-}
-
-// newLogger builds the go-kit logger from --log.format and --log.level.
-func newLogger(format, lvl string) log.Logger {
-	var l log.Logger
-	if format == "json" {
-		l = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
-	} else {
-		l = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
-	}
-	l = level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	return log.With(l, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 }

@@ -1,7 +1,8 @@
 # Sourced by .ci/run: builds the current-generation tools the tests use
-# (Prometheus 3, Alertmanager 0.3x, Helm) once per version into a cache
-# outside the clone, and exports where they are:
-#   DYVMS_PROMETHEUS3, DYVMS_PROMTOOL3, DYVMS_ALERTMANAGER3, DYVMS_HELM
+# (Prometheus 3, Alertmanager 0.3x, Helm, actionlint) once per version into
+# a cache outside the clone, and exports where they are:
+#   DYVMS_PROMETHEUS3, DYVMS_PROMTOOL3, DYVMS_ALERTMANAGER3, DYVMS_HELM,
+#   DYVMS_ACTIONLINT
 # A second run finds the binaries and builds nothing. Each build uses the
 # caller's GOMODCACHE and GOCACHE (set them to empty directories to measure a
 # cold build). Test-only tools: nothing here reaches the exporter's binary.
@@ -10,6 +11,7 @@ DYVMS_TOOL_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/dyvms-exporter-ci"
 PROMETHEUS3_VERSION=v0.316.0   # Prometheus 3.x as a Go module version
 ALERTMANAGER3_VERSION=v0.34.1
 HELM_VERSION=v3.22.0
+ACTIONLINT_VERSION=v1.7.12     # lints .github/workflows in .ci/run
 
 # tool_dir TOOL VERSION: the cache directory of one tool version.
 tool_dir() { echo "$DYVMS_TOOL_CACHE/$1-$2"; }
@@ -56,11 +58,14 @@ build_ci_tools() {
   go_install_tool prometheus "$PROMETHEUS3_VERSION" github.com/prometheus/prometheus/cmd/prometheus prometheus promtool
   build_alertmanager3
   go_install_tool helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm
+  go_install_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint actionlint
   export DYVMS_PROMETHEUS3="$(tool_dir prometheus "$PROMETHEUS3_VERSION")/prometheus"
   export DYVMS_PROMTOOL3="$(tool_dir prometheus "$PROMETHEUS3_VERSION")/promtool"
   export DYVMS_ALERTMANAGER3="$(tool_dir alertmanager "$ALERTMANAGER3_VERSION")/alertmanager"
   export DYVMS_HELM="$(tool_dir helm "$HELM_VERSION")/helm"
+  export DYVMS_ACTIONLINT="$(tool_dir actionlint "$ACTIONLINT_VERSION")/actionlint"
   "$DYVMS_PROMETHEUS3" --version | head -1
   "$DYVMS_ALERTMANAGER3" --version 2>&1 | head -1
   "$DYVMS_HELM" version --short
+  echo "actionlint $("$DYVMS_ACTIONLINT" -version | head -1)"
 }

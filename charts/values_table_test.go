@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's values table from values.yaml")
+var update = flag.Bool("update", false, "rewrite the chart README's generated tables (values.yaml's keys, rules/' alerts)")
 
 const (
 	tableBegin = "<!-- helm-values:begin (go test ./charts -run TestValuesTable -update) -->"
@@ -75,28 +77,84 @@ func comment(c string) string {
 	return strings.Join(out, " ")
 }
 
-// TestValuesTable keeps the README's values table equal to values.yaml.
+// TestValuesTable keeps the chart README's values table equal to
+// values.yaml.
 func TestValuesTable(t *testing.T) {
-	want := valuesTable(t)
-	path := filepath.Join("..", "README.md")
+	checkGenerated(t, tableBegin, tableEnd, valuesTable(t))
+}
+
+// TestAlertsTable keeps the chart README's table of the alerts, with the
+// comparisons alertOverrides can change, equal to rules/.
+func TestAlertsTable(t *testing.T) {
+	checkGenerated(t, alertsBegin, alertsEnd, alertsTable(t))
+}
+
+const (
+	alertsBegin = "<!-- helm-alerts:begin (go test ./charts -run TestAlertsTable -update) -->"
+	alertsEnd   = "<!-- helm-alerts:end -->"
+)
+
+var comparison = regexp.MustCompile(`(>=|<=|==|!=|>|<)\s*-?[0-9][0-9.eE+-]*`)
+
+// alertsTable lists every alert of rules/dyvms.alerts.yml: its for, and
+// the comparisons with a number its expression holds, as a threshold
+// override names them.
+func alertsTable(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "rules", "dyvms.alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Groups []struct {
+			Rules []struct {
+				Alert, Expr, For string
+				Labels           map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, g := range doc.Groups {
+		for _, r := range g.Rules {
+			var cmps []string
+			for _, c := range comparison.FindAllString(r.Expr, -1) {
+				c = "`" + c + "`"
+				if !slices.Contains(cmps, c) {
+					cmps = append(cmps, c)
+				}
+			}
+			rows = append(rows, fmt.Sprintf("| `%s` | %s | `%s` | %s |", r.Alert, r.Labels["severity"], r.For, strings.Join(cmps, ", ")))
+		}
+	}
+	return "| alert | severity | for | comparisons |\n|---|---|---|---|\n" + strings.Join(rows, "\n") + "\n"
+}
+
+// checkGenerated compares a generated section of the chart README with
+// what it must hold, and rewrites it under -update.
+func checkGenerated(t *testing.T, begin, end, want string) {
+	t.Helper()
+	path := filepath.Join(chartDir, "README.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	before, rest, ok := strings.Cut(readme, tableBegin+"\n")
-	got, after, ok2 := strings.Cut(rest, tableEnd)
+	before, rest, ok := strings.Cut(readme, begin+"\n")
+	got, after, ok2 := strings.Cut(rest, end)
 	if !ok || !ok2 {
-		t.Fatalf("README.md has no %s ... %s section", tableBegin, tableEnd)
+		t.Fatalf("%s has no %s ... %s section", path, begin, end)
 	}
 	if got == want {
 		return
 	}
 	if *update {
-		if err := os.WriteFile(path, []byte(before+tableBegin+"\n"+want+tableEnd+after), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(before+begin+"\n"+want+end+after), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	t.Errorf("README.md's values table differs from charts/dyvms-exporter/values.yaml; run go test ./charts -run TestValuesTable -update\n---- want\n%s", want)
+	t.Errorf("%s: the section %s differs from its source; run go test ./charts -update -run 'TestValuesTable|TestAlertsTable'\n---- want\n%s", path, begin, want)
 }

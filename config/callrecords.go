@@ -20,10 +20,11 @@ type CallRecords struct {
 	// Settle is how far behind now each poll stops: a call that ended a
 	// moment ago may not have its record yet.
 	Settle time.Duration `yaml:"settle"`
-	// MaxTracked bounds the ids kept for de-duplication (about 70 bytes
-	// each). Past it the oldest are forgotten and the next polls do not
-	// reach back past them, so nothing is counted twice; what shrinks is
-	// the time late records may take.
+	// MaxTracked bounds the records kept for de-duplication (about 95
+	// bytes each, all of a record's ids). Past it the oldest are forgotten
+	// and a record ending before what is remembered is reported as not
+	// counted (invalid, too_old), never counted twice; what shrinks is the
+	// time late records may take (docs/call-records-poller.md).
 	MaxTracked int `yaml:"max_tracked"`
 }
 

@@ -7,6 +7,11 @@ local text = import 'lib/text.libsonnet';
   local withRunbook(r) = r { annotations+: { runbook_url: cfg.runbookURLPattern % r.alert } },
 
   prometheusAlerts+:: {
+    // A misspelt alert name in _config.alertFor would silently change
+    // nothing: refuse it.
+    local unknownFor = std.setDiff(std.set(std.objectFields(cfg.alertFor)), std.set([r.alert for g in self.groups for r in g.rules])),
+    assert unknownFor == [] : '_config.alertFor names no alert of the mixin: ' + std.join(', ', unknownFor),
+
     comment:: |||
       Alerting rules for dyvms_exporter (monitoring-mixin style).
 

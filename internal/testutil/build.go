@@ -62,7 +62,9 @@ func build(flags []string) (string, error) {
 		}
 	}
 	bin := filepath.Join(builds.dir, fmt.Sprintf("dyvms_exporter-%d", len(builds.bins)))
-	args := append([]string{"build", "-o", bin}, flags...)
+	// -buildvcs=true as the README's build command: the binary carries its
+	// revision even where GOFLAGS=-buildvcs=false.
+	args := append([]string{"build", "-buildvcs=true", "-o", bin}, flags...)
 	if raceEnabled {
 		args = append(args, "-race")
 	}
