@@ -5,28 +5,27 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/internal/demo"
+	"github.com/dyvms-community/dyvms_exporter/internal/logging"
 	"github.com/dyvms-community/dyvms_exporter/service"
 )
 
@@ -49,6 +48,7 @@ func run(args []string) int {
 		useSimulator  = app.Flag("simulator", "Ignore --config.file and read a built-in simulated call centre (no Alibaba Cloud account needed).").Bool()
 		externalAddr  = app.Flag("web.external-address", "host:port that /sd gives as every task's target (default: the Host the /sd request came to). Set it behind a proxy, load balancer or NAT.").String()
 		simSpeed      = app.Flag("simulator.speed", "With --simulator: how many times faster than real time the simulated call centre runs.").Default("1").Float64()
+		maxRequests   = app.Flag("web.max-requests", "Most scrapes (/metrics, /probe) served at once; more are answered 503 at once and counted in dyvms_exporter_scrapes_rejected_total. 0: no limit.").Default(strconv.Itoa(service.DefaultMaxRequests)).Int()
 		pprofOn       = app.Flag("web.enable-pprof", "Serve the Go runtime's profiles under /debug/pprof/ (off: they cost CPU while they run and show the process's internals).").Bool()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
@@ -63,7 +63,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	logger := newLogger(*logFormat, *logLevel)
+	logger, slogger := logging.New(os.Stderr, *logFormat, *logLevel)
 	if *maxTimeout <= 0 {
 		fmt.Fprintln(os.Stderr, "--scrape.max-timeout must be positive")
 		return 2
@@ -127,7 +127,7 @@ func run(args []string) int {
 	go svc.RunDiscovery(ctx)
 	go svc.RunCallRecords(ctx)
 
-	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr, Pprof: *pprofOn}, reloads)
+	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr, Pprof: *pprofOn, MaxRequests: *maxRequests}, reloads)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build the HTTP handlers", "err", err)
 		return 1
@@ -135,7 +135,7 @@ func run(args []string) int {
 	srv := newServer(handler, *maxTimeout)
 	serveErr := make(chan error, 1)
 	go func() {
-		serveErr <- web.ListenAndServe(srv, toolkitFlags, slog.New(slgk.NewGoKitHandler(logger, nil)))
+		serveErr <- web.ListenAndServe(srv, toolkitFlags, slogger)
 	}()
 	select {
 	case err := <-serveErr:
@@ -184,16 +184,4 @@ func newServer(h http.Handler, maxBudget time.Duration) *http.Server {
 		IdleTimeout:    idleTimeout,
 		MaxHeaderBytes: 64 << 10, // Prometheus sends a few hundred bytes
 	}
-}
-
-// newLogger builds the go-kit logger from --log.format and --log.level.
-func newLogger(format, lvl string) log.Logger {
-	var l log.Logger
-	if format == "json" {
-		l = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
-	} else {
-		l = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
-	}
-	l = level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	return log.With(l, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 }

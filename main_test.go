@@ -17,7 +17,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,31 +34,10 @@ const (
 	e2eSecret = "e2e-SECRET-must-never-show-9f8e7d"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// exporterBinary builds the exporter once per test run.
+// exporterBinary is the exporter built once per test run.
 func exporterBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dyvms-e2e-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "dyvms_exporter")
-		out, err := exec.Command("go", "build", "-buildvcs=true", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return testutil.BuildExporter(t)
 }
 
 func TestMain(m *testing.M) {
@@ -67,9 +45,7 @@ func TestMain(m *testing.M) {
 		os.Exit(childMain())
 	}
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testutil.RemoveBuilds()
 	os.Exit(code)
 }
 
@@ -149,9 +125,10 @@ func startExporter(t *testing.T, args ...string) *exporterProc {
 // added to the test's environment, and waits until it is ready.
 func startProcess(t *testing.T, bin string, env []string, args ...string) *exporterProc {
 	t.Helper()
-	addr := testutil.FreeAddr(t)
-	p := &exporterProc{url: "http://" + addr, logs: &testutil.SyncBuffer{}}
-	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + addr, "--log.level=debug"}, args...)...)
+	// Port 0: the exporter takes a port no one else has, and its log says
+	// which (a port found free first could be taken before it listens).
+	p := &exporterProc{logs: &testutil.SyncBuffer{}}
+	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=127.0.0.1:0", "--log.level=debug"}, args...)...)
 	p.cmd.Env = append(append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -171,7 +148,8 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *expor
 			t.Logf("exporter log:\n%s", p.logs.String())
 		}
 	})
-	waitFor(t, 20*time.Second, "exporter ready", func() bool {
+	p.url = "http://" + listenAddress(t, p.logs)
+	testutil.EventuallyTrue(t, 20*time.Second, "exporter ready", func() bool {
 		resp, err := http.Get(p.url + "/-/ready")
 		if err != nil {
 			return false
@@ -180,17 +158,6 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *expor
 		return resp.StatusCode == 200
 	})
 	return p
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -305,7 +272,7 @@ func TestEndToEnd(t *testing.T) {
 	// its tasks show up too.
 	writeExporterConfig(t, cfgFile, endpoint, secretFile, first, all[len(all)-1][0])
 	p := startExporter(t, "--config.file="+cfgFile)
-	waitFor(t, 10*time.Second, "the first discovery listing", func() bool {
+	testutil.EventuallyTrue(t, 10*time.Second, "the first discovery listing", func() bool {
 		_, f := scrape(t, p)
 		v, ok := f["dyvms_discovery_tasks"].byLabel("enterprise_id", fmt.Sprint(all[len(all)-1][0]))
 		return ok && v > 0
@@ -406,7 +373,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{fmt.Sprintf("%d/%d", all[2][0], all[2][1]): true, fmt.Sprintf("%d/%d", all[3][0], all[3][1]): true}
-	waitFor(t, 10*time.Second, "the reloaded task list to be scraped", func() bool {
+	testutil.EventuallyTrue(t, 10*time.Second, "the reloaded task list to be scraped", func() bool {
 		_, f := scrape(t, p)
 		got := f["dyvms_task_scrape_success"].tasks()
 		if len(got) != len(want) {
@@ -585,4 +552,23 @@ func TestConfigCheck(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "warning: "+warnFile+":3: metrics.exclude[0]: dyvms_task_agents_available is excluded but used by alert DyvmsCustomersWaitingNoAgentAvailable") {
 		t.Errorf("--config.check with a warning: err %v, output %q", err, out)
 	}
+}
+
+var listeningOn = regexp.MustCompile(`msg="Listening on" address=(\S+)`)
+
+// listenAddress waits for the exporter's "Listening on" log line and
+// returns the address it names: the port the exporter was given when told
+// to listen on port 0.
+func listenAddress(t *testing.T, logs *testutil.SyncBuffer) string {
+	t.Helper()
+	var addr string
+	testutil.Eventually(t, 30*time.Second, 0, "the exporter to listen", func() (bool, string) {
+		m := listeningOn.FindStringSubmatch(logs.String())
+		if m == nil {
+			return false, logs.String()
+		}
+		addr = m[1]
+		return true, ""
+	})
+	return addr
 }

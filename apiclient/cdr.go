@@ -10,7 +10,9 @@ import (
 )
 
 // CloudQueryPredictiveCallCdr returns the call detail records of
-// predictive dialling (shared/api/CloudQueryPredictiveCallCdr.md).
+// predictive dialling, as the vendor's typed Go SDK for dyvmsapi
+// 2017-05-25 models them (there is no page of the vendor's documentation
+// for this operation).
 //
 // Personal data. A record carries the customer's number, the caller ids
 // shown, the customer's province and city, the agent's phone, recordings

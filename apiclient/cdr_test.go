@@ -17,7 +17,7 @@ import (
 const canary = "13912345678"
 
 // personalFields are the record fields that hold personal data or
-// numbering (shared/api/CloudQueryPredictiveCallCdr.md), as the canary
+// numbering (the vendor SDK's model of a record), as the canary
 // fills them.
 var personalFields = map[string]string{
 	"CustomerNumber": `"` + canary + `"`, "CustomerProvince": `"浙江省` + canary + `"`, "CustomerCity": `"杭州市` + canary + `"`,

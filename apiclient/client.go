@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -22,7 +23,8 @@ import (
 const (
 	// DefaultEndpoint serves every region ("central" endpoint rule).
 	DefaultEndpoint = "https://dyvmsapi.aliyuncs.com"
-	// APIVersion is the dyvmsapi version both operations belong to.
+	// APIVersion is the dyvmsapi version every operation the client calls
+	// belongs to.
 	APIVersion = "2017-05-25"
 	// DefaultMaxBodyBytes is far above any real answer (an agent row is
 	// about 400 bytes, so even 10,000 agents stay under 5 MiB) and far
@@ -57,7 +59,7 @@ type Options struct {
 	Observe func(operation, code string, d time.Duration)
 }
 
-// Client calls the two dyvmsapi operations the exporter needs. It never
+// Client calls the dyvmsapi operations the exporter needs (Operations). It never
 // retries by itself: the caller owns the scrape deadline and decides with
 // IsRetryable and Error.RetryAfter whether another attempt fits in it.
 // A Client is safe for concurrent use.
@@ -71,6 +73,9 @@ type Client struct {
 	now      func() time.Time
 	nonce    func() string
 	observe  func(operation, code string, d time.Duration)
+
+	ownsHC  bool        // hc was made here, not given in Options
+	retired atomic.Bool // see Retire
 }
 
 // String identifies the client without its credentials: the unexported
@@ -135,9 +140,23 @@ func New(o Options) (*Client, error) {
 		hc.CheckRedirect = noRedirects
 		c.hc = &hc
 	} else {
-		c.hc = defaultHTTPClient()
+		c.hc, c.ownsHC = defaultHTTPClient(), true
 	}
 	return c, nil
+}
+
+// Retire tells the client it has been replaced (a reload built another):
+// its idle connections are closed now, and the connection of each request
+// still in flight when that request ends, rather than each idling for the
+// transport's IdleConnTimeout (90 s) after every reload. A retired client
+// still works, at the cost of a connection per request. A client made with
+// Options.HTTPClient leaves that client's pool alone: it is the caller's.
+func (c *Client) Retire() {
+	if !c.ownsHC {
+		return
+	}
+	c.retired.Store(true)
+	c.hc.CloseIdleConnections()
 }
 
 func parseEndpoint(s string) (*url.URL, error) {
@@ -321,6 +340,9 @@ func (c *Client) call(ctx context.Context, op string, params url.Values, decode 
 	err = c.attempt(ctx, op, req, red, decode)
 	if c.observe != nil {
 		c.observe(op, ErrorCode(err), time.Since(start))
+	}
+	if c.retired.Load() {
+		c.hc.CloseIdleConnections()
 	}
 	return err
 }

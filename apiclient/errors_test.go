@@ -666,3 +666,34 @@ func TestCredentialFailureClasses(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeLabel(t *testing.T) {
+	for code, want := range map[string]string{
+		"OK": "OK", "Throttling.User": "Throttling.User", "isv.BUSINESS_LIMIT_CONTROL": "isv.BUSINESS_LIMIT_CONTROL",
+		"Forbidden.RAM": "Forbidden.RAM", "InvalidAccessKeyId.NotFound": "InvalidAccessKeyId.NotFound",
+		"isp.RAM_PERMISSION_DENY": "isp.RAM_PERMISSION_DENY", "MissingParameter": "MissingParameter",
+		"timeout": "timeout", "canceled": "canceled", "network": "network", "bad_response": "bad_response",
+		"body_too_large": "body_too_large", "credentials": "credentials", "invalid_argument": "invalid_argument",
+		"other": "other", "rate_limited": "rate_limited",
+		"http_503": "http_503", "http_429": "http_429", "http_504": "http_504", "http_502": "http_502", "http_400": "http_400", "http_403": "http_403", "http_599": "http_other", "http_0503": "http_other", "http_x": "http_other",
+		"Forbidden.Whatever": "Forbidden.other", "Throttling.New": "Throttling.other",
+		"InvalidAccessKeyId.Z": "InvalidAccessKeyId.other", "InvalidParameter.Q": "InvalidParameter.other",
+		"InvalidSecurityToken.Q": "InvalidSecurityToken.other",
+		"Gateway.Code123":        "other", "": "other", "ok": "other", "Forbidden": "Forbidden",
+	} {
+		if got := CodeLabel(code); got != want {
+			t.Errorf("CodeLabel(%q) = %q, want %q", code, got, want)
+		}
+	}
+	// Every code the client acts on keeps its own value.
+	for c := range retryableCodes {
+		if CodeLabel(c) != c {
+			t.Errorf("retryable code %s loses its label", c)
+		}
+	}
+	for c := range configCodes {
+		if CodeLabel(c) != c {
+			t.Errorf("configuration code %s loses its label", c)
+		}
+	}
+}

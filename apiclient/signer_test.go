@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Known-answer vectors from shared/api/NOTES.md: the first is the vendor's
+// Known-answer vectors: the first is the vendor's ACS3-HMAC-SHA256
 // documentation example, the second was computed with the official Go
 // signer for this API.
 var signerVectors = []struct {

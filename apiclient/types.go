@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Response types for the two dyvmsapi operations the exporter uses.
+// Response types for CloudMonitorTask and CloudQueryTask (cdr.go has
+// those of CloudQueryPredictiveCallCdr).
 //
 // The vendor is inconsistent about JSON types (the same Status is 2 in one
 // object and "2" in the next; AvgBridgeTime is a string of seconds), so every

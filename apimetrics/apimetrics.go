@@ -13,14 +13,16 @@
 package apimetrics
 
 import (
-	"regexp"
 	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/dedup"
 )
 
 // Namespace and subsystem of every metric of the package.
@@ -33,6 +35,8 @@ const (
 // Attempt is the apiclient.Options.Observe hook.
 type Metrics struct {
 	operations []string
+	logger     log.Logger
+	unknown    *dedup.Memory[string, struct{}] // codes already logged
 
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
@@ -45,13 +49,19 @@ type Metrics struct {
 	rate        *rateGauge
 }
 
-// New registers the metrics with reg.
-func New(reg prometheus.Registerer) *Metrics {
+// New registers the metrics with reg; logger (nil: none) receives the
+// first sighting of each code not in the known set.
+func New(reg prometheus.Registerer, logger log.Logger) *Metrics {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
 	opts := func(name, help string) prometheus.CounterOpts {
 		return prometheus.CounterOpts{Namespace: namespace, Subsystem: subsystem, Name: name, Help: help}
 	}
 	m := &Metrics{
 		operations: apiclient.Operations(),
+		logger:     logger,
+		unknown:    dedup.New[string, struct{}](256),
 		requests: prometheus.NewCounterVec(opts("requests_total",
 			"HTTP requests sent to the Voice Messaging API, by operation and outcome: the API's Code (OK, Throttling.User, ...) or a transport class (timeout, network, bad_response, ...)."),
 			[]string{"operation", "code"}),
@@ -99,15 +109,18 @@ func New(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// codeLabel keeps label values bounded and printable: vendor codes look like
-// "Throttling.User"; anything else (a garbled proxy answer, say) is "other".
-var codeLabel = regexp.MustCompile(`^[A-Za-z0-9_.]{1,64}$`)
-
-func boundCode(code string) string {
-	if !codeLabel.MatchString(code) {
-		return "other"
+// code is the label value of an outcome (apiclient.CodeLabel: the known
+// codes and classes, everything else one value per family or "other").
+// An outcome that loses its own value is logged, with its raw code, the
+// first time it is seen: the log says what "other" stands for, once, and
+// the memory of codes already logged is bounded.
+func (m *Metrics) code(operation, code string) string {
+	l := apiclient.CodeLabel(code)
+	if l != code && m.unknown.Note(code, struct{}{}) {
+		level.Warn(m.logger).Log("msg", "the API answered a code the exporter does not know; it is counted as "+l+" in dyvms_api_* metrics",
+			"operation", operation, "code", code, "hint", "logged once per code")
 	}
-	return code
+	return l
 }
 
 // operation keeps an operation outside the list from becoming a new series.
@@ -122,18 +135,20 @@ func (m *Metrics) operation(op string) string {
 // on success) and records its duration: the apiclient.Options.Observe hook.
 func (m *Metrics) Attempt(operation, code string, d time.Duration) {
 	op := m.operation(operation)
-	m.requests.WithLabelValues(op, boundCode(code)).Inc()
+	m.requests.WithLabelValues(op, m.code(op, code)).Inc()
 	m.duration.WithLabelValues(op).Observe(d.Seconds())
 }
 
 // Call counts one executed call by its final outcome (pacer.Metrics).
 func (m *Metrics) Call(operation, code string) {
-	m.calls.WithLabelValues(m.operation(operation), boundCode(code)).Inc()
+	op := m.operation(operation)
+	m.calls.WithLabelValues(op, m.code(op, code)).Inc()
 }
 
 // Retry counts one retry sent after a failure with code (pacer.Metrics).
 func (m *Metrics) Retry(operation, code string) {
-	m.retries.WithLabelValues(m.operation(operation), boundCode(code)).Inc()
+	op := m.operation(operation)
+	m.retries.WithLabelValues(op, m.code(op, code)).Inc()
 }
 
 // Throttled counts one throttled answer (pacer.Metrics).

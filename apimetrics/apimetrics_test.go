@@ -1,10 +1,13 @@
 package apimetrics
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -13,7 +16,7 @@ import (
 
 func TestBoundsCodes(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := New(reg)
+	m := New(reg, nil)
 	m.Attempt("CloudMonitorTask", "OK", 0)
 	m.Attempt("CloudMonitorTask", "Throttling.User", 0)
 	m.Attempt("CloudMonitorTask", "<html>oops</html>", 0)
@@ -37,7 +40,7 @@ dyvms_api_requests_total{code="other",operation="CloudMonitorTask"} 2
 // outside the list is "other" everywhere, never a series of its own.
 func TestOneListOfOperations(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	m := New(reg)
+	m := New(reg, nil)
 	ops := apiclient.Operations()
 	if len(ops) != 3 {
 		t.Fatalf("apiclient.Operations() = %v, want the three operations", ops)
@@ -105,7 +108,7 @@ func TestOneListOfOperations(t *testing.T) {
 
 func TestRateGauge(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := New(reg)
+	m := New(reg, nil)
 	if n := testutil.CollectAndCount(m.rate); n != 0 {
 		t.Errorf("rate gauge before a source: %d series, want none", n)
 	}
@@ -115,4 +118,81 @@ func TestRateGauge(t *testing.T) {
 	if v := testutil.ToFloat64(m.rate); v != 7 {
 		t.Errorf("rate gauge = %v, want the source's value when scraped (7)", v)
 	}
+}
+
+// A gateway answering a new code each time adds no series: the known codes
+// and classes keep their values, the rest share one (per family), and each
+// raw code is logged once (issue 19, defect 11: every distinct code was a
+// series for the life of the process).
+func TestUnknownCodesAreBounded(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var logs bytes.Buffer
+	m := New(reg, log.NewLogfmtLogger(&logs))
+	for i := range 1000 {
+		code := fmt.Sprintf("Gateway.Err%d", i)
+		m.Attempt(apiclient.OpCloudMonitorTask, code, 0)
+		m.Call(apiclient.OpCloudMonitorTask, code)
+		m.Retry(apiclient.OpCloudMonitorTask, code)
+	}
+	m.Attempt(apiclient.OpCloudMonitorTask, "Forbidden.Odd", 0)
+	m.Attempt(apiclient.OpCloudMonitorTask, "Throttling.User", 0)
+	for _, name := range []string{"dyvms_api_requests_total", "dyvms_api_calls_total", "dyvms_api_retries_total"} {
+		n, err := testutil.GatherAndCount(reg, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 6 {
+			t.Errorf("%s: %d series after 1000 distinct codes, want a handful", name, n)
+		}
+	}
+	if v := testutil.ToFloat64(m.requests.WithLabelValues(apiclient.OpCloudMonitorTask, "other")); v != 1000 {
+		t.Errorf(`requests{code="other"} = %v, want 1000`, v)
+	}
+	if v := testutil.ToFloat64(m.requests.WithLabelValues(apiclient.OpCloudMonitorTask, "Forbidden.other")); v != 1 {
+		t.Errorf(`requests{code="Forbidden.other"} = %v, want 1 (rules matching Forbidden.* still see it)`, v)
+	}
+	if v := testutil.ToFloat64(m.requests.WithLabelValues(apiclient.OpCloudMonitorTask, "Throttling.User")); v != 1 {
+		t.Errorf(`requests{code="Throttling.User"} = %v, want 1`, v)
+	}
+	out := logs.String()
+	for _, code := range []string{"Gateway.Err0", "Gateway.Err999", "Forbidden.Odd"} {
+		if n := strings.Count(out, "code="+code+" "); n != 1 {
+			t.Errorf("%s logged %d times, want once:\n%.500s", code, n, out)
+		}
+	}
+	if strings.Contains(out, "code=Throttling.User") {
+		t.Error("a known code was logged as unknown")
+	}
+	if n := m.unknown.Len(); n > 256 {
+		t.Errorf("the memory of logged codes holds %d, bound 256", n)
+	}
+}
+
+// A request's duration is recorded in seconds, once per attempt, under its
+// operation.
+func TestAttemptDuration(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg, nil)
+	m.Attempt(apiclient.OpCloudQueryTask, "OK", 250*time.Millisecond)
+	m.Attempt(apiclient.OpCloudQueryTask, "Throttling.User", 750*time.Millisecond)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "dyvms_api_request_duration_seconds" {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			if s.GetLabel()[0].GetValue() != apiclient.OpCloudQueryTask {
+				continue
+			}
+			h := s.GetHistogram()
+			if h.GetSampleCount() != 2 || h.GetSampleSum() != 1.0 {
+				t.Fatalf("duration: %d samples summing to %v s, want 2 and 1 s", h.GetSampleCount(), h.GetSampleSum())
+			}
+			return
+		}
+	}
+	t.Fatal("no duration series of CloudQueryTask")
 }

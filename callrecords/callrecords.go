@@ -159,6 +159,9 @@ type entry struct {
 	known map[int64]bool
 	ok    time.Time // last window read completely
 	next  time.Time
+	// account is the one the enterprise was read with at the last Update:
+	// the account label of its error counter.
+	account string
 }
 
 // cursor is a window and how far it has been read.
@@ -208,13 +211,20 @@ func (m *Manager) Update(reader Reader, entries []config.CallRecords) {
 	keep := map[int64]bool{}
 	for _, c := range entries {
 		keep[c.EnterpriseID] = true
+		acct := m.acct(c.EnterpriseID)
 		if e, ok := m.entries[c.EnterpriseID]; ok {
 			e.cfg = c
+			if e.account != acct {
+				// Moved to another account: the old account's errors
+				// are no longer this enterprise's.
+				m.m.errors.DeletePartialMatch(prometheus.Labels{"enterprise_id": strconv.FormatInt(c.EnterpriseID, 10), "account": e.account})
+				e.account = acct
+			}
 			continue
 		}
 		start := now.Add(-c.Settle).Unix()
 		m.entries[c.EnterpriseID] = &entry{cfg: c, watermark: start, since: start + 1, mem: newMemory(start),
-			taskSeen: map[int64]time.Time{}, next: now.Add(c.Interval)}
+			taskSeen: map[int64]time.Time{}, next: now.Add(c.Interval), account: acct}
 	}
 	for id := range m.entries {
 		if !keep[id] {
@@ -324,7 +334,7 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 		}
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
 		acct := m.acct(id)
-		m.m.errors.WithLabelValues(label, acct, pacer.ErrorCode(err)).Inc()
+		m.m.errors.WithLabelValues(label, acct, apiclient.CodeLabel(pacer.ErrorCode(err))).Inc()
 		level.Warn(m.logger).Log("msg", "reading call records failed; "+next,
 			"enterprise_id", id, "account", acct, "window_start", cur.lower, "window_end", cur.upper, "part", cur.part, "offset", cur.start,
 			"watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)

@@ -1,4 +1,9 @@
-// Package collector turns CloudMonitorTask answers into Prometheus metrics.
+// Package collector turns CloudMonitorTask answers into Prometheus metrics
+// and writes the exposition: the catalogue of task and agent families, the
+// mapping of each answer's fields onto them, the per-scrape fan-out within
+// the scrape's deadline, and the text (and gzip) writer of /metrics and
+// /probe. The exporter's own metrics are not here: apimetrics,
+// callrecords, discovery and service own theirs.
 //
 // An Exporter is built for one scrape: it carries the scrape's context (whose
 // deadline comes from Prometheus' scrape timeout) and the list of tasks to

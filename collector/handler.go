@@ -118,14 +118,53 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 	})
 }
 
+// gzipAccepted tells whether the client gives gzip a weight above zero in
+// Accept-Encoding (RFC 9110, 12.5.3): named (gzip, or x-gzip, its old
+// name), or else through "*"; "gzip;q=0" is a refusal. A weight that is not
+// a number from 0 to 1 with at most three decimals makes its element count
+// for nothing: plain text is always a safe answer. Hand-written because
+// github.com/munnerz/goautoneg, already a dependency, parses media ranges
+// (type/subtype) and skips a bare coding such as gzip.
 func gzipAccepted(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(enc, "gzip") {
-			return true
+	named, star := -1.0, -1.0
+	for _, values := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(values, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding != "gzip" && coding != "x-gzip" && coding != "*" {
+				continue
+			}
+			q := 1.0
+			for param := range strings.SplitSeq(params, ";") {
+				k, v, ok := strings.Cut(param, "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					q = qValue(strings.TrimSpace(v))
+				}
+			}
+			if coding == "*" {
+				star = max(star, q)
+			} else {
+				named = max(named, q)
+			}
 		}
 	}
-	return false
+	if named >= 0 {
+		return named > 0
+	}
+	return star > 0
+}
+
+// qValue reads a weight ("0", "0.5", "1.000"); anything else is 0.
+func qValue(v string) float64 {
+	whole, frac, _ := strings.Cut(v, ".")
+	if (whole != "0" && whole != "1") || len(frac) > 3 || strings.Trim(frac, "0123456789") != "" {
+		return 0
+	}
+	q, err := strconv.ParseFloat(v, 64)
+	if err != nil || q > 1 {
+		return 0
+	}
+	return q
 }
 
 // ScrapeTimeout is the budget of one scrape: Prometheus' scrape timeout

@@ -282,7 +282,7 @@ func TestUnreadableLogOnce(t *testing.T) {
 	if warns != 3 || strings.Count(buf.String(), "level=debug") != 5 {
 		t.Errorf("%d warnings, want 3 (one per task and field):\n%s", warns, buf.String())
 	}
-	for _, want := range []string{`task=1/1 field=ChannelInfo.BridgedCount got=bool count=1`, `field=AgentStatisticList.CallLimit got=string count=2`, `task=1/2`} {
+	for _, want := range []string{`enterprise_id=1 task_id=1 field=ChannelInfo.BridgedCount got=bool count=1`, `field=AgentStatisticList.CallLimit got=string count=2`, `enterprise_id=1 task_id=2 field=`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, buf.String())
 		}

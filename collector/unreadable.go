@@ -59,7 +59,7 @@ func (u *UnreadableLog) Report(t Task, fields []apiclient.UnreadableField) {
 
 func logUnreadable(l log.Logger, t Task, f apiclient.UnreadableField, extra ...any) {
 	l.Log(append([]any{"msg", "value of the API answer could not be read; the task is exported without it",
-		"task", t.String(), "field", f.Field, "got", f.Got, "count", f.Count}, extra...)...)
+		"enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "field", f.Field, "got", f.Got, "count", f.Count}, extra...)...)
 }
 
 // remembered is how many pairs the log holds now (for tests).

@@ -28,9 +28,9 @@ type Account struct {
 	// Credentials is required: keys (inline or in files, as the top-level
 	// block), or a RAM role assumed through STS.
 	Credentials *AccountCredentials `yaml:"credentials"`
-	// API is nil in the file when absent; validation then copies the
-	// top-level api, so every account starts from the operator's tuning
-	// but spends its own bucket.
+	// API is this account's quota and pacing. A key it leaves out takes
+	// the top-level api's value, so every account starts from the
+	// operator's tuning but spends its own bucket. Never nil once parsed.
 	API *APIConfig `yaml:"api,omitempty"`
 }
 
@@ -124,6 +124,9 @@ var (
 	// reSessionName is STS's RoleSessionName: 2 to 64 of these.
 	reSessionName = regexp.MustCompile(`^[A-Za-z0-9._@-]{2,64}$`)
 	reRegion      = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+$`)
+	// reExternalID is STS's ExternalId's alphabet; its length (2 to
+	// 1224, past RE2's repeat limit) is checked apart.
+	reExternalID = regexp.MustCompile(`^[A-Za-z0-9=,.@:/_-]+$`)
 )
 
 // validateAccounts checks the accounts: section. It runs after the
@@ -147,12 +150,14 @@ func (p *parser) validateAccounts(c *Config, dir string) {
 		} else {
 			a.Endpoint = c.Endpoint
 		}
-		if a.API == nil {
-			api := c.API
-			a.API = &api
-		} else {
-			p.validateAPIAt(path+".api", a.API)
+		// Keys absent from an account's api take the top level's values.
+		api := c.API
+		if n := p.ix.node(path + ".api"); n != nil && !isNull(n) && !p.isPoisoned(path+".api") {
+			type plain APIConfig
+			_ = n.Decode((*plain)(&api)) // errors already reported by the strict decode
+			p.validateAPIAt(path+".api", &api)
 		}
+		a.API = &api
 		p.validateAccountCredentials(path, a, dir)
 	}
 }
@@ -260,8 +265,8 @@ func (p *parser) validateAccountCredentials(path string, a *Account, dir string)
 	if !reRoleARN.MatchString(cr.RoleARN) {
 		p.addAt(section+".role_arn", "%q is not a RAM role ARN; write acs:ram::<account uid>:role/<role name>", cr.RoleARN)
 	}
-	if p.ix.has(section+".external_id") && (cr.ExternalID == "" || strings.TrimSpace(cr.ExternalID) != cr.ExternalID) {
-		p.addAt(section+".external_id", "must not be empty or have leading or trailing white space")
+	if p.ix.has(section+".external_id") && (!reExternalID.MatchString(cr.ExternalID) || len(cr.ExternalID) < 2 || len(cr.ExternalID) > 1224) {
+		p.addAt(section+".external_id", "must be 2 to 1224 letters, digits or = , . @ : / - _ (STS's ExternalId; value not shown)")
 	}
 	if cr.RoleSessionName == "" {
 		cr.RoleSessionName = "dyvms-exporter-" + a.Name

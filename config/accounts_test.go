@@ -6,13 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const accountsGood = `endpoint: https://dyvmsapi.aliyuncs.com
 credentials:
   access_key_id: LTAIdefault
   access_key_secret: NotARealSecretButTreatItAsOne
-api: {requests_per_second: 7, burst: 7, concurrency: 3}
+api: {requests_per_second: 7, burst: 7, concurrency: 3, max_retries: 5, min_interval: 10s}
 accounts:
   - name: client-b
     enterprises: [7000003, 7000004]
@@ -45,8 +46,9 @@ func TestAccountsParse(t *testing.T) {
 		t.Fatalf("accounts %+v", cfg.Accounts)
 	}
 	b, c := cfg.Accounts[0], cfg.Accounts[1]
+	// Keys an account's api leaves out come from the top level's.
 	if b.Name != "client-b" || b.Endpoint != "http://127.0.0.1:9915" || b.API.RequestsPerSecond != 10 || b.API.Concurrency != 4 ||
-		b.API.MaxRetries != DefaultAPIConfig.MaxRetries || b.Credentials.AccessKeyID != "LTAIb" || b.Credentials.RoleARN != "" {
+		b.API.MaxRetries != 5 || b.API.MinInterval != 10*time.Second || b.Credentials.AccessKeyID != "LTAIb" || b.Credentials.RoleARN != "" {
 		t.Errorf("client-b: %+v api %+v", b, *b.API)
 	}
 	// Absent endpoint and api: the top level's.
@@ -140,6 +142,8 @@ func TestAccountsErrors(t *testing.T) {
 			[]string{`x.yml:5: accounts[0].region: unknown key; valid keys: name, enterprises, endpoint, credentials, api`}},
 		{"secret pasted as a key", "  - name: a\n    enterprises: [5]\n    credentials:\n      role_arn: acs:ram::123:role/r\n      NotARealSecretButTreatItAsOne: 1\n",
 			[]string{`x.yml:7: accounts[0].credentials: unknown key (name not shown: it does not look like a key and may be a secret); valid keys: access_key_id, access_key_id_file, access_key_secret, access_key_secret_file, security_token, security_token_file, role_arn, external_id, role_session_name, sts_endpoint, region`}},
+		{"external id with a space", "  - name: a\n    enterprises: [5]\n    credentials:\n      role_arn: acs:ram::123:role/r\n      external_id: 'a b'\n",
+			[]string{`x.yml:7: accounts[0].credentials.external_id: must be 2 to 1224 letters, digits or = , . @ : / - _ (STS's ExternalId; value not shown)`}},
 		{"enterprise not an id", "  - name: a\n    enterprises: [0]\n" + keys,
 			[]string{`x.yml:4: accounts[0].enterprises[0]: must be a positive integer (an enterprise id), got 0`}},
 	} {

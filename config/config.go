@@ -65,7 +65,7 @@ const (
 )
 
 // Config is one parsed and validated configuration file. Treat it as
-// read-only: SafeConfig hands the same value to every scrape.
+// read-only: the service hands the same value to every scrape.
 type Config struct {
 	// Endpoint is scheme://host[:port] without a trailing slash.
 	Endpoint string `yaml:"endpoint"`

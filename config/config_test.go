@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"gopkg.in/yaml.v3"
 )
 
@@ -422,89 +420,6 @@ func TestReadErrorNamesFile(t *testing.T) {
 	if err == nil || err.Error() != "reading config file: open testdata/does-not-exist.yml: no such file or directory" {
 		t.Errorf("got %v", err)
 	}
-}
-
-func TestSafeConfigReload(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	sc := NewSafeConfig(reg)
-	if sc.Get() != nil {
-		t.Fatal("config before the first reload")
-	}
-	success := func() float64 { return testutil.ToFloat64(sc.lastReloadSuccess) }
-	stamp := func() float64 { return testutil.ToFloat64(sc.lastReloadSuccessTime) }
-
-	before := float64(time.Now().Unix())
-	if err := sc.Reload("testdata/good/minimal.yml"); err != nil {
-		t.Fatal(err)
-	}
-	good := sc.Get()
-	if good == nil || len(good.Tasks) != 1 {
-		t.Fatalf("after reload: %+v", good)
-	}
-	if success() != 1 || stamp() < before {
-		t.Errorf("after success: successful=%v timestamp=%v", success(), stamp())
-	}
-	okStamp := stamp()
-
-	for _, bad := range []string{"testdata/bad/duplicate_task.yml", "testdata/bad/secret_and_file.yml", "testdata/no-such-file.yml"} {
-		err := sc.Reload(bad)
-		if err == nil {
-			t.Fatalf("reload of %s succeeded", bad)
-		}
-		assertNoSecret(t, "reload error", err.Error())
-		if sc.Get() != good {
-			t.Errorf("bad file %s replaced the configuration", bad)
-		}
-		if success() != 0 || stamp() != okStamp {
-			t.Errorf("after failure: successful=%v timestamp=%v (want 0, %v)", success(), stamp(), okStamp)
-		}
-	}
-
-	if err := sc.Reload("testdata/good/full.yml"); err != nil {
-		t.Fatal(err)
-	}
-	if sc.Get() == good || len(sc.Get().Tasks) != 3 || success() != 1 {
-		t.Errorf("second good reload not in force")
-	}
-
-	// Names and help as an alert rule or dashboard would see them.
-	err := testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP dyvms_exporter_config_last_reload_successful Whether the last configuration reload succeeded (1) or failed and the previous configuration is still in force (0).
-# TYPE dyvms_exporter_config_last_reload_successful gauge
-dyvms_exporter_config_last_reload_successful 1
-`), "dyvms_exporter_config_last_reload_successful")
-	if err != nil {
-		t.Error(err)
-	}
-	if n, err := testutil.GatherAndCount(reg, "dyvms_exporter_config_last_reload_success_timestamp_seconds"); err != nil || n != 1 {
-		t.Errorf("timestamp gauge: %d, %v", n, err)
-	}
-
-	// nil registerer: usable, nothing registered anywhere.
-	if err := NewSafeConfig(nil).Reload("testdata/good/minimal.yml"); err != nil {
-		t.Error(err)
-	}
-}
-
-func TestSafeConfigConcurrent(t *testing.T) {
-	sc := NewSafeConfig(nil)
-	if err := sc.Reload("testdata/good/minimal.yml"); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range 20 {
-			_ = sc.Reload("testdata/good/full.yml")
-			_ = sc.Reload("testdata/bad/empty.yml")
-		}
-	}()
-	for range 200 {
-		if c := sc.Get(); c == nil || len(c.Tasks) == 0 {
-			t.Fatal("reader saw no configuration")
-		}
-	}
-	<-done
 }
 
 func TestRelativeSecretPathFollowsConfigFile(t *testing.T) {

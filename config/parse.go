@@ -143,10 +143,23 @@ func Parse(data []byte, filename string) (*Config, error) {
 
 	p.checkIntegers()
 	p.validate(&cfg, filename)
+	env := p.environmentVariables()
+	if len(p.errs.Problems) > 0 {
+		// A path such as $HOME/secret is refused as missing: the warning
+		// says why it is missing.
+		for _, w := range env {
+			p.add(w.Line, w.Field, "%s", w.Msg)
+		}
+	} else {
+		p.warns = append(p.warns, env...)
+	}
 	if err := p.result(); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(p.warns, func(i, j int) bool { return p.warns[i].Line < p.warns[j].Line })
+	if n := len(p.warns) - MaxProblems; n > 0 { // logged at every load: bounded like the errors
+		p.warns = append(p.warns[:MaxProblems], Problem{File: p.file, Msg: fmt.Sprintf("%d more warnings not listed", n)})
+	}
 	cfg.Warnings = p.warns
 	return &cfg, nil
 }
@@ -314,6 +327,10 @@ func (p *parser) typeError(raw string) {
 		}
 		p.poison(e.path)
 		if isIDPath(e.path) {
+			if e.val.Style&yaml.TaggedStyle != 0 { // !!str 19
+				p.add(line, displayPath(e.path), "%s", idPlainOnly)
+				return
+			}
 			p.add(line, displayPath(e.path), "%s (quoted or not), got %s", idWanted, p.shown(e))
 			return
 		}
@@ -574,27 +591,33 @@ func validKeys(path string) string {
 	return strings.Join(yamlKeys(t), ", ")
 }
 
-// isIDPath tells whether path is an id: an integer field whose key ends in
-// _id or _ids (enterprise_id, task_id, and any id a later section adds), or
-// an account's enterprises (a list of enterprise ids whose key reads better
-// without the suffix), so that every id is read and judged the same way.
+// isIDPath tells whether path is an id: an int64 field (the project's type
+// for ids, as counts are int and durations their own type), or an integer
+// field whose key ends in _id or _ids, so that every id (enterprise_id,
+// task_id, an account's enterprises, any id a later section adds) is read
+// and judged the same way without a list to keep.
 func isIDPath(path string) bool {
+	t := goTypeAt(path)
+	if t == nil {
+		return false
+	}
+	if t == reflect.TypeFor[int64]() {
+		return true
+	}
 	name := path[strings.LastIndexByte(path, '.')+1:]
 	if i := strings.IndexByte(name, '['); i >= 0 {
 		name = name[:i]
 	}
-	accountEnterprises := strings.HasPrefix(path, "accounts[") && name == "enterprises"
-	if !accountEnterprises && !strings.HasSuffix(name, "_id") && !strings.HasSuffix(name, "_ids") {
-		return false
-	}
-	t := goTypeAt(path)
-	return t != nil && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64
+	return (strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "_ids")) && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64
 }
 
 var reDecimalID = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 
-// idWanted is the start of every message about an id that is not one.
+// idWanted is the start of most messages about an id that is not one.
 const idWanted = "must be an id: decimal digits, such as 19"
+
+// idPlainOnly is for the quoted or tagged forms that readIDs does not read.
+const idPlainOnly = `must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`
 
 // readIDs makes a quoted id a number. Tools that write YAML for ids above
 // 2^53 (Helm, anything going through a JSON number) must quote them or the
@@ -649,7 +672,7 @@ func (p *parser) readIDs(data []byte) []byte {
 			q := len(v) + 1
 			if !ok || off+q >= len(data) || data[off] != data[off+q] || (data[off] != '"' && data[off] != '\'') || string(data[off+1:off+q]) != v {
 				p.poison(e.path)
-				p.add(n.Line, displayPath(e.path), `must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`)
+				p.add(n.Line, displayPath(e.path), "%s", idPlainOnly)
 				continue
 			}
 			if &out[0] == &data[0] {
@@ -751,4 +774,50 @@ func (p *parser) repeatedKeys() int {
 		}
 	}
 	return pairs
+}
+
+var (
+	reEnvWhole = regexp.MustCompile(`^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+	reEnvPart  = regexp.MustCompile(`\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// credentialKeys are the keys that hold a credential itself, wherever a
+// credentials block is (the top level's, an account's).
+var credentialKeys = map[string]bool{"access_key_id": true, "access_key_secret": true, "security_token": true}
+
+// environmentVariables warns about a credential or path written as an
+// environment variable (${ALIBABA_CLOUD_ACCESS_KEY_ID}, $HOME/secret). The
+// file does not expand variables, by choice: a secret or a path may hold a
+// "$" of its own, which expansion would silently change, and the vendor's
+// default credential chain already reads the access key from the
+// environment (remove the credentials block), the one way it is documented
+// everywhere else. Loading such a value is allowed, since it could be
+// meant, but it would fail every request as InvalidAccessKeyId.NotFound
+// with nothing pointing here. A secret is named only when the whole value
+// is a variable's name, which then is no secret.
+func (p *parser) environmentVariables() []Problem {
+	var found []Problem
+	warn := func(path, format string, args ...any) {
+		found = append(found, Problem{File: p.file, Line: p.ix.line(path), Field: displayPath(path), Msg: fmt.Sprintf(format, args...)})
+	}
+	const chain = "to take the access key from the environment, remove the credentials block and the default credential chain reads ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN"
+	for _, e := range p.ix.list {
+		if e.key == nil || e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!str" {
+			continue
+		}
+		name, v := e.key.Value, e.val.Value
+		switch {
+		case credentialKeys[name]:
+			m := reEnvWhole.FindStringSubmatch(v)
+			if m == nil {
+				continue
+			}
+			warn(e.path, "is the text %q, not the value of %s: this file does not expand environment variables; %s", v, m[1]+m[2], chain)
+		case strings.HasSuffix(name, "_file"):
+			if m := reEnvPart.FindString(v); m != "" {
+				warn(e.path, "the path has %q in it, which is read as written: this file does not expand environment variables; write the path out (a relative path is taken from this file's directory)", m)
+			}
+		}
+	}
+	return found
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +13,13 @@ import (
 // loads.
 func parseErr(t *testing.T, src string) string {
 	t.Helper()
-	_, err := Parse([]byte(src), "c.yml")
+	return parseErrAt(t, "c.yml", src)
+}
+
+// parseErrAt is parseErr for a file named file.
+func parseErrAt(t *testing.T, file, src string) string {
+	t.Helper()
+	_, err := Parse([]byte(src), file)
 	if err == nil {
 		return ""
 	}
@@ -89,6 +96,8 @@ func TestIDMessages(t *testing.T) {
 		{"too big quoted", `"9223372036854775808"`, `c.yml:2: tasks[0].task_id: must be an id: decimal digits, such as 19, at most 9223372036854775807, got "9223372036854775808"`},
 		{"float", `19.5`, `c.yml:2: tasks[0].task_id: must be an id: decimal digits, such as 19 (quoted or not), got 19.5`},
 		{"negative quoted", `"-4"`, `c.yml:2: tasks[0].task_id: must be an id: decimal digits, such as 19 (quoted or not), got "-4"`},
+		{"tagged", `!!str 19`, `c.yml:2: tasks[0].task_id: must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`},
+		{"anchored", `&a "19"`, `c.yml:2: tasks[0].task_id: must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`},
 		{"escaped", `"\x31\x39"`, `c.yml:2: tasks[0].task_id: must be an id: write it as digits only, such as 19 or "19" (escapes, anchors and tags are not read as an id)`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -183,14 +192,14 @@ func TestIndentationErrorLine(t *testing.T) {
 func TestIndentationErrorLineLongFile(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("tasks:\n")
-	for i := 1; i <= 20000; i++ {
-		if i == 15000 {
+	for i := 1; i <= 5000; i++ {
+		if i == 4000 {
 			b.WriteString("  - enterprise_id: 7\n   task_id: " + strconv.Itoa(i) + "\n")
 			continue
 		}
 		b.WriteString("  - enterprise_id: 7\n    task_id: " + strconv.Itoa(i) + "\n")
 	}
-	want := "c.yml:30001: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"
+	want := "c.yml:8001: invalid YAML: did not find expected '-' indicator; check the indentation of this line against the lines above it"
 	if got := parseErr(t, b.String()); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
@@ -262,5 +271,126 @@ func BenchmarkRepeatedKey4000(b *testing.B) {
 		if _, err := Parse(data, "c.yml"); err == nil {
 			b.Fatal("accepted")
 		}
+	}
+}
+
+// A credential or path written as an environment variable is not expanded:
+// the file loads (the value could in theory be meant), with a warning that
+// names the variable and the default credential chain, so --config.check
+// says what every scrape would otherwise find out as InvalidAccessKeyId.
+func TestEnvironmentVariableWarning(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir+"/$SECRET_DIR", "x")
+	src := `credentials:
+  access_key_id: ${ALIBABA_CLOUD_ACCESS_KEY_ID}
+  access_key_secret: $ALIBABA_CLOUD_ACCESS_KEY_SECRET
+  security_token_file: "$SECRET_DIR"
+tasks:
+  - {enterprise_id: 7, task_id: 19}
+`
+	cfg, err := Parse([]byte(src), dir+"/c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, strings.ReplaceAll(w.Error(), dir, "DIR"))
+	}
+	want := []string{
+		`DIR/c.yml:2: credentials.access_key_id: is the text "${ALIBABA_CLOUD_ACCESS_KEY_ID}", not the value of ALIBABA_CLOUD_ACCESS_KEY_ID: this file does not expand environment variables; to take the access key from the environment, remove the credentials block and the default credential chain reads ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN`,
+		`DIR/c.yml:3: credentials.access_key_secret: is the text "$ALIBABA_CLOUD_ACCESS_KEY_SECRET", not the value of ALIBABA_CLOUD_ACCESS_KEY_SECRET: this file does not expand environment variables; to take the access key from the environment, remove the credentials block and the default credential chain reads ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN`,
+		`DIR/c.yml:4: credentials.security_token_file: the path has "$SECRET_DIR" in it, which is read as written: this file does not expand environment variables; write the path out (a relative path is taken from this file's directory)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A real secret is never named, even one with a dollar sign inside.
+	cfg, err = Parse([]byte("credentials:\n  access_key_id: LTAI5tTestKeyId0000000\n  access_key_secret: ab$cdEFGHIJ\ntasks:\n  - {enterprise_id: 7, task_id: 19}\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warned about a secret: %v", cfg.Warnings)
+	}
+}
+
+func writeFileT(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A path with a variable in it is usually refused as missing; the refusal
+// then says why.
+func TestEnvironmentVariableInMissingPath(t *testing.T) {
+	got := parseErr(t, "credentials:\n  access_key_id: LTAI5tTestKeyId0000000\n  access_key_secret_file: ${HOME}/secret\ntasks:\n  - {enterprise_id: 7, task_id: 19}\n")
+	if !strings.Contains(got, `c.yml:3: credentials.access_key_secret_file: cannot read ${HOME}/secret: no such file or directory`) ||
+		!strings.Contains(got, `c.yml:3: credentials.access_key_secret_file: the path has "${HOME}" in it, which is read as written`) {
+		t.Errorf("got\n%s", got)
+	}
+}
+
+// A credential file whose value has a line break inside (an id file with
+// two lines) is refused by --config.check, naming the path, as it is at
+// request time; a FIFO is refused without waiting for a writer.
+func TestCredentialFileContent(t *testing.T) {
+	dir := t.TempDir()
+	writeFileT(t, dir+"/id", "LTAI5tTestKey\nId0000000\n")
+	writeFileT(t, dir+"/secret", "NotARealSecretButTreatItAsOne\n")
+	got := strings.ReplaceAll(parseErrAt(t, dir+"/c.yml", "credentials:\n  access_key_id_file: id\n  access_key_secret_file: secret\ntasks:\n  - {enterprise_id: 7, task_id: 19}\n"), dir, "DIR")
+	want := "DIR/c.yml:2: credentials.access_key_id_file: DIR/id: white space or a control character inside the value (a credential file holds one line, without spaces)"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// An account's enterprises are ids too: quoted ones are read as numbers.
+func TestQuotedAccountEnterprises(t *testing.T) {
+	src := "tasks: [{enterprise_id: \"9007199254740993\", task_id: 2}]\naccounts:\n  - name: a\n    enterprises: [\"9007199254740993\", 6]\n    credentials: {access_key_id: LTAIx, access_key_secret: NotARealSecretButTreatItAsOne}\n"
+	cfg, err := Parse([]byte(src), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Accounts[0].Enterprises; len(got) != 2 || got[0] != 9007199254740993 || got[1] != 6 {
+		t.Errorf("enterprises %v", got)
+	}
+	if got := parseErr(t, strings.Replace(src, `"9007199254740993", 6`, `"7a"`, 1)); !strings.Contains(got, `c.yml:4: accounts[0].enterprises[0]: must be an id: decimal digits, such as 19 (quoted or not), got "7a"`) {
+		t.Errorf("got %s", got)
+	}
+}
+
+// BenchmarkSyntaxErrorLine is the cost of finding the line of a syntax
+// error near the end of a file close to the size cap (some 40,000 tasks).
+func BenchmarkSyntaxErrorLine(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("tasks:\n")
+	for i := 1; sb.Len() < MaxFileSize-200; i++ {
+		fmt.Fprintf(&sb, "  - enterprise_id: 7000002\n    task_id: %d\n", i)
+	}
+	sb.WriteString("  - enterprise_id: 7000002\n   task_id: 1\n")
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, "c.yml"); err == nil || !strings.Contains(err.Error(), "expected '-' indicator") {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Warnings are bounded like errors: they are logged at every load.
+func TestWarningsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("tasks: [{enterprise_id: 1, task_id: 1}]\naccounts:\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "  - name: a%d\n    enterprises: [%d]\n    credentials: {access_key_id: $ID_%d, access_key_secret: NotARealSecretButTreatItAsOne}\n", i, i+2, i)
+	}
+	cfg, err := Parse([]byte(b.String()), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != MaxProblems+1 || cfg.Warnings[MaxProblems].Msg != "50 more warnings not listed" {
+		t.Errorf("%d warnings, last %v", len(cfg.Warnings), cfg.Warnings[len(cfg.Warnings)-1])
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/url"
@@ -10,7 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unicode"
 )
 
 // validate judges the decoded values, reporting each problem at the line
@@ -187,23 +190,46 @@ func (p *parser) filePair(section, key, file string, required bool, dir string, 
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(dir, file)
 	}
-	info, err := os.Stat(file)
-	switch {
-	case err != nil:
-		p.addAt(filePath, "cannot read %s: %s", file, pathErr(err))
-	case !info.Mode().IsRegular():
-		p.addAt(filePath, "%s is not a regular file", file)
-	case info.Size() > 64<<10:
-		p.addAt(filePath, "%s is larger than 64 KiB, not a credential file", file)
-	default:
-		b, err := os.ReadFile(file)
-		if err != nil {
-			p.addAt(filePath, "cannot read %s: %s", file, pathErr(err))
-		} else if strings.TrimSpace(string(b)) == "" {
-			p.addAt(filePath, "%s is empty", file)
-		}
+	if problem := checkCredentialFile(file); problem != "" {
+		p.addAt(filePath, "%s", problem)
 	}
 	return file
+}
+
+// checkCredentialFile reads a credential file as credentials.Files will at
+// every request and says what is wrong with it, or "". The open does not
+// wait (O_NONBLOCK): a stat first and an open after would block a reload
+// for ever if a FIFO took the file's place in between (a symbolic link
+// swapped to a secret agent's named pipe), and fstat of the opened file
+// judges what is read. The content is never shown: it may be a secret.
+func checkCredentialFile(file string) string {
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return fmt.Sprintf("cannot read %s: %s", file, pathErr(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	switch {
+	case err != nil:
+		return fmt.Sprintf("cannot read %s: %s", file, pathErr(err))
+	case !info.Mode().IsRegular():
+		return fmt.Sprintf("%s is not a regular file", file)
+	case info.Size() > 64<<10:
+		return fmt.Sprintf("%s is larger than 64 KiB, not a credential file", file)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10+1))
+	v := strings.TrimSpace(string(b))
+	switch {
+	case err != nil:
+		return fmt.Sprintf("cannot read %s: %s", file, pathErr(err))
+	case len(b) > 64<<10:
+		return fmt.Sprintf("%s is larger than 64 KiB, not a credential file", file)
+	case v == "":
+		return fmt.Sprintf("%s is empty", file)
+	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return fmt.Sprintf("%s: white space or a control character inside the value (a credential file holds one line, without spaces)", file)
+	}
+	return ""
 }
 
 // pathErr drops the path that os errors repeat.

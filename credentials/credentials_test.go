@@ -54,7 +54,7 @@ func assertNoSecret(t *testing.T, what, s string) {
 
 func TestStatic(t *testing.T) {
 	p := NewStatic(testID, testSecret, testToken)
-	c, err := p.Credentials(context.Background())
+	c, err := p.Credentials(failFast(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestStatic(t *testing.T) {
 		t.Errorf("got %#v", c)
 	}
 	var zero Static
-	if _, err := zero.Credentials(context.Background()); err == nil {
+	if _, err := zero.Credentials(failFast(t)); err == nil {
 		t.Error("zero Static gave credentials")
 	}
 }
@@ -80,7 +80,7 @@ func TestProvidersNeverFormatSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mixed.Credentials(context.Background()); err != nil { // fill the cache
+	if _, err := mixed.Credentials(failFast(t)); err != nil { // fill the cache
 		t.Fatal(err)
 	}
 	isolateChain(t)
@@ -88,7 +88,7 @@ func TestProvidersNeverFormatSecrets(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testSecret)
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", testToken)
 	chain := NewChain()
-	if _, err := chain.Credentials(context.Background()); err != nil { // holds a vendor credential now
+	if _, err := chain.Credentials(failFast(t)); err != nil { // holds a vendor credential now
 		t.Fatal(err)
 	}
 	cfg := FilesConfig{AccessKeyID: testID, AccessKeySecret: testSecret, SecurityToken: testToken}
@@ -134,7 +134,7 @@ func TestFilesRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := failFast(t)
 
 	get := func() apiclient.Credentials {
 		t.Helper()
@@ -192,7 +192,7 @@ func TestFilesErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := failFast(t)
 	if c, err := p.Credentials(ctx); err != nil || c.AccessKeySecret != testSecret || c.SecurityToken != "" {
 		t.Fatalf("got %q %q, %v", c.AccessKeySecret, c.SecurityToken, err)
 	}
@@ -253,7 +253,7 @@ func TestFilesKeyIDRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := failFast(t)
 	if c, err := p.Credentials(ctx); err != nil || c.AccessKeyID != "LTAI5tFirstKeyId000000" || c.AccessKeySecret != testSecret {
 		t.Fatalf("first read: %v, %v", c, err)
 	}
@@ -281,7 +281,7 @@ func TestFilesKeyIDErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := failFast(t)
 	if _, err := p.Credentials(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestFilesReadAsOneSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := p.Credentials(context.Background())
+	c, err := p.Credentials(failFast(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestChainEnvironment(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testID)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testSecret)
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", testToken)
-	c, err := NewChain().Credentials(context.Background())
+	c, err := NewChain().Credentials(failFast(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestChainProfileFile(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(home, ".alibabacloud", "credentials"),
 		"[default]\ntype = access_key\naccess_key_id = "+testID+"\naccess_key_secret = "+testSecret+"\n")
-	c, err := NewChain().Credentials(context.Background())
+	c, err := NewChain().Credentials(failFast(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,10 +415,20 @@ func TestVendorChainStaysFailed(t *testing.T) {
 	}
 }
 
+// failFast is a context for a call that must not block: a lock never
+// released makes the test fail in seconds with a deadline error, instead
+// of hanging until the test binary's timeout (a test that hangs is a
+// failing test that takes ten minutes).
+func failFast(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func TestChainFailsThenRecovers(t *testing.T) {
 	home := isolateChain(t)
 	chain := NewChain()
-	ctx := context.Background()
+	ctx := failFast(t)
 
 	_, err := chain.Credentials(ctx)
 	if err == nil {
@@ -476,7 +486,7 @@ func TestChainErrorsNeverQuoteFiles(t *testing.T) {
 		t.Log("as expected, the vendor's own error quotes the secret")
 	}
 
-	_, err := NewChain().Credentials(context.Background())
+	_, err := NewChain().Credentials(failFast(t))
 	if err == nil {
 		t.Fatal("chain found credentials")
 	}
@@ -535,7 +545,7 @@ func TestChainSerialisesAndRebuilds(t *testing.T) {
 			return model(testID, testSecret), nil
 		}}, nil
 	})
-	ctx := context.Background()
+	ctx := failFast(t)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -592,9 +602,9 @@ func TestChainHonoursContext(t *testing.T) {
 		t.Errorf("waiting caller: %v", err)
 	}
 	close(release)
-	c, err := chain.Credentials(context.Background())
+	c, err := chain.Credentials(failFast(t))
 	if err != nil || c.AccessKeyID != testID {
-		t.Errorf("after release: %v %v", c, err)
+		t.Errorf("after release: %v %v (a deadline here: the lock of the first, abandoned call was never released)", c, err)
 	}
 }
 
@@ -610,11 +620,11 @@ func TestChainEmptyAnswerAndPanic(t *testing.T) {
 			panic("vendor bug " + testSecret)
 		}}, nil
 	})
-	_, err := chain.Credentials(context.Background())
+	_, err := chain.Credentials(failFast(t))
 	if err == nil || !strings.Contains(err.Error(), "empty access key id or secret") {
 		t.Errorf("empty secret: %v", err)
 	}
-	_, err = chain.Credentials(context.Background())
+	_, err = chain.Credentials(failFast(t))
 	if err == nil || !strings.Contains(err.Error(), "panicked") {
 		t.Errorf("panic: %v", err)
 	}

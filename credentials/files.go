@@ -8,8 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"sync"
+	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 )
@@ -98,12 +99,15 @@ type Files struct {
 }
 
 type filesState struct {
-	mu     sync.Mutex // guards the sources' caches
+	// sem guards the sources' caches. It is a channel rather than a mutex so
+	// that a request waiting for another one's read gives up at its own
+	// deadline.
+	sem    chan struct{}
 	id     fileSource
 	secret fileSource
 	token  fileSource
 	now    func() time.Time
-	open   func(name string) (*os.File, error) // os.Open; a test hooks it
+	open   func(name string) (*os.File, error) // openNonblocking; a test hooks it
 }
 
 // maxSetReads bounds how often one request reads the set of files again
@@ -125,7 +129,17 @@ type fileSource struct {
 
 // NewFiles checks the shape of cfg; the files themselves are read at first
 // use, so that a file mounted a moment after start-up is no problem.
-func NewFiles(cfg FilesConfig) (*Files, error) { return newFiles(cfg, time.Now, os.Open) }
+func NewFiles(cfg FilesConfig) (*Files, error) { return newFiles(cfg, time.Now, openNonblocking) }
+
+// openNonblocking opens a credential file for reading without waiting: a
+// FIFO opened for reading waits for a writer, for ever if none comes (a
+// secret agent's named pipe, a symbolic link swapped to one). O_NONBLOCK
+// lets the open return at once, and read refuses anything but a regular
+// file before reading a byte; on a regular file the flag changes nothing.
+// O_NOCTTY keeps a terminal device from becoming the process's.
+func openNonblocking(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+}
 
 // newFiles takes the clock and the open function, which tests replace.
 func newFiles(cfg FilesConfig, now func() time.Time, open func(string) (*os.File, error)) (*Files, error) {
@@ -139,15 +153,43 @@ func newFiles(cfg FilesConfig, now func() time.Time, open func(string) (*os.File
 		id:     fileSource{field: "access_key_id_file", inline: cfg.AccessKeyID, path: cfg.AccessKeyIDFile},
 		secret: fileSource{field: "access_key_secret_file", inline: cfg.AccessKeySecret, path: cfg.AccessKeySecretFile},
 		token:  fileSource{field: "security_token_file", inline: cfg.SecurityToken, path: cfg.SecurityTokenFile},
+		sem:    make(chan struct{}, 1),
 		now:    now,
 		open:   open,
 	}
 	return &Files{sealed{creds: st.credentials, desc: "file credentials " + cfg.String()}}, nil
 }
 
-func (st *filesState) credentials(context.Context) (apiclient.Credentials, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
+// credentials reads the set on its own goroutine and returns at ctx's end
+// whichever comes first: an open or read that blocks all the same (a hung
+// network file system) then costs a goroutine and holds up the requests
+// behind it only until their own deadlines, never the scrape for ever.
+func (st *filesState) credentials(ctx context.Context) (apiclient.Credentials, error) {
+	select {
+	case st.sem <- struct{}{}:
+	case <-ctx.Done():
+		return apiclient.Credentials{}, fmt.Errorf("credentials: waiting for another request reading the credential files: %w", ctx.Err())
+	}
+	type result struct {
+		c   apiclient.Credentials
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-st.sem }()
+		c, err := st.readSet()
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.c, r.err
+	case <-ctx.Done():
+		return apiclient.Credentials{}, fmt.Errorf("credentials: reading the credential files: %w", ctx.Err())
+	}
+}
+
+// readSet reads every part, as one set; the caller holds st.sem.
+func (st *filesState) readSet() (apiclient.Credentials, error) {
 	sources := []*fileSource{&st.id, &st.secret, &st.token}
 	values := make([]string, len(sources))
 	for range maxSetReads {
@@ -229,6 +271,13 @@ func (s *fileSource) read(now time.Time, open func(string) (*os.File, error)) (s
 	v := strings.TrimSpace(string(b))
 	if v == "" {
 		return "", fmt.Errorf("credentials: %s %s is empty", s.field, s.path)
+	}
+	// No access key id, secret or STS token has white space or a control
+	// character inside; a file with one (two values pasted, a CRLF in the
+	// middle) would be sent as is, and the request would fail before it
+	// left as a transient network error, never pointing at this file.
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return "", fmt.Errorf("credentials: %s %s: white space or a control character inside the value (a credential file holds one line, without spaces)", s.field, s.path)
 	}
 	s.info, s.value, s.readAt = info, v, now
 	return v, nil

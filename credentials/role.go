@@ -49,7 +49,10 @@ type RoleConfig struct {
 //     still good. The vendor renews only once less than 180 s remain, and
 //     it found more than that at the last call that did not renew; so the
 //     key in hand stays in use until that call plus 180 s (less a margin)
-//     and the renewal is retried at every call meanwhile.
+//     and the renewal is retried at every call meanwhile. Nor does a slow
+//     renewal hold a request: with a valid key in hand, a lookup that takes
+//     longer than renewPatience finishes in the background, and calls
+//     meanwhile go with the key in hand.
 //   - An AssumeRole refusal becomes an *apiclient.Error with STS's Code
 //     (NoPermission, EntityNotExist.Role, ...), so it is retried when it
 //     is transient (Throttling, ServiceUnavailable) and counted under its
@@ -127,8 +130,17 @@ func (r Role) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r.String(
 func (st *roleState) credentials(ctx context.Context) (apiclient.Credentials, error) {
 	select {
 	case st.sem <- struct{}{}:
-	case <-ctx.Done():
-		return apiclient.Credentials{}, fmt.Errorf("credentials: account %s: waiting for role %s: %w", st.cfg.Account, st.cfg.RoleARN, ctx.Err())
+	default:
+		// A lookup is in flight (a renewal, most likely): the key in
+		// hand, while it is known valid, does not wait for it.
+		if c, ok := st.inHand(); ok {
+			return c, nil
+		}
+		select {
+		case st.sem <- struct{}{}:
+		case <-ctx.Done():
+			return apiclient.Credentials{}, fmt.Errorf("credentials: account %s: waiting for role %s: %w", st.cfg.Account, st.cfg.RoleARN, ctx.Err())
+		}
 	}
 	type result struct {
 		c   apiclient.Credentials
@@ -148,12 +160,46 @@ func (st *roleState) credentials(ctx context.Context) (apiclient.Credentials, er
 		}()
 		done <- r
 	}()
+	// With a valid key in hand, a lookup that takes longer than a cached
+	// answer would (a renewal's round trip to STS) is not waited for: the
+	// request goes with the key in hand, and the renewal finishes in the
+	// background. So a slow STS never costs a scrape its deadline.
+	var patience <-chan time.Time
+	if _, ok := st.inHand(); ok {
+		t := time.NewTimer(renewPatience)
+		defer t.Stop()
+		patience = t.C
+	}
 	select {
 	case r := <-done:
 		return r.c, r.err
+	case <-patience:
+		if c, ok := st.inHand(); ok {
+			return c, nil
+		}
+		select {
+		case r := <-done:
+			return r.c, r.err
+		case <-ctx.Done():
+		}
 	case <-ctx.Done():
-		return apiclient.Credentials{}, fmt.Errorf("credentials: account %s: role %s did not answer in time (it goes on in the background): %w", st.cfg.Account, st.cfg.RoleARN, ctx.Err())
 	}
+	return apiclient.Credentials{}, fmt.Errorf("credentials: account %s: role %s did not answer in time (it goes on in the background): %w", st.cfg.Account, st.cfg.RoleARN, ctx.Err())
+}
+
+// renewPatience is how long a request with a valid key in hand waits for
+// a lookup: far more than the vendor's cached answer takes, far less than
+// a scrape's deadline.
+const renewPatience = 50 * time.Millisecond
+
+// inHand is the key in hand when it is known valid now.
+func (st *roleState) inHand() (apiclient.Credentials, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.last.AccessKeyID != "" && st.now().Before(st.goodUntil) {
+		return st.last, true
+	}
+	return apiclient.Credentials{}, false
 }
 
 // get runs with the semaphore held.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,5 +239,52 @@ func TestRoleKeepsKeyWhileRenewalFails(t *testing.T) {
 		if strings.Contains(e.Error(), "string to sign") {
 			t.Errorf("STS's message passed on: %v", e)
 		}
+	}
+}
+
+// blockingVendor answers its first call at once and blocks the next ones
+// (a renewal to a slow STS) until released.
+type blockingVendor struct {
+	n       atomic.Int32
+	release chan struct{}
+}
+
+func (b *blockingVendor) GetCredentials() (*providers.Credentials, error) {
+	if b.n.Add(1) == 1 {
+		return &providers.Credentials{AccessKeyId: "STS.old", AccessKeySecret: "x", SecurityToken: "y"}, nil
+	}
+	<-b.release
+	return &providers.Credentials{AccessKeyId: "STS.new", AccessKeySecret: "x", SecurityToken: "y"}, nil
+}
+
+// A renewal that takes long (STS slow) holds no request while the key in
+// hand is valid: requests go with it at once, and the renewed key is used
+// once it arrives.
+func TestRoleSlowRenewalHoldsNoRequest(t *testing.T) {
+	v := &blockingVendor{release: make(chan struct{})}
+	r := newRole(RoleConfig{Account: "b", RoleARN: roleARN}, v, time.Now)
+	if c, err := r.Credentials(context.Background()); err != nil || c.AccessKeyID != "STS.old" {
+		t.Fatalf("first: %v %v", c, err)
+	}
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		start := time.Now()
+		c, err := r.Credentials(ctx)
+		cancel()
+		if err != nil || c.AccessKeyID != "STS.old" || time.Since(start) > 500*time.Millisecond {
+			t.Fatalf("during the renewal: %v %v after %v", c, err, time.Since(start))
+		}
+	}
+	close(v.release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := r.Credentials(context.Background())
+		if err == nil && c.AccessKeyID == "STS.new" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the renewed key never came: %v %v", c, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/config"
+	itest "github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
@@ -300,7 +301,7 @@ func TestStaleListingDiscarded(t *testing.T) {
 	f.block = make(chan struct{})
 	done := make(chan error)
 	go func() { done <- m.Refresh(context.Background()) }()
-	waitFor(t, func() bool { return f.callCount() == 1 })
+	itest.WaitFor(t, func() bool { return f.callCount() == 1 })
 	m.Update(f, []config.Discovery{dentry(1, []int{2}, nil)})
 	close(f.block)
 	if err := <-done; err != nil {
@@ -331,8 +332,8 @@ func TestRun(t *testing.T) {
 		cancel()
 		<-stopped
 	}()
-	waitFor(t, func() bool { return slices.Equal(m.Tasks(), tasks(1, 1)) })
-	waitFor(t, func() bool { return f.callCount() >= 3 })
+	itest.WaitFor(t, func() bool { return slices.Equal(m.Tasks(), tasks(1, 1)) })
+	itest.WaitFor(t, func() bool { return f.callCount() >= 3 })
 	f.mu.Lock()
 	for i := 1; i < 3; i++ {
 		// 10 ms of slack: the schedule starts just before the call is timed.
@@ -344,7 +345,7 @@ func TestRun(t *testing.T) {
 
 	e2 := dentry(2, []int{1}, nil) // 5 minutes: listed once at once, then not again
 	m.Update(f, []config.Discovery{e1, e2})
-	waitFor(t, func() bool { return m.Has(task.Task{EnterpriseID: 2, TaskID: 2}) })
+	itest.WaitFor(t, func() bool { return m.Has(task.Task{EnterpriseID: 2, TaskID: 2}) })
 
 	cancel()
 	select {
@@ -360,16 +361,5 @@ func TestRun(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("enterprise 2 listed %d times, want 1", n)
-	}
-}
-
-func waitFor(t *testing.T, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -13,13 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
 // The enterprises of the accounts test, one account each.
 const (
 	entDefault = 7400001 // the default account, by keys (tasks 1 and 2)
-	entKeys    = 7400002 // account keys-b, by its own keys (task 3)
+	entKeys    = 7400002 // account keys-b, by its own keys (tasks 3, 5-9)
 	entRole    = 7400003 // account role-c, through a role the default key assumes (task 4)
 	roleUID    = "4000000000000003"
 )
@@ -31,15 +32,17 @@ const (
 const roleLifetime = 190 * time.Second
 
 // Two accounts besides the default one, end to end: one by its own keys,
-// one through an assumed role whose key is renewed several times. Every
-// account's tasks reach Prometheus, no request is ever rejected (the
-// gateway checks that every enterprise is read with its owner's key), and
-// throttling one account leaves the others' scrape times and rates as
-// they were.
+// one through an assumed role whose key is renewed several times, each
+// time before it expires. Every account's tasks reach Prometheus; the
+// gateway rejects no request but those the test throttles (it would
+// refuse an enterprise read with another account's key, or an expired
+// token); throttling one account leaves the others' scrape times and rates
+// as they were, and one account answering too slowly for any scrape costs
+// the others no scrape.
 func TestAccountsEndToEnd(t *testing.T) {
-	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
-	root := moduleRoot(t, goBin)
-	exporterBin := buildExporter(t, goBin, root, t.TempDir())
+	skipShort(t)
+	requireTool(t, "go", "the Go toolchain builds the exporter")
+	exporterBin := testutil.BuildExporter(t)
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		accountsEndToEnd(t, g, exporterBin)
 	})
@@ -64,7 +67,7 @@ func accountsEndToEnd(t *testing.T, g generation, exporterBin string) {
 		},
 		Enterprises: []simulator.Enterprise{
 			{ID: entDefault, Channels: 10, Tasks: []simulator.Task{small(1), small(2)}},
-			{ID: entKeys, Channels: 10, Tasks: []simulator.Task{small(3)}},
+			{ID: entKeys, Channels: 10, Tasks: []simulator.Task{small(3), small(5), small(6), small(7), small(8), small(9)}},
 			{ID: entRole, Channels: 10, Tasks: []simulator.Task{small(4)}},
 		},
 	}
@@ -75,11 +78,19 @@ func accountsEndToEnd(t *testing.T, g generation, exporterBin string) {
 	writeFile(t, secretFile, []byte(credA.AccessKeySecret+"\n"), 0o600)
 	secretB := filepath.Join(dir, "b_secret")
 	writeFile(t, secretB, []byte(credB.AccessKeySecret+"\n"), 0o600)
+	// keys-b's six tasks come first, more than a fan-out of 2 can read
+	// within the deadline while they are throttled: were the accounts'
+	// fan-outs shared, the other accounts' tasks would wait behind them
+	// and miss the deadline.
+	var keysTasks string
+	for _, id := range []int{3, 5, 6, 7, 8, 9} {
+		keysTasks += fmt.Sprintf("  - {enterprise_id: %d, task_id: %d}\n", entKeys, id)
+	}
 	exporterCfg := filepath.Join(dir, "exporter.yml")
 	writeFile(t, exporterCfg, []byte(fmt.Sprintf(`endpoint: %s
 timezone: Asia/Shanghai
 credentials: {access_key_id: %s, access_key_secret_file: %s}
-api: {requests_per_second: 20, burst: 20, concurrency: 4, max_retries: 2}
+api: {requests_per_second: 20, burst: 20, concurrency: 2, max_retries: 2}
 accounts:
   - name: keys-b
     enterprises: [%d]
@@ -92,12 +103,11 @@ accounts:
       external_id: %s
       sts_endpoint: %s
 tasks:
-  - {enterprise_id: %d, task_id: 1}
+%s  - {enterprise_id: %d, task_id: 1}
   - {enterprise_id: %d, task_id: 2}
-  - {enterprise_id: %d, task_id: 3}
   - {enterprise_id: %d, task_id: 4}
 `, simURL, credA.AccessKeyID, secretFile, entKeys, credB.AccessKeyID, secretB, entRole, roleUID, external, stsAddr,
-		entDefault, entDefault, entKeys, entRole)), 0o600)
+		keysTasks, entDefault, entDefault, entRole)), 0o600)
 	exporter, exporterAddr := startServer(t, dir, "exporter", exporterBin, func(addr string) []string {
 		return []string{"--config.file=" + exporterCfg, "--web.listen-address=" + addr, "--log.level=info", "--scrape.timeout-offset=100ms"}
 	}, "/-/ready")
@@ -118,10 +128,10 @@ tasks:
 
 	// Every account's tasks reach Prometheus, and the enterprises are
 	// joined to their accounts.
-	eventually(t, 30*time.Second, 250*time.Millisecond, "every account's tasks in Prometheus", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, "every account's tasks in Prometheus", func() (bool, string) {
 		ok := query(fmt.Sprintf(`dyvms_task_scrape_success{job=%q} == 1`, jobName))
 		info := query(`dyvms_enterprise_info`)
-		return len(ok) == 4 && len(info) == 3, fmt.Sprintf("%d of 4 tasks read, %d enterprise_info series", len(ok), len(info))
+		return len(ok) == 9 && len(info) == 3, fmt.Sprintf("%d of 9 tasks read, %d enterprise_info series", len(ok), len(info))
 	})
 	for _, s := range query(`dyvms_enterprise_info`) {
 		want := map[string]string{strconv.Itoa(entDefault): "default", strconv.Itoa(entKeys): "keys-b", strconv.Itoa(entRole): "role-c"}[s.Metric["enterprise_id"]]
@@ -151,7 +161,7 @@ tasks:
 		t.Fatal(err)
 	}
 	throttledAt := time.Now()
-	eventually(t, 30*time.Second, 250*time.Millisecond, "keys-b throttled and slowed down", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, "keys-b throttled and slowed down", func() (bool, string) {
 		th := query(`sum(dyvms_api_throttled_total{account="keys-b"})`)
 		rate := query(`dyvms_api_rate_limit_requests_per_second{account="keys-b"}`)
 		return len(th) == 1 && th[0].value() != "0" && len(rate) == 1 && rate[0].value() != "10",
@@ -185,6 +195,32 @@ tasks:
 		t.Errorf("the other accounts' tasks while keys-b is throttled: %v", ok)
 	}
 	t.Logf("task scrape time, before / while keys-b throttled: default %.3fs / %.3fs, role-c %.3fs / %.3fs", baseA, nowA, baseC, nowC)
+
+	// keys-b so slow that none of its calls answers within a scrape: its
+	// six tasks, listed first, never hold a worker the other accounts'
+	// tasks need (each account has a fan-out of its own), so those are
+	// read at every scrape.
+	if err := sim.SetFaults(simulator.Faults{Rules: []simulator.FaultRule{
+		{Kind: simulator.FaultLatency, Enterprise: entKeys, Latency: d(1500 * time.Millisecond)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(8 * time.Second)
+	others := query(fmt.Sprintf(`min_over_time(dyvms_task_scrape_success{enterprise_id=~"%d|%d"}[6s])`, entDefault, entRole))
+	slow := query(fmt.Sprintf(`max_over_time(dyvms_task_scrape_success{enterprise_id="%d"}[6s])`, entKeys))
+	if len(others) != 3 || len(slow) != 6 {
+		t.Fatalf("while keys-b is slow: %v / %v", others, slow)
+	}
+	for _, s := range others {
+		if s.value() != "1" {
+			t.Errorf("task %s/%s failed a scrape while keys-b was slow", s.Metric["enterprise_id"], s.Metric["task_id"])
+		}
+	}
+	for _, s := range slow {
+		if s.value() != "0" {
+			t.Errorf("keys-b's task %s was read in time with every call taking 1.5 s: the fault did not bite", s.Metric["task_id"])
+		}
+	}
 	if err := sim.SetFaults(simulator.Faults{}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
@@ -51,11 +52,10 @@ func fastAgents(cfg *simulator.Config) {
 // It runs once per generation (forEachGeneration), each with its own
 // simulator, Prometheus and Alertmanager.
 func TestCallOutcomesEndToEnd(t *testing.T) {
+	skipShort(t)
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
-	dir := t.TempDir()
-
-	exporterBin := buildExporter(t, goBin, root, dir)
+	exporterBin := testutil.BuildExporter(t)
 
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		callOutcomes(t, g, root, exporterBin)
@@ -141,7 +141,7 @@ func callOutcomes(t *testing.T, g generation, root, exporterBin string) {
 	}
 	// Steady state: volume enough for the alert, nobody abandoned.
 	t0 := time.Now()
-	eventually(t, 90*time.Second, 500*time.Millisecond, "call records counted: enough live answers of the burst task, a rate for both tasks", func() (bool, string) {
+	testutil.Eventually(t, 90*time.Second, 500*time.Millisecond, "call records counted: enough live answers of the burst task, a rate for both tasks", func() (bool, string) {
 		res, err := prom.query(fmt.Sprintf(`increase(dyvms_calls_live_answered_total{enterprise_id="%d", task_id="%d"}[24h]) >= %d`, ent, burst, minVolume))
 		if err != nil {
 			t.Fatal(err)
@@ -173,7 +173,7 @@ func callOutcomes(t *testing.T, g generation, root, exporterBin string) {
 	if err := postJSON(ctx, simURL+"/admin/scenario", simulator.Scenario{Enterprise: ent, Task: burst, Name: simulator.ScenarioAgentsPause}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 120*time.Second, 250*time.Millisecond, callsAlert+" for the burst task at the webhook", func() (bool, string) {
+	testutil.Eventually(t, 120*time.Second, 250*time.Millisecond, callsAlert+" for the burst task at the webhook", func() (bool, string) {
 		got, err := hook.notifications()
 		if err != nil {
 			t.Fatal(err)

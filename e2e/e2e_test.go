@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
@@ -40,9 +41,10 @@ const (
 // Alertmanager (see generations).
 // The exporter is built once, from this module like a user would.
 func TestEndToEnd(t *testing.T) {
+	skipShort(t)
 	goBin := requireTool(t, "go", "the Go toolchain builds the exporter")
 	root := moduleRoot(t, goBin)
-	exporterBin := buildExporter(t, goBin, root, t.TempDir())
+	exporterBin := testutil.BuildExporter(t)
 	forEachGeneration(t, func(t *testing.T, g generation) {
 		testEndToEnd(t, g, root, exporterBin)
 	})
@@ -107,7 +109,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 
 	// Prometheus scrapes the exporter, and every task is read.
 	t0 = time.Now()
-	eventually(t, 30*time.Second, 250*time.Millisecond, "Prometheus scrapes every task", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, "Prometheus scrapes every task", func() (bool, string) {
 		up, err := prom.query(fmt.Sprintf(`up{job=%q}`, jobName))
 		if err != nil {
 			return false, err.Error()
@@ -133,7 +135,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	// Every rule evaluates without error.
 	t0 = time.Now()
 	wantRules := len(ruleExprs(t, root))
-	eventually(t, 30*time.Second, 250*time.Millisecond, "every rule evaluated", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, "every rule evaluated", func() (bool, string) {
 		rules, err := prom.rules()
 		if err != nil {
 			return false, err.Error()
@@ -166,7 +168,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	// Steady state for longer than the longest for:, and nothing fires.
 	t0 = time.Now()
 	samples := int(longestFor/time.Second) + 3
-	eventually(t, longestFor+30*time.Second, 250*time.Millisecond, "steady state outlasts the longest for:", func() (bool, string) {
+	testutil.Eventually(t, longestFor+30*time.Second, 250*time.Millisecond, "steady state outlasts the longest for:", func() (bool, string) {
 		res, err := prom.query(fmt.Sprintf(`count_over_time(up{job=%q}[10m]) >= %d`, jobName, samples))
 		if err != nil {
 			return false, err.Error()
@@ -180,7 +182,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	// customers are answering.
 	t0 = time.Now()
 	scenario(t, simURL, simulator.ScenarioAgentsPause)
-	fired := eventually(t, fireWithin, 200*time.Millisecond, wantAlert+" reaches the "+wantReceiver+" webhook", func() (bool, string) {
+	fired := testutil.Eventually(t, fireWithin, 200*time.Millisecond, wantAlert+" reaches the "+wantReceiver+" webhook", func() (bool, string) {
 		return notified(t, hook, "firing")
 	})
 	phase("agents pause -> "+wantAlert+" at the webhook", t0)
@@ -195,7 +197,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	}
 	t0 = time.Now()
 	scenario(t, simURL, simulator.ScenarioAgentsResume)
-	resolved := eventually(t, resolveWithin, 200*time.Millisecond, wantAlert+" resolved at the webhook", func() (bool, string) {
+	resolved := testutil.Eventually(t, resolveWithin, 200*time.Millisecond, wantAlert+" resolved at the webhook", func() (bool, string) {
 		return notified(t, hook, "resolved")
 	})
 	phase("agents resume -> resolved at the webhook", t0)
@@ -306,11 +308,11 @@ func awaitDiscovery(t *testing.T, sim *simulator.Simulator, throttled <-chan err
 		t.Fatalf("the simulator has not throttled the exporter's discovery within 30 s; stats: %+v", sim.Stats())
 	}
 	ent := strconv.Itoa(discoveredEnterprise)
-	eventually(t, 30*time.Second, 100*time.Millisecond, "discovery retries after the throttled answer", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 100*time.Millisecond, "discovery retries after the throttled answer", func() (bool, string) {
 		n := sim.Stats().Enterprises[ent]
 		return n >= 2, fmt.Sprintf("%d CloudQueryTask requests for enterprise %s", n, ent)
 	})
-	eventually(t, 30*time.Second, 250*time.Millisecond, "the exporter shows the retry and the discovered task", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, "the exporter shows the retry and the discovered task", func() (bool, string) {
 		samples := scrapeSamples(t, metricsURL)
 		retries := samples[`dyvms_api_retries_total{account="default",code="Throttling.User",operation="CloudQueryTask"}`]
 		found := samples[`dyvms_discovery_tasks{enterprise_id="`+ent+`"}`]

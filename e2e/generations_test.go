@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 )
 
@@ -248,7 +249,7 @@ func checkRecordedSeries(t *testing.T, g generation, prom promAPI, root string) 
 			}
 		}
 	}
-	eventually(t, 30*time.Second, 500*time.Millisecond, fmt.Sprintf("every recording rule has data on Prometheus %d", g.major), func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 500*time.Millisecond, fmt.Sprintf("every recording rule has data on Prometheus %d", g.major), func() (bool, string) {
 		var empty []string
 		for _, rec := range records {
 			res, err := prom.query(rec)

@@ -227,25 +227,6 @@ func waitReady(p *process, u string, timeout time.Duration) error {
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
-// eventually polls cond every interval until it reports done, and fails the
-// test with cond's last explanation after timeout. It returns how long it
-// took.
-func eventually(t *testing.T, timeout, interval time.Duration, what string, cond func() (done bool, status string)) time.Duration {
-	t.Helper()
-	start := time.Now()
-	deadline := start.Add(timeout)
-	for {
-		done, status := cond()
-		if done {
-			return time.Since(start)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %v; last state: %s", what, timeout, status)
-		}
-		time.Sleep(interval)
-	}
-}
-
 // --- Prometheus HTTP API
 
 type promAPI struct{ base string }
@@ -460,17 +441,19 @@ func getJSON(u string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-// buildExporter builds the exporter from this module into dir, as a user
-// would, with -race when the tests themselves run with it.
-func buildExporter(t *testing.T, goBin, root, dir string) string {
+// skipShort skips a test of the whole chain under go test -short: each
+// starts Prometheus and Alertmanager (twice, one per generation) and runs
+// for tens of seconds, while -short is for the quick check of the code.
+// The unit tests of the package's helpers still run.
+func skipShort(t *testing.T) {
 	t.Helper()
-	bin := filepath.Join(dir, "dyvms_exporter")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
+	if testing.Short() {
+		t.Skip("end-to-end chain (real Prometheus and Alertmanager): not with -short")
 	}
-	if out, err := runIn(root, goBin, append(args, ".")...); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testutil.RemoveBuilds()
+	os.Exit(code)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/grafana"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 	"github.com/dyvms-community/dyvms_exporter/service"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
@@ -39,6 +40,7 @@ var modeJobs = []struct{ job, metrics string }{
 // and current jobs; without agents, those reading per-agent series are empty
 // and the others give the state-set answer.
 func TestModesGiveTheSameAnswers(t *testing.T) {
+	skipShort(t)
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +83,7 @@ func compareModes(t *testing.T, root, dir, bin string, targets []string, tasks i
 
 	// Enough scrapes and rule evaluations for the 1m rate windows of the
 	// dashboards, every task read by every job.
-	eventually(t, 60*time.Second, 250*time.Millisecond, "every job scraped 8 times, every task read", func() (bool, string) {
+	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, "every job scraped 8 times, every task read", func() (bool, string) {
 		var status []string
 		ready := true
 		for _, m := range modeJobs {

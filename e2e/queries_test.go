@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 )
 
@@ -204,7 +205,7 @@ func checkDashboardQueries(t *testing.T, prom promAPI, queries []dashQuery) {
 		}
 	}
 	results := map[string]int{}
-	eventually(t, 30*time.Second, 500*time.Millisecond, "every dashboard query has data", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 500*time.Millisecond, "every dashboard query has data", func() (bool, string) {
 		var empty []string
 		for _, q := range queries {
 			if _, ok := emptyOK[q.key]; ok {

@@ -674,9 +674,12 @@ func taskDashboard() Dashboard {
 				{taskSel("dyvms:task_agent_occupancy:ratio"), "{{task_id}} occupancy"},
 				{taskSel("dyvms:task_agent_availability:ratio"), "{{task_id}} availability"},
 			}, withMinMax(0, nil)),
-		perAgent(barGauge("Daily call limit used", "Calls each agent answered today in the task / its task-level daily limit (dyvms:agent_call_limit_usage:ratio). Agents without a limit are not shown.", "percentunit",
+		// Empty also when no agent of the task has a daily limit, the
+		// common case: its no-value text says both.
+		apply(perAgent(barGauge("Daily call limit used", "Calls each agent answered today in the task / its task-level daily limit (dyvms:agent_call_limit_usage:ratio). Agents without a limit are not shown.", "percentunit",
 			[]q{{taskSel("dyvms:agent_call_limit_usage:ratio", `removed="false"`), agentLegend}}, ratioMinMax,
 			withThresholds(thresholds("green", 0.8, "orange", 1, "red"), ""))),
+			[]opt{withNoValue("no agent of the task has a daily call limit, or " + agentNoValue)}),
 		perAgent(table("Agents", "One row per agent of the task (removed agents too, with removed=true): state, today's answered calls and limits, calls offered and answered since joining the task, average talk and idle time, and the vendor's 2-second answer ratio.",
 			[]string{"enterprise_id", "task_id", "cno", "agent_name", "status", "removed"},
 			[]string{"job", "instance"},

@@ -231,3 +231,11 @@ func TestDocExample(t *testing.T) {
 		t.Errorf("the example's selector or threshold is not in the alerts")
 	}
 }
+
+// A misspelt alert name in alertFor is an error, not a silent no-op.
+func TestUnknownAlertForIsRefused(t *testing.T) {
+	_, err := Render(`{ _config+:: { alertFor+: { DyvmsExporterDwn: '1m' } } }`)
+	if err == nil || !strings.Contains(err.Error(), "DyvmsExporterDwn") {
+		t.Fatalf("Render with a misspelt alertFor key: %v, want an error naming it", err)
+	}
+}

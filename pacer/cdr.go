@@ -32,9 +32,3 @@ func (p *Pacer) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient
 	}
 	return v.([]apiclient.CallRecord), nil
 }
-
-// CloudQueryPredictiveCallCdr reads a whole window, page by page through
-// CloudQueryPredictiveCallCdrPage: a retry repeats one page, not the window.
-func (p *Pacer) CloudQueryPredictiveCallCdr(ctx context.Context, q apiclient.CdrQuery) (*apiclient.CdrResult, error) {
-	return apiclient.QueryCallRecords(ctx, p, q)
-}

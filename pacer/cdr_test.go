@@ -35,12 +35,20 @@ func TestCallRecordPagesArePacedAndRetriedOneByOne(t *testing.T) {
 	api.script = []error{nil, apiErr("Throttling.User", 300*time.Millisecond)}
 	p, clock, m := newTestPacer(api, LimiterConfig{RequestsPerSecond: 1, Burst: 1}, Config{MaxRetries: 2})
 	ctx := deadline(t, clock, time.Minute)
-	res, err := p.CloudQueryPredictiveCallCdr(ctx, apiclient.CdrQuery{EnterpriseID: 1, StartTime: clock.Now(), EndTime: clock.Now(), Limit: 10})
-	if err != nil {
-		t.Fatal(err)
+	// The caller (the poller) pages; the pacer paces and retries a page.
+	records, pages := 0, 0
+	for start := int64(0); ; start += 10 {
+		list, err := p.CloudQueryPredictiveCallCdrPage(ctx, apiclient.CdrQuery{EnterpriseID: 1, StartTime: clock.Now(), EndTime: clock.Now(), Start: start, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, pages = records+len(list), pages+1
+		if len(list) < 10 {
+			break
+		}
 	}
-	if len(res.Records) != 25 || res.Pages != 3 {
-		t.Fatalf("%d records in %d pages", len(res.Records), res.Pages)
+	if records != 25 || pages != 3 {
+		t.Fatalf("%d records in %d pages", records, pages)
 	}
 	if want := []int64{0, 10, 10, 20}; len(api.pages) != len(want) || api.pages[1] != 10 || api.pages[2] != 10 || api.pages[3] != 20 {
 		t.Fatalf("attempts at Start %v, want %v", api.pages, want)

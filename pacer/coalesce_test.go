@@ -15,6 +15,7 @@ import (
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
@@ -68,10 +69,10 @@ func TestJoinerOutlivesStarterDeadline(t *testing.T) {
 
 	short := make(chan string, 1)
 	go func() { short <- probe(h, "3") }()
-	waitFor(t, func() bool { srv.mu.Lock(); defer srv.mu.Unlock(); return len(srv.arrivals) == 1 })
+	testutil.WaitFor(t, func() bool { srv.mu.Lock(); defer srv.mu.Unlock(); return len(srv.arrivals) == 1 })
 	long := make(chan string, 1)
 	go func() { long <- probe(h, "30") }()
-	waitFor(t, func() bool { return m.coalesced.Load() == 1 })
+	testutil.WaitFor(t, func() bool { return m.coalesced.Load() == 1 })
 
 	if body := <-short; !strings.Contains(body, probeFailed) {
 		t.Fatalf("the 3 s probe did not give up at its deadline:\n%s", body)
@@ -143,7 +144,7 @@ func TestShortProbesDoNotStarveALongOne(t *testing.T) {
 		})
 	}
 	defer func() { close(stop); loops.Wait() }()
-	waitFor(t, func() bool { return api.calls.Load() >= 2 }) // the short probes are reading
+	testutil.WaitFor(t, func() bool { return api.calls.Load() >= 2 }) // the short probes are reading
 
 	for i := range 3 {
 		before := m.coalesced.Load()
@@ -209,10 +210,10 @@ func TestSharedDeadlineFollowsWaiters(t *testing.T) {
 	<-api.started
 	waitDeadline(base, "first caller")
 	cancelB, doneB := call(base.Add(2 * time.Hour))
-	waitFor(t, func() bool { return m.coalesced.Load() == 1 })
+	testutil.WaitFor(t, func() bool { return m.coalesced.Load() == 1 })
 	waitDeadline(base.Add(2*time.Hour), "a longer caller joined")
 	cancelC, doneC := call(base.Add(time.Hour))
-	waitFor(t, func() bool { return m.coalesced.Load() == 2 })
+	testutil.WaitFor(t, func() bool { return m.coalesced.Load() == 2 })
 	waitDeadline(base.Add(2*time.Hour), "a shorter caller joined")
 
 	cancelB()
@@ -225,7 +226,7 @@ func TestSharedDeadlineFollowsWaiters(t *testing.T) {
 	waitDeadline(base, "the next longest left")
 	cancelA()
 	<-doneA
-	waitFor(t, func() bool { return (*callCtx.Load()).Err() != nil })
+	testutil.WaitFor(t, func() bool { return (*callCtx.Load()).Err() != nil })
 	if err := (*callCtx.Load()).Err(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("after the last caller left, the shared call's context says %v, want canceled", err)
 	}
@@ -307,3 +308,5 @@ func TestSharedCallExpiresAtLatestDeadline(t *testing.T) {
 func (s *slowAPI) CloudQueryPredictiveCallCdrPage(context.Context, apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
 	return nil, errors.New("not used")
 }
+
+func (s *slowAPI) Retire() {}

@@ -1,10 +1,10 @@
-// Package pacer stands between the collector (and discovery) and
-// apiclient, and decides when a request may go to the Voice Messaging API:
-// how fast, how often again after a failure, and whether it has to go at
-// all. The quota it protects belongs to the whole Alibaba Cloud account,
-// is shared by every RAM user, every exporter and every Prometheus that
-// scrapes them, and is not published; so the pacer errs on the side of
-// asking less.
+// Package pacer stands between apiclient and its callers (the collector,
+// discovery and the call-record poller), and decides when a request may go
+// to the Voice Messaging API: how fast, how often again after a failure,
+// and whether it has to go at all. The quota it protects belongs to the
+// whole Alibaba Cloud account, is shared by every RAM user, every exporter
+// and every Prometheus that scrapes them, and is not published; so the
+// pacer errs on the side of asking less.
 //
 // A Pacer does four things, in this order, for every call:
 //

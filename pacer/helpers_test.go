@@ -180,3 +180,5 @@ func deadline(t *testing.T, c *fakeClock, d time.Duration) context.Context {
 func (f *fakeAPI) CloudQueryPredictiveCallCdrPage(context.Context, apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
 	return nil, errors.New("fakeAPI: no call records")
 }
+
+func (f *fakeAPI) Retire() {}

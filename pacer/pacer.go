@@ -34,6 +34,9 @@ type API interface {
 	CloudMonitorTask(ctx context.Context, enterpriseID, taskID int64) (*apiclient.CloudMonitorTaskResponse, error)
 	CloudQueryTask(ctx context.Context, q apiclient.TaskQuery) ([]apiclient.TaskSummary, error)
 	CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error)
+	// Retire: the pacer (and so the client) has been replaced; see
+	// apiclient.Client.Retire.
+	Retire()
 }
 
 var _ API = (*apiclient.Client)(nil)
@@ -89,6 +92,10 @@ func New(api API, lim *Limiter, cfg Config, m Metrics) *Pacer {
 	m.SetRateSource(lim.Rate)
 	return p
 }
+
+// Retire tells the client the pacer wraps that a reload replaced them both,
+// so that it releases its connections instead of keeping them idle.
+func (p *Pacer) Retire() { p.api.Retire() }
 
 // Limiter returns the limiter the pacer draws from.
 func (p *Pacer) Limiter() *Limiter { return p.lim }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 )
 
 func newTestPacer(api API, lc LimiterConfig, cfg Config) (*Pacer, *fakeClock, *recMetrics) {
@@ -222,7 +223,7 @@ func TestCoalescing(t *testing.T) {
 		})
 	}
 	<-api.started
-	waitFor(t, func() bool { return m.coalesced.Load() == n-1 })
+	testutil.WaitFor(t, func() bool { return m.coalesced.Load() == n-1 })
 	close(api.gate)
 	wg.Wait()
 	close(results)
@@ -264,7 +265,7 @@ func TestCoalescingCancelledFirstCaller(t *testing.T) {
 		_, err := p.CloudMonitorTask(context.Background(), 7, 19)
 		other <- err
 	}()
-	waitFor(t, func() bool { return m.coalesced.Load() == 1 })
+	testutil.WaitFor(t, func() bool { return m.coalesced.Load() == 1 })
 
 	cancelFirst()
 	if err := <-firstErr; !errors.Is(err, context.Canceled) || ErrorCode(err) != "canceled" {
@@ -293,7 +294,7 @@ func TestSharedCallCancelledWhenNobodyWaits(t *testing.T) {
 	<-api.started
 	cancel()
 	<-done
-	waitFor(t, func() bool {
+	testutil.WaitFor(t, func() bool {
 		api.mu.Lock()
 		defer api.mu.Unlock()
 		return len(api.ctxErrs) == 1
@@ -426,17 +427,9 @@ func TestPanicBecomesError(t *testing.T) {
 	}
 }
 
-// waitFor polls cond: for goroutines to reach a state, never for timing.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for start := time.Now(); !cond(); time.Sleep(time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("condition not reached in 10 s")
-		}
-	}
-}
-
 func (f apiFunc) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
 	f(ctx)
 	return nil, nil
 }
+
+func (f apiFunc) Retire() {}

@@ -15,6 +15,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/apimetrics"
 	"github.com/dyvms-community/dyvms_exporter/collector"
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
@@ -147,7 +148,7 @@ func TestThrottlingStorm(t *testing.T) {
 		TimeLeft: simulator.Duration(300 * time.Millisecond),
 	}}}, nil)
 	reg := prometheus.NewPedanticRegistry()
-	pacerM := apimetrics.New(reg)
+	pacerM := apimetrics.New(reg, nil)
 	client := s.client(t, pacerM.Attempt)
 	p := New(client, NewLimiter(LimiterConfig{RequestsPerSecond: 20, Burst: 20, Adaptive: true}), Config{MaxRetries: 2}, pacerM)
 
@@ -268,7 +269,7 @@ func TestConcurrentScrapesShareCalls(t *testing.T) {
 			})
 		})
 	}
-	waitFor(t, func() bool { return m.coalesced.Load() == nTasks })
+	testutil.WaitFor(t, func() bool { return m.coalesced.Load() == nTasks })
 	release()
 	wg.Wait()
 

@@ -3,6 +3,7 @@ package service
 import (
 	"sync"
 
+	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apimetrics"
@@ -19,9 +20,9 @@ type accountMetrics struct {
 	reg *trackingRegisterer
 }
 
-func newAccountMetrics(reg prometheus.Registerer, name string) *accountMetrics {
+func newAccountMetrics(reg prometheus.Registerer, name string, logger log.Logger) *accountMetrics {
 	tr := &trackingRegisterer{reg: prometheus.WrapRegistererWith(prometheus.Labels{"account": name}, reg)}
-	return &accountMetrics{Metrics: apimetrics.New(tr), reg: tr}
+	return &accountMetrics{Metrics: apimetrics.New(tr, log.With(logger, "account", name)), reg: tr}
 }
 
 // trackingRegisterer remembers what it registered, to unregister it all.
@@ -66,7 +67,7 @@ func (s *Service) metricsFor(name string) *accountMetrics {
 	if m, ok := s.acctMetrics[name]; ok {
 		return m
 	}
-	m := newAccountMetrics(s.registerer(), name)
+	m := newAccountMetrics(s.registerer(), name, s.logger)
 	s.acctMetrics[name] = m
 	return m
 }

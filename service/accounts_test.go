@@ -348,6 +348,19 @@ func TestAccountsAssumeRoleFailure(t *testing.T) {
 	if !strings.Contains(body, `dyvms_api_calls_total{account="c",code="NoPermission",operation="CloudMonitorTask"} 2`) || e.sim.Stats().Actions["AssumeRole"] != 2 {
 		t.Errorf("a refused role: %v, %d AssumeRole in 2 scrapes (want 1 each, no retry)", lines(body, `dyvms_api_calls_total{account="c"`), e.sim.Stats().Actions["AssumeRole"])
 	}
+	// Account c removed, its enterprise still polled (now as the default
+	// account's): the poller's errors under account c go with it.
+	raw, _ = os.ReadFile(e.cfgPath)
+	cut := strings.Replace(string(raw), "  - name: c\n    enterprises: [8000003]\n", "  - name: gone\n    enterprises: []\n", 1)
+	if err := os.WriteFile(e.cfgPath, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, body := e.get("/metrics", nil); strings.Contains(body, `account="c"`) {
+		t.Errorf("series of the removed account c:\n%s", strings.Join(lines(body, "dyvms_call_records_errors_total"), "\n"))
+	}
 }
 
 // With the default account on the vendor's chain, a task of another
@@ -385,13 +398,50 @@ func TestAccountCredentialsHint(t *testing.T) {
 			continue
 		}
 		switch {
-		case strings.Contains(l, "8000001/1") && !strings.Contains(l, "no credentials are configured"):
+		case strings.Contains(l, "enterprise_id8000001task_id1") && !strings.Contains(l, "no credentials are configured"):
 			t.Errorf("default account's task: %s", l)
-		case strings.Contains(l, "8000002/1") && (!strings.Contains(l, "cannot be read") || strings.Contains(l, "no credentials are configured")):
+		case strings.Contains(l, "enterprise_id8000002task_id1") && (!strings.Contains(l, "cannot be read") || strings.Contains(l, "no credentials are configured")):
 			t.Errorf("account b's task: %s", l)
 		}
 	}
-	if !strings.Contains(logs.all(), "8000002/1") {
+	if !strings.Contains(logs.all(), "enterprise_id8000002task_id1") {
 		t.Errorf("account b's failure not logged:\n%s", logs.all())
 	}
+}
+
+// Without top-level credentials the default account is the vendor's
+// chain (on ACK with RRSA, the pod's own role); a keyless role is assumed
+// with whatever the chain finds: here, the environment's key.
+func TestAccountsRoleAssumedWithTheDefaultChain(t *testing.T) {
+	e := newAccountsEnv(t, time.Hour)
+	t.Setenv("HOME", t.TempDir())
+	for _, v := range []string{"ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ROLE_ARN",
+		"ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_CREDENTIALS_FILE", "ALIBABA_CLOUD_PROFILE"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", simKeyID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", simSecret)
+	raw, _ := os.ReadFile(e.cfgPath)
+	body := strings.Replace(string(raw), fmt.Sprintf("credentials: {access_key_id: %s, access_key_secret: %s}\n", simKeyID, simSecret), "", 1)
+	if body == string(raw) {
+		t.Fatal("the top-level credentials were not removed")
+	}
+	if err := os.WriteFile(e.cfgPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.ResetStats()
+	_, _, b := e.get("/metrics", nil)
+	for _, ent := range []string{"8000001", "8000002", "8000003"} {
+		if !strings.Contains(b, `dyvms_task_scrape_success{enterprise_id="`+ent+`",task_id="1"} 1`) {
+			t.Errorf("enterprise %s not read", ent)
+		}
+	}
+	if st := e.sim.Stats(); st.Actions["AssumeRole"] != 1 {
+		t.Errorf("the role was assumed %d times after the default identity changed, want once more", st.Actions["AssumeRole"])
+	}
+	e.assertNoRejection()
 }

@@ -14,7 +14,7 @@ func (s *Service) PollCallRecords(ctx context.Context) error { return s.calls.Po
 // discovered: the poller shows their call-outcome series at 0 before
 // their first call.
 func (s *Service) knownTasks(enterpriseID int64) []int64 {
-	cfg := s.safe.Get()
+	cfg := s.Config()
 	var out []int64
 	for _, t := range s.tasks(cfg) {
 		if t.EnterpriseID == enterpriseID {

@@ -6,13 +6,13 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
-// build makes one account's API client: apiclient.Client behind a
+// newClient makes one account's API client: apiclient.Client behind a
 // pacer.Pacer, which also offers CloudQueryTask for discovery and the call
 // records. The pacer's limiter comes from the service's registry under
 // key, so a reload that rebuilds the account keeps the bucket (and the
 // slowdown after throttling) instead of granting a fresh burst. Its
 // metrics are the account's own (accountmetrics.go).
-func (s *Service) build(cfg *config.Config, name string, st accountSettings, creds apiclient.CredentialsProvider, key string) (*pacer.Pacer, error) {
+func (s *Service) newClient(cfg *config.Config, name string, st accountSettings, creds apiclient.CredentialsProvider, key string) (*pacer.Pacer, error) {
 	m := s.metricsFor(name)
 	c, err := apiclient.New(apiclient.Options{
 		Endpoint:    st.Endpoint,

@@ -43,7 +43,7 @@ const (
 func (e *errorLog) report(t task.Task, err error) {
 	code := pacer.ErrorCode(err)
 	if !e.last.Note(t, code) {
-		level.Debug(e.logger).Log("msg", "task scrape still failing", "task", t.String(), "code", code, "err", err)
+		level.Debug(e.logger).Log("msg", "task scrape still failing", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "code", code, "err", err)
 		return
 	}
 	lvl := level.Warn(e.logger)
@@ -59,11 +59,11 @@ func (e *errorLog) report(t task.Task, err error) {
 			hint = hintNoCredentials
 		}
 	}
-	lvl.Log("msg", "task scrape failed", "task", t.String(), "code", code, "hint", hint, "err", err)
+	lvl.Log("msg", "task scrape failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "code", code, "hint", hint, "err", err)
 }
 
 func (e *errorLog) recovered(t task.Task) {
 	if code, was := e.last.Forget(t); was {
-		level.Info(e.logger).Log("msg", "task scrape recovered", "task", t.String(), "previous_code", code)
+		level.Info(e.logger).Log("msg", "task scrape recovered", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "previous_code", code)
 	}
 }

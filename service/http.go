@@ -33,7 +33,20 @@ type HTTPOptions struct {
 	// for as long as it runs, and the heap and goroutine dumps show the
 	// code's internals to whoever can reach the port.
 	Pprof bool
+	// MaxRequests bounds the scrapes (/metrics and /probe) served at
+	// once (--web.max-requests); one more is answered 503 at once and
+	// counted in dyvms_exporter_scrapes_rejected_total. Each scrape fans
+	// out to the API, so a flood of them would otherwise pile up
+	// goroutines, connections and waits for the rate limiter. Zero or
+	// less: no limit.
+	MaxRequests int
 }
+
+// DefaultMaxRequests is --web.max-requests' default, node_exporter's:
+// far above what Prometheus servers scraping on their own schedule make
+// (a /probe per task of a few hundred, each a fraction of a second, a few
+// at a time), far below what would exhaust the process.
+const DefaultMaxRequests = 40
 
 // ExporterMetricsPath serves the process-wide metrics alone.
 const ExporterMetricsPath = "/exporter-metrics"
@@ -51,10 +64,11 @@ func (s *Service) Handler(o HTTPOptions, reloads chan<- chan error) (http.Handle
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle(o.TelemetryPath, collector.Handler(s.Scrape, s.o.Gatherer, collector.HandlerOptions{
+	limit := s.scrapeLimit(o.MaxRequests)
+	mux.Handle(o.TelemetryPath, limit(o.TelemetryPath, collector.Handler(s.Scrape, s.o.Gatherer, collector.HandlerOptions{
 		TimeoutOffset: o.TimeoutOffset, MaxTimeout: o.MaxScrapeTimeout, Logger: s.logger, OnError: s.OnError, OnSuccess: s.OnSuccess, OnUnreadable: s.OnUnreadable,
-	}))
-	mux.Handle(ProbePath, s.probeHandler(o))
+	})))
+	mux.Handle(ProbePath, limit(ProbePath, s.probeHandler(o)))
 	// The exporter's own metrics without reading any task: what a sharded
 	// /probe setup scrapes for dyvms_api_*, dyvms_discovery_* and the reload
 	// gauges, at no API cost.
@@ -163,6 +177,32 @@ func (s *Service) RunReloads(ctx context.Context, hup <-chan struct{}, reloads <
 		for _, done := range waiters {
 			done <- err
 		}
+	}
+}
+
+// scrapeLimit returns a wrapper that lets at most max requests through
+// the handlers it wraps at once (all of them together: they share the
+// API) and answers any more 503 at once, without waiting, counted by path.
+// max <= 0: no limit.
+func (s *Service) scrapeLimit(max int) func(path string, h http.Handler) http.Handler {
+	if max <= 0 {
+		return func(_ string, h http.Handler) http.Handler { return h }
+	}
+	slots := make(chan struct{}, max)
+	return func(path string, h http.Handler) http.Handler {
+		rejected := s.scrapesRejected.WithLabelValues(path)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case slots <- struct{}{}:
+			default:
+				rejected.Inc()
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, fmt.Sprintf("Too many scrapes at once: %d are being served (--web.max-requests). Try again shortly.", max), http.StatusServiceUnavailable)
+				return
+			}
+			defer func() { <-slots }()
+			h.ServeHTTP(w, r)
+		})
 	}
 }
 

@@ -46,7 +46,7 @@ func (s *Service) probeHandler(o HTTPOptions) http.Handler {
 			// task id only a caller made up would stay there for good, so
 			// its failures are logged at debug level instead.
 			ho.OnError = func(t task.Task, err error) {
-				level.Debug(s.logger).Log("msg", "probe of an unlisted task failed", "task", t.String(), "err", err)
+				level.Debug(s.logger).Log("msg", "probe of an unlisted task failed", "enterprise_id", t.EnterpriseID, "task_id", t.TaskID, "err", err)
 			}
 			ho.OnSuccess = nil
 		}

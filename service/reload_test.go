@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,12 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/config"
+	itest "github.com/dyvms-community/dyvms_exporter/internal/testutil"
+	"github.com/dyvms-community/dyvms_exporter/pacer"
 )
 
 // loadCounter is a logger that counts configuration loads (the initial
@@ -182,11 +189,11 @@ func TestHalfSentReloadsDoNothing(t *testing.T) {
 		fmt.Fprintf(c, "POST /-/reload HTTP/1.1\r\nHost: exporter\r\nContent-Length: 10\r\n\r\nabc")
 		conns = append(conns, c)
 	}
-	waitUntil(t, "the half-sent requests to reach the server", func() bool { return active.Load() == n })
+	itest.EventuallyTrue(t, time.Minute, "the half-sent requests to reach the server", func() bool { return active.Load() == n })
 	for _, c := range conns {
 		c.Close()
 	}
-	waitUntil(t, "the server to finish the half-sent requests", func() bool { return closed.Load() == n })
+	itest.EventuallyTrue(t, time.Minute, "the server to finish the half-sent requests", func() bool { return closed.Load() == n })
 	if got := loads.n.Load(); got != 0 {
 		t.Errorf("%d half-sent POSTs caused %d reloads, want 0", n, got)
 	}
@@ -198,13 +205,71 @@ func TestHalfSentReloadsDoNothing(t *testing.T) {
 	}
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+// TestReloadGaugesFollowTheConfigurationInForce: one owner of the
+// configuration in force. The reload gauges say success only once the new
+// configuration and its client are both in force; a reload that fails,
+// reading the file or building its client, leaves the gauge at 0, the
+// timestamp, the configuration and the client as they were, and scrapes
+// go on with the previous pair. The gauge used to be set when the file
+// was read, before the client was built: a reload failing while building
+// left it saying success, with the new configuration reported in force
+// and the old client serving it.
+func TestReloadGaugesFollowTheConfigurationInForce(t *testing.T) {
+	const tasks = "tasks:\n  - {enterprise_id: 8000001, task_id: 1}\n"
+	e := newTestEnv(t, tasks, HTTPOptions{})
+	ok := func() float64 { return testutil.ToFloat64(e.svc.reloadOK) }
+	stamp := func() float64 { return testutil.ToFloat64(e.svc.reloadTime) }
+	if ok() != 1 || stamp() == 0 {
+		t.Fatalf("after the first load: successful=%v timestamp=%v", ok(), stamp())
+	}
+	client := func() *pacer.Pacer { return e.svc.accounts[config.DefaultAccountName].api }
+	good, goodAPI, goodStamp := e.svc.Config(), client(), stamp()
+
+	failBuild := errors.New("no client today")
+	e.svc.build = func(*config.Config, string, accountSettings, apiclient.CredentialsProvider, string) (*pacer.Pacer, error) {
+		return nil, failBuild
+	}
+	for _, c := range []struct{ name, body string }{
+		{"a file that does not parse", tasks + "tasks: []\n"},
+		{"a client that cannot be built", "api: {requests_per_second: 3}\n" + tasks + "  - {enterprise_id: 8000001, task_id: 2}\n"},
+	} {
+		e.writeConfig(c.body)
+		err := e.svc.Reload()
+		if err == nil {
+			t.Fatalf("%s: reload succeeded", c.name)
 		}
-		time.Sleep(10 * time.Millisecond)
+		if ok() != 0 || stamp() != goodStamp {
+			t.Errorf("%s: successful=%v timestamp=%v, want 0 and %v", c.name, ok(), stamp(), goodStamp)
+		}
+		if e.svc.Config() != good || client() != goodAPI {
+			t.Errorf("%s: the configuration or client in force changed", c.name)
+		}
+		if code, _, body := e.get("/metrics", nil); code != 200 || len(lines(body, "dyvms_task_scrape_success{")) != 1 {
+			t.Errorf("%s: the scrape does not serve the previous configuration: %d\n%s", c.name, code, body)
+		}
+	}
+	if !errors.Is(e.svc.Reload(), failBuild) {
+		t.Error("the build's error is not the reload's")
+	}
+
+	// A reload that needs no new client does not build one: it succeeds.
+	e.writeConfig(tasks + "  - {enterprise_id: 8000001, task_id: 2}\n")
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if ok() != 1 || client() != goodAPI || len(e.svc.Config().Tasks) != 2 {
+		t.Errorf("a reload of the task list: successful=%v, same client %v, %d tasks", ok(), client() == goodAPI, len(e.svc.Config().Tasks))
+	}
+	// And once the client can be built, a reload that needs one succeeds.
+	e.svc.build = e.svc.newClient
+	e.writeConfig("api: {requests_per_second: 3}\n" + tasks)
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if ok() != 1 || stamp() < goodStamp || client() == goodAPI || e.svc.Config().API.RequestsPerSecond != 3 {
+		t.Errorf("a good reload: successful=%v, new client %v, rps %v", ok(), client() != goodAPI, e.svc.Config().API.RequestsPerSecond)
+	}
+	if n, err := testutil.GatherAndCount(e.reg, "dyvms_exporter_config_last_reload_successful", "dyvms_exporter_config_last_reload_success_timestamp_seconds"); err != nil || n != 2 {
+		t.Errorf("reload gauges in the registry: %d, %v", n, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -37,7 +38,9 @@ type TargetGroup struct {
 // The target is the exporter itself: HTTPOptions.ExternalAddress when set
 // (behind a proxy or NAT, where the Host Prometheus used for /sd is not
 // the one it should scrape), else the Host the request for /sd came to,
-// which is by construction an address the asking Prometheus can reach.
+// which is by construction an address the asking Prometheus can reach, or
+// for a request without Host (HTTP/1.0) the address its connection came in
+// on.
 func (s *Service) sdHandler(o HTTPOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := o.ExternalAddress
@@ -45,7 +48,15 @@ func (s *Service) sdHandler(o HTTPOptions) http.Handler {
 			addr = r.Host
 		}
 		if addr == "" {
-			http.Error(w, "cannot tell this exporter's address: the request has no Host header; set the external address option", http.StatusInternalServerError)
+			// HTTP/1.0 allows a request without Host. The address the
+			// connection came in on was reached by the asker; it is
+			// concrete even when the server listens on every address.
+			if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && la != nil {
+				addr = la.String()
+			}
+		}
+		if addr == "" {
+			http.Error(w, "cannot tell which address to give as the target: the request has no Host header; send one, or start the exporter with --web.external-address=host:port", http.StatusBadRequest)
 			return
 		}
 		_, cfg := s.inForce()

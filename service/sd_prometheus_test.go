@@ -110,7 +110,7 @@ func startPrometheus(t *testing.T, bin, name, config string) *promServer {
 			t.Logf("%s log (%s):\n%s", name, p.url, p.logs.String())
 		}
 	})
-	poll(t, 30*time.Second, name+" ready", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, 100*time.Millisecond, name+" ready", func() (bool, string) {
 		select {
 		case <-exited:
 			t.Fatalf("%s exited:\n%s", name, p.logs.String())
@@ -124,23 +124,6 @@ func startPrometheus(t *testing.T, bin, name, config string) *promServer {
 		return resp.StatusCode == http.StatusOK, resp.Status
 	})
 	return p
-}
-
-// poll calls ok until it returns true or limit passes; the last detail
-// goes into the failure.
-func poll(t *testing.T, limit time.Duration, what string, ok func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		done, detail := ok()
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last: %s", limit, what, detail)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func (p *promServer) getJSON(path string, v any) error {
@@ -234,7 +217,7 @@ tasks:
 
 	// Wait until every shard has discovered its part and scraped each
 	// target of it; the parts must add up to all 8.
-	poll(t, 40*time.Second, "both shards to scrape all their targets", func() (bool, string) {
+	testutil.Eventually(t, 40*time.Second, 100*time.Millisecond, "both shards to scrape all their targets", func() (bool, string) {
 		total := 0
 		var detail []string
 		for i, p := range proms {
@@ -255,7 +238,7 @@ tasks:
 	seen := map[string]int{}
 	for i, p := range proms {
 		var got []map[string]string
-		poll(t, 10*time.Second, fmt.Sprintf("shard %d's samples", i), func() (bool, string) {
+		testutil.Eventually(t, 10*time.Second, 100*time.Millisecond, fmt.Sprintf("shard %d's samples", i), func() (bool, string) {
 			active, _, err := p.scrapedTargets()
 			if err != nil {
 				return false, err.Error()

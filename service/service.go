@@ -1,6 +1,9 @@
 // Package service holds what the exporter runs on between start and stop:
-// the configuration in force, the API client built from it, and the HTTP
-// handlers that read both. main.go only wires flags, logger and these.
+// the configuration in force and the API clients built from it (one owner:
+// a reload replaces both together, or neither), the background loops fed
+// from them (discovery, the call-record poller), and the HTTP handlers
+// that read them (/metrics, /probe, /sd, reload, health). main.go only
+// wires flags, logger and these.
 package service
 
 import (
@@ -11,6 +14,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
 	"github.com/dyvms-community/dyvms_exporter/callrecords"
@@ -37,18 +41,26 @@ type Options struct {
 type Service struct {
 	o          Options
 	logger     log.Logger
-	safe       *config.SafeConfig
-	errLog     *errorLog
-	unreadable *collector.UnreadableLog
-	disc       *discovery.Manager
-	calls      *callrecords.Manager
-	limiters   *pacer.Limiters // per credential, for the life of the Service
+	reloadOK   prometheus.Gauge // the last reload's outcome
+	reloadTime prometheus.Gauge // when the last successful one was
+	// scrapesRejected counts the scrapes --web.max-requests turned away.
+	scrapesRejected *prometheus.CounterVec
+	errLog          *errorLog
+	unreadable      *collector.UnreadableLog
+	disc            *discovery.Manager
+	calls           *callrecords.Manager
+	limiters        *pacer.Limiters // per credential, for the life of the Service
 
+	// The configuration in force and the clients built from it: replaced
+	// together by a reload only once all were made (apply), so that no
+	// reader ever sees a configuration without its clients.
 	mu          sync.Mutex
-	built       *config.Config // the config api was built from
+	built       *config.Config // the configuration in force, api's
 	api         *router
 	accounts    map[string]*account        // by name, the default account included
 	acctMetrics map[string]*accountMetrics // by name, for the accounts configured
+	// build makes an account's client (a seam: tests make it fail).
+	build func(cfg *config.Config, name string, st accountSettings, creds apiclient.CredentialsProvider, key string) (*pacer.Pacer, error)
 }
 
 // New loads the configuration file once; an error here is fatal for the
@@ -60,7 +72,6 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		o:        o,
 		logger:   o.Logger,
-		safe:     config.NewSafeConfig(o.Registerer),
 		disc:     discovery.New(discovery.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "discovery")}),
 		limiters: pacer.NewLimiters(),
 		// One set of dyvms_api_* metrics per account, labelled with it.
@@ -75,33 +86,58 @@ func New(o Options) (*Service, error) {
 	})
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
 	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
-	if err := s.safe.Reload(o.ConfigFile); err != nil {
+	s.build = s.newClient
+	f := promauto.With(o.Registerer)
+	s.scrapesRejected = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "dyvms_exporter_scrapes_rejected_total",
+		Help: "Scrapes answered 503 at once because --web.max-requests were being served already, by path.",
+	}, []string{"path"})
+	// The gauges let an alert catch a reload that failed silently, the
+	// usual way a typo goes unnoticed until the next restart.
+	s.reloadOK = f.NewGauge(prometheus.GaugeOpts{
+		Name: "dyvms_exporter_config_last_reload_successful",
+		Help: "Whether the last configuration reload succeeded (1) or failed and the previous configuration is still in force (0).",
+	})
+	s.reloadTime = f.NewGauge(prometheus.GaugeOpts{
+		Name: "dyvms_exporter_config_last_reload_success_timestamp_seconds",
+		Help: "Time of the last successful configuration reload, in seconds since the Unix epoch.",
+	})
+	if err := s.load(); err != nil {
 		return nil, err
 	}
-	if _, err := s.current(); err != nil {
-		return nil, err
-	}
-	s.logLoaded()
 	return s, nil
 }
 
-// Reload re-reads the configuration file; on any error the configuration
-// in force stays, and the error says why.
+// Reload re-reads the configuration file; on any error, reading it or
+// building its clients, the configuration in force stays, and the error
+// says why.
 func (s *Service) Reload() error {
-	if err := s.safe.Reload(s.o.ConfigFile); err != nil {
+	if err := s.load(); err != nil {
 		level.Error(s.logger).Log("msg", "configuration reload failed; keeping the previous configuration", "err", err)
 		return err
 	}
-	if _, err := s.current(); err != nil {
-		level.Error(s.logger).Log("msg", "configuration reload failed; keeping the previous configuration", "err", err)
-		return err
-	}
-	s.logLoaded()
 	return nil
 }
 
-func (s *Service) logLoaded() {
-	c := s.safe.Get()
+// load reads the configuration file and puts it in force with its
+// clients: the one moment the configuration changes. The reload gauges say
+// success only once both are in force.
+func (s *Service) load() error {
+	cfg, err := config.Load(s.o.ConfigFile)
+	if err == nil {
+		err = s.apply(cfg)
+	}
+	if err != nil {
+		s.reloadOK.Set(0)
+		return err
+	}
+	s.reloadOK.Set(1)
+	s.reloadTime.SetToCurrentTime()
+	s.logLoaded(cfg)
+	return nil
+}
+
+func (s *Service) logLoaded(c *config.Config) {
 	creds := "vendor default credential chain"
 	if c.Credentials != nil {
 		creds = "access key " + c.Credentials.KeyName()
@@ -116,53 +152,55 @@ func (s *Service) logLoaded() {
 	}
 }
 
-// current returns the API client for the configuration in force, building
-// what the configuration changed: each account's client is kept while its
-// settings stay the same (accounts.go), so a reload that edits one account
-// or only the task list keeps every other account's in-flight coalescing
-// groups, min_interval cache and rate limiter, and costs no fresh API call
-// per task (nor lets an HA pair's second scrape miss the first's answer).
-// If the new configuration cannot be built, the previous clients stay in
-// use with their own configuration.
-func (s *Service) current() (collector.MonitorAPI, error) {
-	cfg := s.safe.Get()
+// apply puts cfg in force with its clients, building what the
+// configuration changed: each account's client is kept while its settings
+// stay the same (accounts.go), so a reload that edits one account or only
+// the task list keeps every other account's in-flight coalescing groups,
+// min_interval cache and rate limiter, and costs no fresh API call per
+// task (nor lets an HA pair's second scrape miss the first's answer). If
+// the new configuration cannot be built, nothing changes. A client
+// replaced is retired: scrapes that took it finish with it, and its
+// connections are closed as they fall idle instead of lingering.
+func (s *Service) apply(cfg *config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cfg == s.built && s.api != nil {
-		return s.api, nil
-	}
 	accts, err := s.buildAccounts(cfg, s.accounts)
 	if err != nil {
 		s.dropMetrics(s.accounts) // those of an account that failed to build
-		return s.apiOrNil(), fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
+		return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
 	r := newRouter(cfg, accts)
+	old := s.accounts
 	s.built, s.api, s.accounts = cfg, r, accts
 	s.dropMetrics(accts)
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords)
-	return r, nil
-}
-
-// apiOrNil keeps a nil *router from becoming a non-nil interface.
-func (s *Service) apiOrNil() collector.MonitorAPI {
-	if s.api == nil {
-		return nil
+	kept := map[*pacer.Pacer]bool{}
+	for _, a := range accts {
+		kept[a.api] = true
 	}
-	return s.api
+	for _, a := range old {
+		if !kept[a.api] {
+			a.api.Retire()
+		}
+	}
+	return nil
 }
 
 // inForce returns the API client and the configuration it was built from,
 // as one consistent pair.
 func (s *Service) inForce() (*router, *config.Config) {
-	_, _ = s.current() // an error leaves the previous, working client
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.api, s.built
 }
 
-// Config returns the configuration in force.
-func (s *Service) Config() *config.Config { return s.safe.Get() }
+// Config returns the configuration in force. The value is shared: do not
+// modify it.
+func (s *Service) Config() *config.Config {
+	_, cfg := s.inForce()
+	return cfg
+}
 
 // Scrape is the collector.Source of the /metrics handler: the configured
 // tasks and the discovered ones.

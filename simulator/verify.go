@@ -13,7 +13,7 @@ import (
 )
 
 // This file verifies ACS3-HMAC-SHA256 from the published algorithm only
-// (shared/api/NOTES.md); it shares no code with the exporter's signer, so
+// (Alibaba Cloud's V3 request signature documentation); it shares no code with the exporter's signer, so
 // that the vendor's own client can referee between the two.
 
 const (

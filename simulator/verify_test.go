@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Known-answer vectors from shared/api/NOTES.md.
+// Known-answer vectors: the vendor's documentation example and one
+// computed with the vendor's Go signer.
 var vectors = []struct {
 	name, host, action, version, date, nonce string
 	params                                   map[string]string

@@ -163,7 +163,9 @@
     const dashed = (p.fieldConfig.overrides || []).filter((o) => o.matcher.id === "byRegexp" &&
       o.properties.some((pr) => pr.id === "custom.lineStyle"));
     const isDashed = (name) => dashed.some((o) => new RegExp("^" + o.matcher.options + "$").test(name));
-    const legendLines = Math.min(4, Math.ceil(series.length / 4));
+    // Legend lines the labels need at about 6 px a character, at most 4.
+    const legendWidth = series.reduce((w, s) => w + 30 + 6 * (s.name.length + 8), 0);
+    const legendLines = Math.min(4, Math.max(1, Math.ceil(legendWidth / bw)));
     const plotH = Math.max(60, bh - legendLines * 14 - 4);
     const stepped = custom.lineInterpolation === "stepAfter";
     const opts = {
