@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -511,12 +510,7 @@ func checkDeployment(t *testing.T, o objects, want expect) string {
 	return cfg
 }
 
-var (
-	exporterOnce sync.Once
-	exporterPath string
-	exporterErr  error
-	tmpRoot      string
-)
+var tmpRoot string
 
 func TestMain(m *testing.M) {
 	var err error
@@ -525,25 +519,15 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(tmpRoot)
+	testutil.RemoveBuilds()
 	os.Exit(code)
 }
 
-// exporter builds the exporter from this module once per test binary.
+// exporter is the exporter built from this module once per test binary.
 func exporter(t *testing.T) string {
 	t.Helper()
-	goBin := testutil.Tool(t, "go", "the Go toolchain builds the exporter")
-	exporterOnce.Do(func() {
-		exporterPath = filepath.Join(tmpRoot, "dyvms_exporter")
-		cmd := exec.Command(goBin, "build", "-o", exporterPath, ".")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			exporterErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if exporterErr != nil {
-		t.Fatal(exporterErr)
-	}
-	return exporterPath
+	testutil.Tool(t, "go", "the Go toolchain builds the exporter")
+	return testutil.BuildExporter(t)
 }
 
 // checkConfig runs the exporter's --config.check on the rendered

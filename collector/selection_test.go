@@ -99,6 +99,18 @@ func TestSelectionModes(t *testing.T) {
 			t.Errorf("%d scrape_success series, want 2", n)
 		}
 	})
+
+	// dyvms_task_scrape_success is never dropped, even when a Selection
+	// that skipped Check names it: it is the only series of a failed task.
+	t.Run("exclude scrape_success", func(t *testing.T) {
+		got := textFamilies(t, api, tasks, Selection{Exclude: []string{"dyvms_task_scrape_success", "dyvms_task_info"}})
+		if n := len(got["dyvms_task_scrape_success"].GetMetric()); n != 2 {
+			t.Errorf("%d scrape_success series with it in Exclude, want 2 (never dropped)", n)
+		}
+		if got["dyvms_task_info"] != nil {
+			t.Error("dyvms_task_info excluded but exported")
+		}
+	})
 }
 
 func TestSelectionCheck(t *testing.T) {

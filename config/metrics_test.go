@@ -103,6 +103,16 @@ func TestMetricsWarnings(t *testing.T) {
 	if w := cfg.Warnings[1].Error(); w != "x.yml:4: metrics.exclude[0]: dyvms_agent_info is an agent family: metrics.agents: false drops it already" {
 		t.Errorf("redundant exclude warning %q", w)
 	}
+	// A task family excluded with agents off is not "dropped already".
+	cfg, err = Parse([]byte(oneTask+"metrics:\n  agents: false\n  exclude: [dyvms_task_info]\n"), "x.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range cfg.Warnings {
+		if strings.Contains(w.Error(), "drops it already") {
+			t.Errorf("a task family is said to be dropped by agents: false: %v", w)
+		}
+	}
 }
 
 func TestClosest(t *testing.T) {

@@ -37,6 +37,7 @@ func TestFromConfig(t *testing.T) {
 		{"none", "", "*credentials.Chain", "", ""},
 		{"inline", fmt.Sprintf("credentials: {access_key_id: %s, access_key_secret: %s, security_token: %s}\n", id, secret, token), "*credentials.Static", id, token},
 		{"secret and token in files", fmt.Sprintf("credentials: {access_key_id: %s, access_key_secret_file: secret, security_token_file: token}\n", id), "*credentials.Files", id, token},
+		{"secret in a file, token inline", fmt.Sprintf("credentials: {access_key_id: %s, access_key_secret_file: secret, security_token: %s}\n", id, token), "*credentials.Files", id, token},
 		{"id in a file", fmt.Sprintf("credentials: {access_key_id_file: id, access_key_secret: %s}\n", secret), "*credentials.Files", "LTAI5tFromAFile000000", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

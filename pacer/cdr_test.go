@@ -79,3 +79,45 @@ func TestCallRecordsNeedAnAPIThatHasThem(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
+
+// blockingCdr holds every page until the call's context ends.
+type blockingCdr struct {
+	fakeAPI
+	started  chan struct{}
+	attempts int
+}
+
+func (b *blockingCdr) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error) {
+	b.attempts++
+	b.started <- struct{}{}
+	<-ctx.Done()
+	return nil, context.Cause(ctx)
+}
+
+// A page whose caller cancels (a plain cancellation, no deadline: the
+// poller stopping) ends at once with the cancellation, counted as such,
+// and is not retried.
+func TestCallRecordPageCancelled(t *testing.T) {
+	api := &blockingCdr{started: make(chan struct{}, 4)}
+	p, _, m := newTestPacer(api, roomy, Config{MaxRetries: 3})
+	p.now, p.sleep = time.Now, sleepContext
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.CloudQueryPredictiveCallCdrPage(ctx, apiclient.CdrQuery{EnterpriseID: 1, Limit: 10})
+		done <- err
+	}()
+	<-api.started
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) || ErrorCode(err) != "canceled" {
+			t.Fatalf("cancelled page: %v (code %s), want the cancellation", err, ErrorCode(err))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled page did not end")
+	}
+	if api.attempts != 1 || m.calls[opCdr+"/canceled"] != 1 {
+		t.Fatalf("%d attempts, calls %v; want one attempt counted as canceled", api.attempts, m.calls)
+	}
+}

@@ -433,3 +433,22 @@ func (f apiFunc) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclien
 }
 
 func (f apiFunc) Retire() {}
+
+// retireAPI counts Retire calls.
+type retireAPI struct {
+	fakeAPI
+	retired int
+}
+
+func (r *retireAPI) Retire() { r.retired++ }
+
+// Retire reaches the client the pacer wraps: a reload that replaces the
+// pacer releases the client's connections through it.
+func TestRetireReachesTheClient(t *testing.T) {
+	api := &retireAPI{}
+	p, _, _ := newTestPacer(api, roomy, Config{})
+	p.Retire()
+	if api.retired != 1 {
+		t.Fatalf("the client was retired %d times, want 1", api.retired)
+	}
+}

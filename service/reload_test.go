@@ -7,6 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -271,5 +274,79 @@ func TestReloadGaugesFollowTheConfigurationInForce(t *testing.T) {
 	}
 	if n, err := testutil.GatherAndCount(e.reg, "dyvms_exporter_config_last_reload_successful", "dyvms_exporter_config_last_reload_success_timestamp_seconds"); err != nil || n != 2 {
 		t.Errorf("reload gauges in the registry: %d, %v", n, err)
+	}
+}
+
+// TestReloadOneSectionAtATime: a reload that edits one section keeps the
+// client (and its pacer: cache, coalescing, limiter) when the section is
+// not one the client is built from, rebuilds it when it is, and in both
+// cases puts the edited section in force.
+func TestReloadOneSectionAtATime(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte(simSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{
+		"tasks":        "tasks:\n  - {enterprise_id: 8000001, task_id: 1}\n",
+		"discovery":    "discovery:\n  - {enterprise_id: 8000002, types: [1]}\n",
+		"call_records": "call_records:\n  - {enterprise_id: 8000001, interval: 1m}\n",
+		"metrics":      "metrics: {agents: true}\n",
+		"api":          "api: {concurrency: 4, min_interval: 0s}\n",
+	}
+	body := func(edit map[string]string) string {
+		var b strings.Builder
+		for _, k := range []string{"tasks", "discovery", "call_records", "metrics", "api"} {
+			if v, ok := edit[k]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(sections[k])
+			}
+		}
+		return b.String()
+	}
+	e := newTestEnv(t, body(nil), HTTPOptions{})
+	client := func() *pacer.Pacer { return e.svc.accounts[config.DefaultAccountName].api }
+	for _, c := range []struct {
+		section, text string
+		rebuild       bool
+		inForce       func(*config.Config) bool
+	}{
+		{"tasks", "tasks:\n  - {enterprise_id: 8000001, task_id: 1}\n  - {enterprise_id: 8000001, task_id: 2}\n", false,
+			func(c *config.Config) bool { return len(c.Tasks) == 2 }},
+		{"discovery", "discovery:\n  - {enterprise_id: 8000002, types: [1, 2]}\n", false,
+			func(c *config.Config) bool { return len(c.Discovery[0].Types) == 2 }},
+		{"call_records", "call_records:\n  - {enterprise_id: 8000001, interval: 2m}\n", false,
+			func(c *config.Config) bool { return c.CallRecords[0].Interval == 2*time.Minute }},
+		{"metrics", "metrics: {agents: false}\n", false,
+			func(c *config.Config) bool { return !c.Metrics.Agents }},
+		{"api", "api: {concurrency: 2, min_interval: 0s}\n", false,
+			func(c *config.Config) bool { return c.API.Concurrency == 2 }},
+		{"api", "api: {concurrency: 4, min_interval: 5s}\n", true,
+			func(c *config.Config) bool { return c.API.MinInterval == 5*time.Second }},
+		{"credentials", "", true,
+			func(c *config.Config) bool { return c.Credentials.AccessKeySecretFile == secretFile }},
+	} {
+		before := client()
+		if c.section == "credentials" {
+			// The same key, its secret now read from a file.
+			head := fmt.Sprintf("endpoint: %s\ncredentials:\n  access_key_id: %s\n  access_key_secret_file: %s\n", e.simURL, simKeyID, secretFile)
+			if err := os.WriteFile(e.cfgPath, []byte(head+body(nil)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			e.writeConfig(body(map[string]string{c.section: c.text}))
+		}
+		if err := e.svc.Reload(); err != nil {
+			t.Fatalf("%s: %v", c.section, err)
+		}
+		if rebuilt := client() != before; rebuilt != c.rebuild {
+			t.Errorf("editing %s (%q): client rebuilt %v, want %v", c.section, c.text, rebuilt, c.rebuild)
+		}
+		if !c.inForce(e.svc.Config()) {
+			t.Errorf("editing %s (%q): the edit is not in force", c.section, c.text)
+		}
+		if code, _, _ := e.get("/metrics", nil); code != 200 {
+			t.Errorf("editing %s: scrape answered %d", c.section, code)
+		}
 	}
 }

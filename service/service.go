@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -56,8 +57,12 @@ type Service struct {
 	// The configuration in force and the clients built from it: replaced
 	// together by a reload only once all were made (apply), so that no
 	// reader ever sees a configuration without its clients.
-	mu          sync.Mutex
-	built       *config.Config // the configuration in force, api's
+	mu    sync.Mutex
+	built *config.Config // the configuration in force, api's
+	// current is built, readable without mu: the pollers ask which
+	// account owns an enterprise and which tasks are configured from
+	// inside apply's Update calls, while apply holds mu.
+	current     atomic.Pointer[config.Config]
 	api         *router
 	accounts    map[string]*account        // by name, the default account included
 	acctMetrics map[string]*accountMetrics // by name, for the accounts configured
@@ -175,6 +180,7 @@ func (s *Service) apply(cfg *config.Config) error {
 	r := newRouter(cfg, accts)
 	old := s.accounts
 	s.built, s.api, s.accounts = cfg, r, accts
+	s.current.Store(cfg)
 	s.dropMetrics(accts)
 	s.mu.Unlock()
 	// The background managers are told after the lock is released: they
@@ -208,8 +214,7 @@ func (s *Service) inForce() (*router, *config.Config) {
 // Config returns the configuration in force. The value is shared: do not
 // modify it.
 func (s *Service) Config() *config.Config {
-	_, cfg := s.inForce()
-	return cfg
+	return s.current.Load()
 }
 
 // Scrape is the collector.Source of the /metrics handler: the configured

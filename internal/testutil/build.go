@@ -25,7 +25,23 @@ var builds struct {
 // from TestMain when the package's tests are done.
 func BuildExporter(t testing.TB, flags ...string) string {
 	t.Helper()
-	key := strings.Join(flags, " ")
+	return BuildExporterWith(t, BuildOptions{Flags: flags, Race: raceEnabled})
+}
+
+// BuildOptions are the ways a test needs the binary built differently:
+// the container image's static Linux binary (CGO_ENABLED=0, no -race,
+// -trimpath), say.
+type BuildOptions struct {
+	Flags []string // extra flags of go build
+	Env   []string // added to the environment of go build
+	Race  bool     // build with -race
+}
+
+// BuildExporterWith is BuildExporter with options; builds are shared by
+// every test of the process asking for the same ones.
+func BuildExporterWith(t testing.TB, o BuildOptions) string {
+	t.Helper()
+	key := fmt.Sprintf("%q %q %v", o.Flags, o.Env, o.Race)
 	builds.mu.Lock()
 	defer builds.mu.Unlock()
 	if bin, ok := builds.bins[key]; ok {
@@ -34,7 +50,7 @@ func BuildExporter(t testing.TB, flags ...string) string {
 	if err, ok := builds.errs[key]; ok {
 		t.Fatal(err)
 	}
-	bin, err := build(flags)
+	bin, err := build(o)
 	if builds.bins == nil {
 		builds.bins, builds.errs = map[string]string{}, map[string]error{}
 	}
@@ -46,7 +62,7 @@ func BuildExporter(t testing.TB, flags ...string) string {
 	return bin
 }
 
-func build(flags []string) (string, error) {
+func build(o BuildOptions) (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("the Go toolchain is not on PATH: %v", err)
@@ -64,12 +80,13 @@ func build(flags []string) (string, error) {
 	bin := filepath.Join(builds.dir, fmt.Sprintf("dyvms_exporter-%d", len(builds.bins)))
 	// -buildvcs=true as the README's build command: the binary carries its
 	// revision even where GOFLAGS=-buildvcs=false.
-	args := append([]string{"build", "-buildvcs=true", "-o", bin}, flags...)
-	if raceEnabled {
+	args := append([]string{"build", "-buildvcs=true", "-o", bin}, o.Flags...)
+	if o.Race {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command(goBin, append(args, ".")...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), o.Env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}

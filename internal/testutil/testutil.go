@@ -1,6 +1,8 @@
-// Package testutil holds the few helpers that several packages' tests
-// need: a goroutine-safe log buffer for child processes, a free loopback
-// address, and the look-up of the command-line tools some tests run.
+// Package testutil is the tests' one harness: it builds the exporter
+// binary (BuildExporter, once per test process), polls for a condition
+// (Eventually, the only polling loop), finds the command-line tools some
+// tests run (Tool, ToolFromEnv: a skip on a developer machine, a failure
+// in CI), and holds a goroutine-safe log buffer for child processes.
 // Tests only; nothing in the exporter imports it.
 package testutil
 
@@ -35,8 +37,11 @@ func (s *SyncBuffer) String() string {
 }
 
 // FreeAddr returns a loopback host:port that was free a moment ago, for a
-// child process that must be told its listen address. Tests stay on
-// loopback: nothing else is ever a target.
+// child process that must be told its listen address and cannot report
+// the one it took (Prometheus, Alertmanager). Another process may take
+// the port first: for the exporter, listen on port 0 and read the address
+// from its "Listening on" line instead. Tests stay on loopback: nothing
+// else is ever a target.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

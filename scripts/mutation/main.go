@@ -13,8 +13,9 @@
 // must occur exactly once in file, is replaced by new. Lines starting with
 // # and empty lines are ignored. The tests run with -short, -count=1 and
 // -failfast and a time limit per mutant; a mutant that makes them hang
-// past it counts as killed (the suite noticed), one that does not build
-// counts as killed too but is reported, since it tests nothing.
+// past it counts as killed (the suite noticed); one that does not build
+// tests nothing: it is not counted, and the run fails until it is
+// rewritten.
 package main
 
 import (
@@ -96,8 +97,10 @@ func main() {
 		case "survived":
 			survivors = append(survivors, name)
 		case "unbuildable":
+			// It tests nothing: it counts neither way, and the run fails
+			// until the mutant is rewritten.
 			unbuildable = append(unbuildable, name+"\n    "+detail)
-			killed++
+			total--
 		default:
 			killed++
 		}
@@ -108,14 +111,14 @@ func main() {
 		return
 	}
 	rate := 100 * float64(killed) / float64(total)
-	fmt.Printf("\n%d mutants, %d killed, %d survived: kill rate %.1f %%\n", total, killed, len(survivors), rate)
+	fmt.Printf("\n%d mutants, %d killed, %d survived: kill rate %.1f %% (%d did not build)\n", total, killed, len(survivors), rate, len(unbuildable))
 	for _, s := range survivors {
 		fmt.Println("SURVIVED", s)
 	}
 	for _, s := range unbuildable {
 		fmt.Println("DID NOT BUILD (fix the mutant)", s)
 	}
-	if rate < *minRate {
+	if rate < *minRate || len(unbuildable) > 0 {
 		os.Exit(1)
 	}
 }
