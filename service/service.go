@@ -170,11 +170,16 @@ func (s *Service) logLoaded(c *config.Config) {
 // replaced is retired: scrapes that took it finish with it, and its
 // connections are closed as they fall idle instead of lingering.
 func (s *Service) apply(cfg *config.Config) error {
+	// Held to the end: reloads (SIGHUP, /-/reload) may run at once, and
+	// each must hand its managers its own configuration in the order the
+	// configurations came into force. The managers call back into the
+	// service (which account owns an enterprise, which tasks are
+	// configured) through Config, which reads current, not under mu.
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	accts, err := s.buildAccounts(cfg, s.accounts)
 	if err != nil {
 		s.dropMetrics(s.accounts) // those of an account that failed to build
-		s.mu.Unlock()
 		return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
 	r := newRouter(cfg, accts)
@@ -182,12 +187,6 @@ func (s *Service) apply(cfg *config.Config) error {
 	s.built, s.api, s.accounts = cfg, r, accts
 	s.current.Store(cfg)
 	s.dropMetrics(accts)
-	s.mu.Unlock()
-	// The background managers are told after the lock is released: they
-	// call back into the service (the call-record poller asks accountOf,
-	// which reads the configuration in force under s.mu), and did so
-	// under it, deadlocking every start with call_records. Reloads never
-	// overlap (they are serialised), so nothing else changes s meanwhile.
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords)
 	s.queues.Update(r, queueEntries(cfg))
