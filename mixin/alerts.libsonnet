@@ -131,9 +131,9 @@ local text = import 'lib/text.libsonnet';
               |||,
               alert: 'DyvmsApiThrottled',
               expr: |||
-                sum by (job, instance) (rate(dyvms_api_throttled_total[10m]))
+                sum by (job, instance, account) (rate(dyvms_api_throttled_total[10m]))
                   /
-                (sum by (job, instance) (rate(dyvms_api_requests_total[10m])) > 0)
+                (sum by (job, instance, account) (rate(dyvms_api_requests_total[10m])) > 0)
                   > %(apiThrottledRatio)s
               ||| % num,
               'for': cfg.alertFor.DyvmsApiThrottled,
@@ -143,7 +143,7 @@ local text = import 'lib/text.libsonnet';
               },
               annotations: {
                 summary: 'The Voice Messaging API is throttling the exporter.',
-                description: '{{ $value | humanizePercentage }} of the API requests of {{ $labels.instance }} (job {{ $labels.job }}) were throttled over the last 10 minutes; the exporter slows down on its own, and tasks start failing once retries no longer fit in the scrape timeout.',
+                description: '{{ $value | humanizePercentage }} of the API requests of {{ $labels.instance }} (job {{ $labels.job }}{{ with $labels.account }}, account {{ . }}{{ end }}) were throttled over the last 10 minutes; the exporter slows down on its own, and tasks start failing once retries no longer fit in the scrape timeout.',
               },
             },
             {
