@@ -153,7 +153,7 @@ func benchCatchUp(b *testing.B, perDay int64, outage time.Duration) {
 		r.samplesOn = false
 		var counted float64
 		for task := int64(19); task < 29; task++ {
-			counted += testutil.ToFloat64(m.m.outcomes[0].WithLabelValues(strconv.Itoa(ent), strconv.FormatInt(task, 10)))
+			counted += testutil.ToFloat64(m.m.series.(*predictive).outcomes[0].WithLabelValues(strconv.Itoa(ent), strconv.FormatInt(task, 10)))
 		}
 		b.ReportMetric(float64(r.peakHeap-r.baseHeap)/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(r.pages), "requests")

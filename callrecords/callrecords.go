@@ -109,6 +109,10 @@ type Options struct {
 	// recorded call, so that increase() counts that call, and are never
 	// retired. nil: none known.
 	Tasks func(enterpriseID int64) []int64
+	// Queues names the queues the exporter knows of an enterprise (from
+	// CloudListQueue), for the inbound poller what Tasks is for the
+	// predictive one. nil: none known.
+	Queues func(enterpriseID int64) []string
 	// Account names the Alibaba Cloud account an enterprise is read with,
 	// for the account label of the error counter; nil: "default".
 	Account func(enterpriseID int64) string
@@ -120,13 +124,14 @@ type Options struct {
 type Manager struct {
 	logger log.Logger
 	now    func() time.Time
-	tasks  func(int64) []int64
+	kind   kind
+	known  func(int64) []string // series never retired nor refused
 	acct   func(int64) string
 	wake   chan struct{}
 	m      *metrics
 
 	mu      sync.Mutex
-	reader  Reader
+	reader  any // the kind's reader: Reader or InboundReader
 	entries map[int64]*entry
 	// pageLimit is the records per page asked for: MaxCdrPageSize; tests
 	// set less, so that a few calls make several pages.
@@ -152,11 +157,12 @@ type entry struct {
 	// half of a window the API refused or that was too big to page; it
 	// doubles again with each window read.
 	span int64
-	// taskSeen is when each task with series last had a record counted.
-	taskSeen map[int64]time.Time
-	// known are the tasks configured or discovered at the last poll:
-	// never retired, never refused by MaxTasks.
-	known map[int64]bool
+	// taskSeen is when each series key (a task, or a queue of inbound
+	// calls) last had a record counted.
+	taskSeen map[string]time.Time
+	// known are the tasks configured or discovered (the queues listed) at
+	// the last poll: never retired, never refused by the kind's bound.
+	known map[string]bool
 	ok    time.Time // last window read completely
 	next  time.Time
 	// account is the one the enterprise was read with at the last Update:
@@ -177,22 +183,51 @@ type cursor struct {
 	unordered bool
 }
 
-// New returns a Manager with no entries.
+// New returns a Manager of predictive call records with no entries.
 func New(o Options) *Manager {
+	known := func(id int64) []string {
+		var out []string
+		if o.Tasks != nil {
+			for _, t := range o.Tasks(id) {
+				out = append(out, strconv.FormatInt(t, 10))
+			}
+		}
+		return out
+	}
+	return newManager(o, newPredictive(), known)
+}
+
+// NewInbound returns a Manager of inbound call records (CloudQueryIbCdr)
+// with no entries: the same windows, memory, paging and health as the
+// predictive one, counting per queue (inbound.go). Give it entries with
+// UpdateInbound.
+func NewInbound(o Options) *Manager {
+	known := func(id int64) []string {
+		if o.Queues == nil {
+			return nil
+		}
+		return o.Queues(id)
+	}
+	return newManager(o, newInbound(), func(id int64) []string {
+		// A listed queue is never refused: as many as the bound. Calls
+		// that reached no queue always count.
+		q := known(id)
+		return append(slices.Clip(q[:min(len(q), MaxQueues)]), NoQueue)
+	})
+}
+
+func newManager(o Options, k kind, known func(int64) []string) *Manager {
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Tasks == nil {
-		o.Tasks = func(int64) []int64 { return nil }
-	}
 	if o.Account == nil {
 		o.Account = func(int64) string { return "default" }
 	}
-	m := &Manager{logger: o.Logger, now: o.Now, tasks: o.Tasks, acct: o.Account, wake: make(chan struct{}, 1), entries: map[int64]*entry{}, pageLimit: apiclient.MaxCdrPageSize}
-	m.m = newMetrics(m)
+	m := &Manager{logger: o.Logger, now: o.Now, kind: k, known: known, acct: o.Account, wake: make(chan struct{}, 1), entries: map[int64]*entry{}, pageLimit: apiclient.MaxCdrPageSize}
+	m.m = newMetrics(m, k)
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(m.m)
 	}
@@ -205,6 +240,24 @@ func New(o Options) *Manager {
 // entry dropped loses its state and series. Windows are split at the
 // API's months (Asia/Shanghai), whatever the configured timezone.
 func (m *Manager) Update(reader Reader, entries []config.CallRecords) {
+	var r any
+	if reader != nil {
+		r = reader
+	}
+	m.update(r, entries)
+}
+
+// UpdateInbound is Update for a Manager of NewInbound: the entries are
+// the enterprises' inbound_calls settings, with their enterprise ids.
+func (m *Manager) UpdateInbound(reader InboundReader, entries []config.CallRecords) {
+	var r any
+	if reader != nil {
+		r = reader
+	}
+	m.update(r, entries)
+}
+
+func (m *Manager) update(reader any, entries []config.CallRecords) {
 	now := m.now()
 	m.mu.Lock()
 	m.reader = reader
@@ -224,7 +277,7 @@ func (m *Manager) Update(reader Reader, entries []config.CallRecords) {
 		}
 		start := now.Add(-c.Settle).Unix()
 		m.entries[c.EnterpriseID] = &entry{cfg: c, watermark: start, since: start + 1, mem: newMemory(start),
-			taskSeen: map[int64]time.Time{}, next: now.Add(c.Interval), account: acct}
+			taskSeen: map[string]time.Time{}, next: now.Add(c.Interval), account: acct}
 	}
 	for id := range m.entries {
 		if !keep[id] {
@@ -289,7 +342,7 @@ func (m *Manager) due() []int64 {
 // held while the API is asked; Run and Poll never poll one entry twice at
 // once (Poll is for tests, which do not Run).
 func (m *Manager) poll(ctx context.Context, id int64) error {
-	known := m.tasks(id) // outside the lock: it may take the configuration's
+	known := m.known(id) // outside the lock: it may take the configuration's
 	now := m.now()
 	label := strconv.FormatInt(id, 10)
 	m.mu.Lock()
@@ -312,7 +365,7 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 
 	var err error
 	if reader == nil {
-		err = errors.New("no API client to read call records with")
+		err = errors.New("no API client to read " + m.kind.what() + " with")
 	} else {
 		pctx, cancel := context.WithTimeout(ctx, min(cfg.Interval, MaxPollTime))
 		err = m.read(pctx, id, label, e, cur, reader, limit)
@@ -335,7 +388,7 @@ func (m *Manager) poll(ctx context.Context, id int64) error {
 		e.next = now.Add(min(cfg.Interval, RetryAfterFailure))
 		acct := m.acct(id)
 		m.m.errors.WithLabelValues(label, acct, apiclient.CodeLabel(pacer.ErrorCode(err))).Inc()
-		level.Warn(m.logger).Log("msg", "reading call records failed; "+next,
+		level.Warn(m.logger).Log("msg", "reading "+m.kind.what()+" failed; "+next,
 			"enterprise_id", id, "account", acct, "window_start", cur.lower, "window_end", cur.upper, "part", cur.part, "offset", cur.start,
 			"watermark", e.watermark, "retry_in", e.next.Sub(now), "err", err)
 		return err
@@ -419,22 +472,25 @@ func (m *Manager) giveUpWindow(e *entry, label string, cur *cursor) {
 
 // tooManyPages: a month part of a window did not end within
 // MaxPagesPerPart pages.
-type tooManyPages struct{ pages, limit int }
+type tooManyPages struct {
+	op           string
+	pages, limit int
+}
 
 func (e *tooManyPages) Error() string {
-	return fmt.Sprintf("dyvmsapi CloudQueryPredictiveCallCdr: no short page after %d pages of %d records; asking for a shorter window", e.pages, e.limit)
+	return fmt.Sprintf("dyvmsapi %s: no short page after %d pages of %d records; asking for a shorter window", e.op, e.pages, e.limit)
 }
 
 // read pages through cur from where it stands, counting each page. cur is
 // e's and only this poll moves it; m.mu is taken per page to count.
-func (m *Manager) read(ctx context.Context, id int64, label string, e *entry, cur *cursor, reader Reader, pageLimit int) error {
+func (m *Manager) read(ctx context.Context, id int64, label string, e *entry, cur *cursor, reader any, pageLimit int) error {
 	parts := apiclient.SplitByMonth(time.Unix(cur.lower, 0), time.Unix(cur.upper, 0), nil)
 	for ; cur.part < len(parts); cur.part, cur.start, cur.pages = cur.part+1, 0, 0 {
 		for {
 			if cur.pages == MaxPagesPerPart {
-				return &tooManyPages{cur.pages, pageLimit}
+				return &tooManyPages{m.kind.op(), cur.pages, pageLimit}
 			}
-			list, err := reader.CloudQueryPredictiveCallCdrPage(ctx, apiclient.CdrQuery{EnterpriseID: id,
+			list, err := m.kind.page(ctx, reader, apiclient.CdrQuery{EnterpriseID: id,
 				StartTime: parts[cur.part][0], EndTime: parts[cur.part][1], TimeRangeType: apiclient.CdrByEndTime,
 				Start: cur.start, Limit: pageLimit})
 			if err != nil {
@@ -460,13 +516,13 @@ func (m *Manager) read(ctx context.Context, id int64, label string, e *entry, cu
 
 // count counts the records of one page not counted before. The caller
 // holds m.mu.
-func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur *cursor) {
+func (m *Manager) count(e *entry, label string, recs []item, cur *cursor) {
 	now := m.now()
 	for i := range recs {
 		r := &recs[i]
 		m.m.read.WithLabelValues(label).Inc()
-		keys, n := e.mem.keys(r)
-		end, ok := apiclient.At(r.EndTime)
+		keys, n := e.mem.idKeys(r.ids)
+		end, ok := apiclient.At(r.end)
 		switch {
 		case n == 0:
 			m.m.invalid.WithLabelValues(label, "no_id").Inc()
@@ -474,8 +530,8 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur
 		case !ok:
 			m.m.invalid.WithLabelValues(label, "no_end_time").Inc()
 			continue
-		case !r.TaskID.Valid || r.TaskID.Value <= 0:
-			m.m.invalid.WithLabelValues(label, "no_task_id").Inc()
+		case r.invalid != "":
+			m.m.invalid.WithLabelValues(label, r.invalid).Inc()
 			continue
 		case end > cur.upper:
 			// Not in the window asked (the server's filter disagrees, or
@@ -491,9 +547,9 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur
 			m.m.duplicates.WithLabelValues(label).Inc()
 			continue
 		}
-		task := r.TaskID.Value
-		if _, ok := e.taskSeen[task]; !ok && len(e.taskSeen) >= MaxTasks && !e.known[task] {
-			m.m.invalid.WithLabelValues(label, "too_many_tasks").Inc()
+		key := r.series
+		if _, ok := e.taskSeen[key]; !ok && len(e.taskSeen) >= m.kind.maxSeries() && !e.known[key] {
+			m.m.invalid.WithLabelValues(label, m.kind.tooMany()).Inc()
 			continue
 		}
 		if !e.mem.admit(keys, n, end, cur) {
@@ -503,13 +559,14 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur
 		if end <= e.watermark {
 			m.m.late.WithLabelValues(label).Inc()
 		}
-		e.taskSeen[task] = now
-		m.m.observe(label, strconv.FormatInt(task, 10), readCall(r))
+		e.taskSeen[key] = now
+		m.m.ensure(label, key)
+		m.kind.observe(label, key, r.rec)
 	}
 	if n := e.mem.evict(e.cfg.MaxTracked, cur); n > 0 {
 		e.since = max(e.since, e.mem.forgotten+1)
 		m.m.evicted.WithLabelValues(label).Add(float64(n))
-		level.Warn(m.logger).Log("msg", "call-record de-duplication memory full; records that ended before counting_since are no longer counted",
+		level.Warn(m.logger).Log("msg", m.kind.what()+": de-duplication memory full; records that ended before counting_since are no longer counted",
 			"enterprise_id", label, "max_tracked", e.cfg.MaxTracked, "forgotten", n, "counting_since", e.since)
 	}
 }
@@ -517,8 +574,8 @@ func (m *Manager) count(e *entry, label string, recs []apiclient.CallRecord, cur
 // retire removes the series of the tasks that have had no record for
 // RetireAfter and are neither configured nor discovered. The caller holds
 // m.mu.
-func (m *Manager) retire(e *entry, label string, known []int64, now time.Time) {
-	e.known = make(map[int64]bool, len(known))
+func (m *Manager) retire(e *entry, label string, known []string, now time.Time) {
+	e.known = make(map[string]bool, len(known))
 	for _, t := range known {
 		e.known[t] = true
 	}
@@ -527,8 +584,8 @@ func (m *Manager) retire(e *entry, label string, known []int64, now time.Time) {
 			continue
 		}
 		delete(e.taskSeen, task)
-		m.m.retire(label, strconv.FormatInt(task, 10))
+		m.m.retire(label, task)
 		m.m.retired.WithLabelValues(label).Inc()
-		level.Info(m.logger).Log("msg", "call-outcome series of a task without records retired", "enterprise_id", label, "task_id", task, "last_record_counted", seen)
+		level.Info(m.logger).Log("msg", m.kind.what()+": series without records retired", "enterprise_id", label, m.kind.seriesLabel(), task, "last_record_counted", seen)
 	}
 }

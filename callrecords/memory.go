@@ -62,9 +62,15 @@ func newMemory(forgotten int64) *memory {
 	return &memory{seed: maphash.MakeSeed(), ids: map[uint64]uint64{}, forgotten: forgotten, deleted: math.MinInt64}
 }
 
-// keys are a record's hashed ids; n of them are set, 0 when it has none.
+// keys are a predictive record's hashed ids; see idKeys.
 func (m *memory) keys(r *apiclient.CallRecord) (k [3]uint64, n int) {
-	for i, id := range []apiclient.Text{r.UniqueID, r.CallID, r.ID} {
+	return m.idKeys([3]apiclient.Text{r.UniqueID, r.CallID, r.ID})
+}
+
+// idKeys are a record's hashed ids, each field in its own namespace; n of
+// them are set, 0 when it has none.
+func (m *memory) idKeys(ids [3]apiclient.Text) (k [3]uint64, n int) {
+	for i, id := range ids {
 		s := strings.TrimSpace(string(id))
 		if s == "" {
 			continue

@@ -15,16 +15,16 @@ var waitBuckets = []float64{0.5, 1, 2, 3, 5, 10, 30, 60}
 var durationBuckets = []float64{0.5, 1, 2, 3, 5, 10, 30, 60, 120, 300, 600, 1800}
 
 // metrics are the Manager's families. It is one prometheus.Collector so
-// that a scrape first creates the series of the tasks it knows at 0 (see
-// Options.Tasks) and reads the watermarks under the Manager's lock.
+// that a scrape first creates the series the Manager knows (tasks, queues)
+// at 0 (see Options.Tasks) and reads the watermarks under the Manager's
+// lock. The health families are the same for every kind of record, under
+// the kind's prefix; the counted series are the kind's (kind.go).
 type metrics struct {
-	mgr *Manager
+	mgr    *Manager
+	series kind
 
 	mu      sync.Mutex
-	ensured map[[2]string]bool // (enterprise, task) whose series exist
-
-	outcomes             []*prometheus.CounterVec // as the outcomes table
-	wait, talk, duration *prometheus.HistogramVec
+	ensured map[[2]string]bool // (enterprise, series key) whose series exist
 
 	read, pages, duplicates, late, evicted *prometheus.CounterVec
 	clockSteps, retired                    *prometheus.CounterVec
@@ -35,44 +35,33 @@ type metrics struct {
 
 var taskLabels = []string{"enterprise_id", "task_id"}
 
-func newMetrics(mgr *Manager) *metrics {
+func newMetrics(mgr *Manager, k kind) *metrics {
 	ent := []string{"enterprise_id"}
+	p := k.prefix()
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: p + name, Help: help}, labels)
 	}
-	m := &metrics{mgr: mgr, ensured: map[[2]string]bool{}}
-	for _, o := range outcomes {
-		m.outcomes = append(m.outcomes, counter(o.name, "Calls counted from their call records: "+o.rule+".", taskLabels...))
-	}
-	m.wait = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dyvms_call_answer_to_agent_wait_seconds",
-		Help: "The customer's wait from the live answer to the agent (BridgeTime - RealAnswerTime, whole seconds), of live answers connected to an agent.", Buckets: waitBuckets}, taskLabels)
-	m.talk = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dyvms_call_talk_duration_seconds",
-		Help: "Talk time with the agent (BridgeDuration), of calls connected to an agent.", Buckets: durationBuckets}, taskLabels)
-	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dyvms_call_duration_seconds",
-		Help: "Total call time (TotalDuration), of every call dialled.", Buckets: durationBuckets}, taskLabels)
-	m.read = counter("dyvms_call_records_read_total", "Call records read (duplicates included).", ent...)
-	m.pages = counter("dyvms_call_records_pages_total", "Pages of call records read (CloudQueryPredictiveCallCdr calls that answered).", ent...)
-	m.duplicates = counter("dyvms_call_records_duplicates_total", "Call records read again (the windows overlap by the lateness; the list can shift between pages) and not counted again.", ent...)
-	m.late = counter("dyvms_call_records_late_total", "Call records that showed up after an earlier poll had read their part of the window completely (counted, and counted here).", ent...)
-	m.evicted = counter("dyvms_call_records_forgotten_total", "Call ids forgotten before their time because max_tracked was reached; polls then no longer reach back past them.", ent...)
-	m.clockSteps = counter("dyvms_call_records_clock_steps_back_total", "Times the wall clock was found behind the watermark (stepped back, e.g. by NTP): the windows since are read again from as far back as de-duplication can tell.", ent...)
-	m.retired = counter("dyvms_call_records_tasks_retired_total", "Tasks whose call-outcome series were removed: no record for 48 h, neither configured nor discovered.", ent...)
-	m.errors = counter("dyvms_call_records_errors_total", "Polls of call records that failed, by the account the enterprise is read with (default: the top-level credentials) and error code.", "enterprise_id", "account", "code")
-	m.invalid = counter("dyvms_call_records_invalid_total", "Call records not counted, by reason: a field they need is missing (no_id, no_end_time, no_task_id); too_old, ended before the de-duplication memory can tell whether they were counted; too_many_tasks, a task past the bound of tasks per enterprise; after_window, ended after the window asked (counted when a window holds them).", "enterprise_id", "reason")
-	m.lastOK = prometheus.NewDesc("dyvms_call_records_last_success_timestamp_seconds", "Time of the last poll that read its window completely; 0 before the first.", []string{"enterprise_id"}, nil)
-	m.watermark = prometheus.NewDesc("dyvms_call_records_watermark_timestamp_seconds", "Every call that ended at or before this time has been read (as the API had it then).", []string{"enterprise_id"}, nil)
-	m.since = prometheus.NewDesc("dyvms_call_records_counting_since_timestamp_seconds", "The counters count the calls that ended at or after this time: the start less settle (raised when max_tracked was reached).", []string{"enterprise_id"}, nil)
-	m.lag = prometheus.NewDesc("dyvms_call_records_lag_seconds", "Now minus the watermark: how far behind the calls the counters are; negative when the clock went back behind the watermark (until the next poll reads again).", []string{"enterprise_id"}, nil)
-	m.tracked = prometheus.NewDesc("dyvms_call_records_tracked", "Call ids kept for de-duplication (at most max_tracked).", []string{"enterprise_id"}, nil)
+	m := &metrics{mgr: mgr, series: k, ensured: map[[2]string]bool{}}
+	m.read = counter("read_total", "Call records read (duplicates included).", ent...)
+	m.pages = counter("pages_total", "Pages of call records read ("+k.op()+" calls that answered).", ent...)
+	m.duplicates = counter("duplicates_total", "Call records read again (the windows overlap by the lateness; the list can shift between pages) and not counted again.", ent...)
+	m.late = counter("late_total", "Call records that showed up after an earlier poll had read their part of the window completely (counted, and counted here).", ent...)
+	m.evicted = counter("forgotten_total", "Call ids forgotten before their time because max_tracked was reached; polls then no longer reach back past them.", ent...)
+	m.clockSteps = counter("clock_steps_back_total", "Times the wall clock was found behind the watermark (stepped back, e.g. by NTP): the windows since are read again from as far back as de-duplication can tell.", ent...)
+	name, help := k.retiredFamily()
+	m.retired = counter(name, help, ent...)
+	m.errors = counter("errors_total", "Polls of call records that failed, by the account the enterprise is read with (default: the top-level credentials) and error code.", "enterprise_id", "account", "code")
+	m.invalid = counter("invalid_total", k.invalidHelp(), "enterprise_id", "reason")
+	m.lastOK = prometheus.NewDesc(p+"last_success_timestamp_seconds", "Time of the last poll that read its window completely; 0 before the first.", []string{"enterprise_id"}, nil)
+	m.watermark = prometheus.NewDesc(p+"watermark_timestamp_seconds", "Every call that ended at or before this time has been read (as the API had it then).", []string{"enterprise_id"}, nil)
+	m.since = prometheus.NewDesc(p+"counting_since_timestamp_seconds", "The counters count the calls that ended at or after this time: the start less settle (raised when max_tracked was reached).", []string{"enterprise_id"}, nil)
+	m.lag = prometheus.NewDesc(p+"lag_seconds", "Now minus the watermark: how far behind the calls the counters are; negative when the clock went back behind the watermark (until the next poll reads again).", []string{"enterprise_id"}, nil)
+	m.tracked = prometheus.NewDesc(p+"tracked", "Call ids kept for de-duplication (at most max_tracked).", []string{"enterprise_id"}, nil)
 	return m
 }
 
 func (m *metrics) vecs() []prometheus.Collector {
-	out := []prometheus.Collector{m.wait, m.talk, m.duration, m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired, m.errors, m.invalid}
-	for _, c := range m.outcomes {
-		out = append(out, c)
-	}
-	return out
+	return append([]prometheus.Collector{m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired, m.errors, m.invalid}, m.series.collectors()...)
 }
 
 // Describe implements prometheus.Collector.
@@ -94,17 +83,17 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ids = append(ids, id)
 	}
 	mgr.mu.Unlock()
-	// Outside the lock: Tasks may take the configuration's and discovery's.
-	known := make(map[int64][]int64, len(ids))
+	// Outside the lock: known may take the configuration's and discovery's.
+	known := make(map[int64][]string, len(ids))
 	for _, id := range ids {
-		known[id] = mgr.tasks(id)
+		known[id] = mgr.known(id)
 	}
 	mgr.mu.Lock()
 	now := mgr.now()
 	for id, e := range mgr.entries { // an entry removed meanwhile is not revived
 		l := strconv.FormatInt(id, 10)
 		for _, t := range known[id] {
-			m.ensure(l, strconv.FormatInt(t, 10))
+			m.ensure(l, t)
 			if _, ok := e.taskSeen[t]; !ok {
 				e.taskSeen[t] = now // retired RetireAfter after it is no longer known
 			}
@@ -128,53 +117,38 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// ensure creates a task's series at 0, once: a scrape asks for every
-// known task, and the lookups of a thousand tasks' series would add up.
-func (m *metrics) ensure(ent, task string) {
+// ensure creates the series of a key (task, queue) at 0, once: a scrape
+// asks for every known one, and the lookups of a thousand tasks' series
+// would add up.
+func (m *metrics) ensure(ent, key string) {
 	m.mu.Lock() // held while creating, so that forget cannot interleave
 	defer m.mu.Unlock()
-	if m.ensured[[2]string{ent, task}] {
+	if m.ensured[[2]string{ent, key}] {
 		return
 	}
-	m.ensured[[2]string{ent, task}] = true
-	for _, c := range m.outcomes {
-		c.WithLabelValues(ent, task)
-	}
-	m.wait.WithLabelValues(ent, task)
-	m.talk.WithLabelValues(ent, task)
-	m.duration.WithLabelValues(ent, task)
+	m.ensured[[2]string{ent, key}] = true
+	m.series.create(ent, key)
 }
 
-// observe counts one call of a task.
+// observe counts one call of a task: the predictive kind's, for tests.
 func (m *metrics) observe(ent, task string, c call) {
 	m.ensure(ent, task)
-	for i, o := range outcomes {
-		if o.counts(c) {
-			m.outcomes[i].WithLabelValues(ent, task).Inc()
-		}
-	}
-	if w, ok := c.wait(); ok && c.answered() {
-		m.wait.WithLabelValues(ent, task).Observe(float64(w))
-	}
-	if c.talk >= 0 && c.connected() {
-		m.talk.WithLabelValues(ent, task).Observe(float64(c.talk))
-	}
-	if c.total >= 0 {
-		m.duration.WithLabelValues(ent, task).Observe(float64(c.total))
-	}
+	m.series.(*predictive).observeCall(ent, task, c)
 }
 
-// retire drops the series of one task.
-func (m *metrics) retire(ent, task string) {
+// retire drops the series of one key.
+func (m *metrics) retire(ent, key string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.ensured, [2]string{ent, task})
-	l := prometheus.Labels{"enterprise_id": ent, "task_id": task}
-	for _, c := range m.outcomes {
-		c.Delete(l)
-	}
-	for _, h := range []*prometheus.HistogramVec{m.wait, m.talk, m.duration} {
-		h.Delete(l)
+	delete(m.ensured, [2]string{ent, key})
+	l := prometheus.Labels{"enterprise_id": ent, m.series.seriesLabel(): key}
+	for _, c := range m.series.collectors() {
+		switch v := c.(type) {
+		case *prometheus.CounterVec:
+			v.DeletePartialMatch(l)
+		case *prometheus.HistogramVec:
+			v.DeletePartialMatch(l)
+		}
 	}
 }
 
