@@ -236,3 +236,20 @@ func (m *Manager) Collect(ch chan<- prometheus.Metric) {
 	}
 	m.errors.Collect(ch)
 }
+
+// Queues are the numbers of an enterprise's queues in the last good list
+// (nil before the first): the inbound poller shows their series at 0
+// before their first call and never refuses them.
+func (m *Manager) Queues(enterpriseID int64) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[enterpriseID]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(e.queues))
+	for _, q := range e.queues {
+		out = append(out, q.qno)
+	}
+	return out
+}

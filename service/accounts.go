@@ -221,8 +221,8 @@ func (r *router) CloudListQueue(ctx context.Context, ent int64, pageSize int) (*
 	return r.of(ent).api.CloudListQueue(ctx, ent, pageSize)
 }
 
-// CloudQueryIbCdrPage reads one page of inbound records (for the inbound
-// poller, which is not written yet).
+// CloudQueryIbCdrPage implements callrecords.InboundReader through the
+// owning account's pacer.
 func (r *router) CloudQueryIbCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.InboundRecord, error) {
 	return r.of(q.EnterpriseID).api.CloudQueryIbCdrPage(ctx, q)
 }

@@ -27,6 +27,18 @@ func onlineAgentEnterprises(cfg *config.Config) []int64 {
 	return ids
 }
 
+// inboundEntries are the enterprises' inbound_calls settings, as the
+// call-record entries the inbound poller takes.
+func inboundEntries(cfg *config.Config) []config.CallRecords {
+	var out []config.CallRecords
+	for _, e := range cfg.Enterprises {
+		if in := e.InboundCalls; in != nil {
+			out = append(out, config.CallRecords{EnterpriseID: e.EnterpriseID, Interval: in.Interval, Lateness: in.Lateness, Settle: in.Settle, MaxTracked: in.MaxTracked})
+		}
+	}
+	return out
+}
+
 func queueEntries(cfg *config.Config) []queues.Entry {
 	var out []queues.Entry
 	for _, e := range cfg.Enterprises {

@@ -20,6 +20,7 @@ func (s *Service) newClient(cfg *config.Config, name string, st accountSettings,
 		Location:    cfg.Location,
 		HTTPClient:  s.o.HTTPClient,
 		Observe:     m.Attempt,
+		Now:         s.o.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -37,6 +38,10 @@ type Options struct {
 	Gatherer   prometheus.Gatherer
 	// HTTPClient, if set, is used for API calls (tests); nil uses apiclient's default.
 	HTTPClient *http.Client
+	// Now is the clock of the background pollers' windows and schedules
+	// (call records, inbound calls, queues); nil is time.Now. Tests on a
+	// simulator's fake clock set it and call the Poll methods.
+	Now func() time.Time
 }
 
 // Service is the running exporter.
@@ -51,6 +56,7 @@ type Service struct {
 	unreadable      *collector.UnreadableLog
 	disc            *discovery.Manager
 	calls           *callrecords.Manager
+	inbound         *callrecords.Manager // inbound_calls of enterprises
 	queues          *queues.Manager
 	limiters        *pacer.Limiters // per credential, for the life of the Service
 
@@ -92,8 +98,9 @@ func New(o Options) (*Service, error) {
 		return c != nil && c.Credentials == nil && c.AccountOf(t.EnterpriseID) == config.DefaultAccountName
 	})
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
-	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
-	s.queues = queues.New(queues.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "queues")})
+	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf, Now: o.Now})
+	s.queues = queues.New(queues.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "queues"), Now: o.Now})
+	s.inbound = callrecords.NewInbound(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "inbound"), Queues: s.queues.Queues, Account: s.accountOf, Now: o.Now})
 	s.build = s.newClient
 	f := promauto.With(o.Registerer)
 	s.scrapesRejected = f.NewCounterVec(prometheus.CounterOpts{
@@ -190,6 +197,7 @@ func (s *Service) apply(cfg *config.Config) error {
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords)
 	s.queues.Update(r, queueEntries(cfg))
+	s.inbound.UpdateInbound(r, inboundEntries(cfg))
 	kept := map[*pacer.Pacer]bool{}
 	for _, a := range accts {
 		kept[a.api] = true
