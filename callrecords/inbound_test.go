@@ -2,6 +2,7 @@ package callrecords
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -80,5 +81,22 @@ func TestDocumentedInboundOutcomeTableIsTheCodes(t *testing.T) {
 		if got[i] != [2]string{o.name, o.rule} {
 			t.Errorf("row %d:\n got %q\nwant %q", i, got[i], [2]string{o.name, o.rule})
 		}
+	}
+}
+
+// The mixin reads a queue's service level at the answer-wait bucket whose
+// bound is the threshold: its list of bounds must be the exporter's.
+func TestMixinKnowsTheWaitBuckets(t *testing.T) {
+	raw, err := os.ReadFile("../mixin/config.libsonnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`inboundWaitBuckets: \[([0-9, ]*)\]`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("no inboundWaitBuckets in mixin/config.libsonnet")
+	}
+	want := strings.Trim(strings.ReplaceAll(fmt.Sprint(InboundWaitBuckets), " ", ", "), "[]")
+	if string(m[1]) != want {
+		t.Errorf("mixin inboundWaitBuckets %s, the exporter's %s", m[1], want)
 	}
 }

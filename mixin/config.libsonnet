@@ -75,5 +75,9 @@
     // agents online.
     occupancyHigh: 0.9,
     occupancyMinOnline: 3,
+    // The buckets of dyvms_inbound_answer_wait_seconds (whole seconds), as
+    // the exporter writes them (callrecords.InboundWaitBuckets): a queue's
+    // service-level threshold is read at the bucket of that bound.
+    inboundWaitBuckets: [1, 2, 5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 300, 600],
   },
 }

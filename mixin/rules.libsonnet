@@ -8,7 +8,8 @@
       Names follow level:metric:operations. "task" level keeps every label of the
       task series (job, instance, enterprise_id, task_id); "agent" level also keeps
       cno and removed; "enterprise" level sums the tasks of one enterprise as seen
-      by one exporter (job, instance, enterprise_id).
+      by one exporter (job, instance, enterprise_id); "queue" level keeps the
+      inbound queue (job, instance, enterprise_id, queue).
 
       Two kinds of inputs, and why it matters:
         * cumulative counters kept by the vendor, exported as gauges:
@@ -238,6 +239,74 @@
             |||,
             record: 'dyvms:task_calls_abandoned:ratio_30d',
             expr: 'increase(dyvms_calls_abandoned_total[30d]) / (increase(dyvms_calls_live_answered_total[30d]) > 0)',
+          },
+        ],
+      },
+      {
+        comment:: |||
+          Inbound calls per queue over 15 minutes, from the inbound poller's
+          counters (dyvms_inbound_*, only with an enterprise's inbound_calls;
+          see docs/call-centre.md for the outcome table). Counts of calls that
+          ended in the 15 minutes, per exporter (instance): with two exporters
+          polling the same enterprise, take max without (instance), never the
+          sum. Calls that reached no queue (queue="none") are left out.
+        |||,
+        name: 'dyvms.inbound',
+        interval: '1m',
+        rules: [
+          {
+            comment:: |||
+              Offered = inbound calls that reached the queue: every call with the
+              queue's number except those the queue did not take (not_queued,
+              no_agent_not_queued, queue_full), which never waited in it.
+            |||,
+            record: 'dyvms:queue_inbound_offered:increase15m',
+            expr: 'sum without (outcome) (increase(dyvms_inbound_calls_total{queue!="none",outcome!~"not_queued|no_agent_not_queued|queue_full"}[15m]))',
+          },
+          {
+            comment:: |||
+              Answered = offered calls an agent answered (outcome answered).
+            |||,
+            record: 'dyvms:queue_inbound_answered:increase15m',
+            expr: 'sum without (outcome) (increase(dyvms_inbound_calls_total{queue!="none",outcome="answered"}[15m]))',
+          },
+          {
+            comment:: |||
+              Abandoned = offered calls whose caller hung up while waiting in the
+              queue (outcome abandoned_in_queue; overflows by timeout or for want
+              of an agent are not abandons).
+            |||,
+            record: 'dyvms:queue_inbound_abandoned:increase15m',
+            expr: 'sum without (outcome) (increase(dyvms_inbound_calls_total{queue!="none",outcome="abandoned_in_queue"}[15m]))',
+          },
+          {
+            comment:: |||
+              Answered within the queue's threshold: the answer-wait histogram's
+              bucket whose upper bound equals the queue's
+              dyvms_queue_service_level_seconds (from CloudListQueue, same
+              exporter). The wait is BridgeTime - StartTime, the IVR included (a
+              Cloud record has no queue-join time). A threshold that is not a
+              bucket edge (1, 2, 5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 300,
+              600 s) gives no value rather than a guess. le is written "15" or
+              "15.0" (Prometheus 3), hence the regular expressions.
+            |||,
+            record: 'dyvms:queue_inbound_answered_within_threshold:increase15m',
+            expr: std.join('\nor\n', [
+              'sum without (le) (increase(dyvms_inbound_answer_wait_seconds_bucket{le=~"%(b)d|%(b)d[.]0"}[15m]) and on (job, instance, enterprise_id, queue) (dyvms_queue_service_level_seconds == %(b)d))' % { b: b }
+              for b in $._config.inboundWaitBuckets
+            ]),
+          },
+          {
+            comment:: |||
+              Service level = calls answered within the queue's threshold /
+              calls offered to the queue (both above, over the same 15 minutes).
+              Abandoned calls count against it however short their wait (no
+              short-abandon exclusion). No sample while nothing was offered, or
+              without the queue's threshold (queues: not configured, or a
+              threshold that is not a bucket edge).
+            |||,
+            record: 'dyvms:queue_service_level:ratio15m',
+            expr: 'dyvms:queue_inbound_answered_within_threshold:increase15m / (dyvms:queue_inbound_offered:increase15m > 0)',
           },
         ],
       },

@@ -61,7 +61,7 @@ func allRules(t *testing.T) (records, alerts []promqlcheck.Rule) {
 	return records, alerts
 }
 
-var recordNameRE = regexp.MustCompile(`^dyvms:(task|agent|enterprise)_[a-z0-9_]+:[a-z0-9_]+$`)
+var recordNameRE = regexp.MustCompile(`^dyvms:(task|agent|enterprise|queue)_[a-z0-9_]+:[a-z0-9_]+$`)
 
 // lintRecord returns the problems of one recording rule.
 func lintRecord(r promqlcheck.Rule, known map[string]bool) []string {

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
@@ -137,6 +139,17 @@ enterprises:
 			if !strings.Contains(string(page), "| `"+name+"`") && !strings.Contains(string(page), "| `"+name+"{") {
 				t.Errorf("%s is not in the tables of docs/metrics.md", name)
 			}
+		}
+	}
+	for _, n := range promqlcheck.CallCentreMetrics {
+		fam := n
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base, ok := strings.CutSuffix(n, suffix); ok && fams[base] != nil && fams[base].GetType() == dto.MetricType_HISTOGRAM {
+				fam = base
+			}
+		}
+		if fams[fam] == nil {
+			t.Errorf("promqlcheck.CallCentreMetrics lists %s, which the exporter does not export", n)
 		}
 	}
 	if seen < 15 {
