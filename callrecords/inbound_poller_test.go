@@ -3,6 +3,8 @@ package callrecords
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,5 +190,78 @@ func TestInboundQueuesAreBounded(t *testing.T) {
 		if len(k) > 80 {
 			t.Errorf("a long label: %q", k)
 		}
+	}
+}
+
+// hostileInbound serves the simulator's inbound records the way the
+// predictive simulator's record faults do (which its CloudQueryIbCdr does
+// not have): the window's list in another order for one request, so that
+// its pages disagree with the others' (reorder); old records of the hour
+// before the window added to a page (replay); the same record as the last
+// of one page and the first of the next (shift). on turns them off.
+type hostileInbound struct {
+	c   *apiclient.Client
+	rng *rand.Rand
+	on  bool
+}
+
+func (h *hostileInbound) CloudQueryIbCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.InboundRecord, error) {
+	all, err := h.c.CloudQueryIbCdr(ctx, apiclient.CdrQuery{EnterpriseID: q.EnterpriseID, StartTime: q.StartTime, EndTime: q.EndTime, TimeRangeType: q.TimeRangeType})
+	if err != nil {
+		return nil, err
+	}
+	list := all.Records
+	start := int(q.Start)
+	if h.on && h.rng.Float64() < 0.2 {
+		h.rng.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+	}
+	if h.on && start > 0 && h.rng.Float64() < 0.3 {
+		start--
+	}
+	page := list[min(start, len(list)):]
+	page = slices.Clone(page[:min(len(page), q.Limit)])
+	if h.on && h.rng.Float64() < 0.3 {
+		old, err := h.c.CloudQueryIbCdr(ctx, apiclient.CdrQuery{EnterpriseID: q.EnterpriseID,
+			StartTime: q.StartTime.Add(-time.Hour), EndTime: q.StartTime.Add(-time.Second), TimeRangeType: q.TimeRangeType})
+		if err == nil && len(old.Records) > 0 && len(page) == q.Limit {
+			page = append(page, old.Records[h.rng.IntN(len(old.Records))])
+		}
+	}
+	return page, nil
+}
+
+// TestInboundPollerUnderHostilePages: pages that reorder, shift and
+// replay old records between requests count no call twice, and once the
+// server behaves, every call is counted.
+func TestInboundPollerUnderHostilePages(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			cfg := inboundConfig()
+			cfg.Seed = int64(seed) + 11
+			w := newWorld(t, cfg)
+			e := testEntry
+			h := &hostileInbound{c: w.client, rng: rand.New(rand.NewPCG(seed, 20)), on: true}
+			start := w.clock.Now()
+			reg := prometheus.NewRegistry()
+			m := NewInbound(Options{Registerer: reg, Now: w.clock.Now})
+			m.pageLimit = 15
+			m.UpdateInbound(h, []config.CallRecords{e})
+			w.run(t, m, 30, e.Interval)
+			h.on = false
+			w.run(t, m, int(e.Lateness/e.Interval)+2, e.Interval)
+			fams := gather(t, reg)
+			upper := fams["dyvms_inbound_call_records_watermark_timestamp_seconds"][entKey()]
+			since := fams["dyvms_inbound_call_records_counting_since_timestamp_seconds"][entKey()]
+			if since != float64(start.Add(-e.Settle).Unix()+1) {
+				t.Fatalf("counting since %v", since)
+			}
+			want := inboundCounted(w.inboundTruth(t, int64(since), int64(upper)))
+			if got := inboundCounted(fams); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("counted\n %v\nwant\n %v", got, want)
+			}
+			if fams["dyvms_inbound_call_records_duplicates_total"][entKey()] == 0 {
+				t.Error("the hostile pages left no trace")
+			}
+		})
 	}
 }
