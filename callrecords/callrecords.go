@@ -181,6 +181,7 @@ type cursor struct {
 	// order, so a position past the cursor does not mean unread).
 	lastEnd   int64
 	unordered bool
+	buf       []item // the page being counted, reused
 }
 
 // New returns a Manager of predictive call records with no entries.
@@ -492,7 +493,8 @@ func (m *Manager) read(ctx context.Context, id int64, label string, e *entry, cu
 			}
 			list, err := m.kind.page(ctx, reader, apiclient.CdrQuery{EnterpriseID: id,
 				StartTime: parts[cur.part][0], EndTime: parts[cur.part][1], TimeRangeType: apiclient.CdrByEndTime,
-				Start: cur.start, Limit: pageLimit})
+				Start: cur.start, Limit: pageLimit}, cur.buf)
+			cur.buf = list
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package callrecords
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,8 +26,9 @@ type kind interface {
 	tooMany() string     // the invalid reason past maxSeries
 	retiredFamily() (name, help string)
 	invalidHelp() string
-	// page reads one page with the reader given to Update.
-	page(ctx context.Context, reader any, q apiclient.CdrQuery) ([]item, error)
+	// page reads one page with the reader given to Update, into buf
+	// (reused from page to page: items are 100 bytes, a page 1,000).
+	page(ctx context.Context, reader any, q apiclient.CdrQuery, buf []item) ([]item, error)
 	// create makes a key's series at 0; observe counts one record (an
 	// item's rec) into them.
 	create(ent, key string)
@@ -91,13 +93,13 @@ func (*predictive) invalidHelp() string {
 	return "Call records not counted, by reason: a field they need is missing (no_id, no_end_time, no_task_id); too_old, ended before the de-duplication memory can tell whether they were counted; too_many_tasks, a task past the bound of tasks per enterprise; after_window, ended after the window asked (counted when a window holds them)."
 }
 
-func (*predictive) page(ctx context.Context, reader any, q apiclient.CdrQuery) ([]item, error) {
+func (*predictive) page(ctx context.Context, reader any, q apiclient.CdrQuery, buf []item) ([]item, error) {
 	r, ok := reader.(Reader)
 	if !ok {
 		return nil, fmt.Errorf("callrecords: %T cannot read %s", reader, apiclient.OpCloudQueryPredictiveCallCdr)
 	}
 	list, err := r.CloudQueryPredictiveCallCdrPage(ctx, q)
-	out := make([]item, len(list))
+	out := slices.Grow(buf[:0], len(list))[:len(list)]
 	for i := range list {
 		rec := &list[i]
 		it := item{ids: [3]apiclient.Text{rec.UniqueID, rec.CallID, rec.ID}, end: rec.EndTime, rec: rec}
@@ -182,13 +184,13 @@ func (*inboundKind) invalidHelp() string {
 	return "Inbound call records not counted, by reason: a field they need is missing (no_id, no_end_time); bad_queue, a Qno that is no short queue number; too_old, ended before the de-duplication memory can tell whether they were counted; too_many_queues, a queue past the bound of queues per enterprise; after_window, ended after the window asked (counted when a window holds them)."
 }
 
-func (*inboundKind) page(ctx context.Context, reader any, q apiclient.CdrQuery) ([]item, error) {
+func (*inboundKind) page(ctx context.Context, reader any, q apiclient.CdrQuery, buf []item) ([]item, error) {
 	r, ok := reader.(InboundReader)
 	if !ok {
 		return nil, fmt.Errorf("callrecords: %T cannot read %s", reader, apiclient.OpCloudQueryIbCdr)
 	}
 	list, err := r.CloudQueryIbCdrPage(ctx, q)
-	out := make([]item, len(list))
+	out := slices.Grow(buf[:0], len(list))[:len(list)]
 	for i := range list {
 		rec := &list[i]
 		it := item{ids: [3]apiclient.Text{rec.UniqueID}, end: rec.EndTime, rec: rec}
