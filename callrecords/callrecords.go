@@ -38,6 +38,13 @@
 // settle. Two exporters polling the same enterprise count the same calls,
 // each on its own: combine them with max, never sum.
 //
+// # Two kinds of records
+//
+// The same Manager polls inbound call records (CloudQueryIbCdr, NewInbound),
+// counted per queue (inbound.go): only what a record is and the series it
+// counts into differ (kind.go); the windows, memory, paging, resume and
+// health are this file's, memory.go's and metrics.go's for both.
+//
 // docs/call-records-poller.md states the promises and their tests.
 package callrecords
 

@@ -2,10 +2,9 @@ package callrecords
 
 import "github.com/dyvms-community/dyvms_exporter/apiclient"
 
-// Inbound call records (CloudQueryIbCdr), issue 20: what a record counts
-// as. This is the rule the inbound poller is to count by; the poller
-// itself (the predictive one's windows, memory and health, shared rather
-// than copied) is not written yet.
+// Inbound call records (CloudQueryIbCdr): what a record counts as. The
+// inbound poller (NewInbound, kind.go) counts by these rules with the
+// predictive poller's windows, memory and health.
 
 // inboundOutcome is one value of the outcome label of
 // dyvms_inbound_calls_total. This table is the definition: the table of
