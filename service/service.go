@@ -54,6 +54,7 @@ type Service struct {
 	// The configuration in force and the clients built from it: replaced
 	// together by a reload only once all were made (apply), so that no
 	// reader ever sees a configuration without its clients.
+	applyMu     sync.Mutex // one apply at a time (New, reloads)
 	mu          sync.Mutex
 	built       *config.Config // the configuration in force, api's
 	api         *router
@@ -162,17 +163,23 @@ func (s *Service) logLoaded(c *config.Config) {
 // replaced is retired: scrapes that took it finish with it, and its
 // connections are closed as they fall idle instead of lingering.
 func (s *Service) apply(cfg *config.Config) error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	accts, err := s.buildAccounts(cfg, s.accounts)
 	if err != nil {
 		s.dropMetrics(s.accounts) // those of an account that failed to build
+		s.mu.Unlock()
 		return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
 	r := newRouter(cfg, accts)
 	old := s.accounts
 	s.built, s.api, s.accounts = cfg, r, accts
 	s.dropMetrics(accts)
+	s.mu.Unlock()
+	// Outside s.mu, once the pair is in force: the background loops ask
+	// the service back as they take the new client (the poller asks the
+	// account of each enterprise), and s.mu is not reentrant.
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords)
 	kept := map[*pacer.Pacer]bool{}
