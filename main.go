@@ -126,6 +126,7 @@ func run(args []string) int {
 	go svc.RunReloads(ctx, hupEvents, reloads)
 	go svc.RunDiscovery(ctx)
 	go svc.RunCallRecords(ctx)
+	go svc.RunQueues(ctx)
 
 	handler, err := svc.Handler(service.HTTPOptions{TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, MaxScrapeTimeout: *maxTimeout, ExternalAddress: *externalAddr, Pprof: *pprofOn, MaxRequests: *maxRequests}, reloads)
 	if err != nil {

@@ -25,14 +25,14 @@ import (
 // (internal/release, as cmd/dyvms-release calls it) on a clean commit of
 // this tree tagged v<VERSION>, against a real OCI registry on loopback
 // (go-containerregistry's registry, in process), then does what a user
-// does: pulls the chart, renders it with default values but the registry
-// host, resolves the rendered image to an index for linux/amd64 and
+// does: pulls the chart, renders it with default image values but the
+// registry host (and the one task the chart requires), resolves the rendered image to an index for linux/amd64 and
 // linux/arm64, pulls the amd64 image with buildah and runs it: --version
 // names the release and its commit, --simulator serves /metrics.
 //
 // Before that, a modified tree and a tag that does not match VERSION are
 // refused with a clear message and the registry stays empty; after it, a
-// second build of the archives gives the same bytes.
+// second build gives the same archive bytes and the same image digest.
 func TestRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds, pushes, pulls and runs a whole release")
@@ -135,7 +135,7 @@ func TestRelease(t *testing.T) {
 	// Reproducible: the same commit gives the same bytes.
 	again := opts
 	again.Dist = filepath.Join(work, "dist-again")
-	again.Push, again.ArchivesOnly = false, true
+	again.Push = false
 	res2, err := release.Run(again)
 	if err != nil {
 		t.Fatalf("second build: %v", err)
@@ -143,6 +143,9 @@ func TestRelease(t *testing.T) {
 	sums2, _ := os.ReadFile(res2.Checksums)
 	if !bytes.Equal(sums, sums2) {
 		t.Errorf("two builds of the same commit differ:\n%s\n%s", sums, sums2)
+	}
+	if res2.ImageDigest != res.ImageDigest {
+		t.Errorf("two builds of the same commit give the image indexes %s and %s", res.ImageDigest, res2.ImageDigest)
 	}
 
 	// As a user: pull the chart and render it with default values, the
@@ -156,7 +159,10 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("helm pull %s: %v\n%s", chartRef, err, out)
 	}
 	tgz := filepath.Join(chartDir, filepath.Base(opts.ChartDir)+"-"+version+".tgz")
-	out, err := exec.Command(helm, "template", "dyvms", tgz, "--set", "image.registry="+host).CombinedOutput()
+	// The chart ships no workload (it refuses to render without one): one
+	// task, the least a user must give; the image values stay default.
+	out, err := exec.Command(helm, "template", "dyvms", tgz, "--set", "image.registry="+host,
+		"--set", "config.tasks[0].enterprise_id=1", "--set", "config.tasks[0].task_id=1").CombinedOutput()
 	if err != nil {
 		t.Fatalf("helm template: %v\n%s", err, out)
 	}
@@ -258,7 +264,7 @@ func TestRelease(t *testing.T) {
 	}
 	b.run("umount", ctr)
 	inImage := func(args ...string) string {
-		return b.run(append([]string{"run", "--isolation=chroot", ctr, "--"}, append(cfg.Entrypoint, args...)...)...)
+		return b.runInContainer(append([]string{"run", "--isolation=chroot", ctr, "--"}, append(cfg.Entrypoint, args...)...)...)
 	}
 	want := "dyvms_exporter, version " + version + " (branch: HEAD, revision: " + revision + ")"
 	if got := inImage("--version"); !strings.Contains(got, want) {

@@ -398,9 +398,9 @@ func (c *Client) attempt(ctx context.Context, op string, req *http.Request, red 
 }
 
 // bodyIsPersonal names the operations whose answers carry personal data
-// (call records: customers' numbers, recordings); an unreadable answer of
-// theirs is never quoted in an error.
-var bodyIsPersonal = map[string]bool{opCdr: true}
+// (call records: customers' numbers, recordings; online agents: their bound
+// phones); an unreadable answer of theirs is never quoted in an error.
+var bodyIsPersonal = map[string]bool{opCdr: true, OpCloudQueryIbCdr: true, OpCloudListOnlineAgent: true}
 
 // errorResponse turns a non-2xx answer into *Error, with the Code of its
 // body when it has one (the vendor's error JSON), else just the status (a

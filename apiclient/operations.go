@@ -5,6 +5,9 @@ const (
 	OpCloudMonitorTask            = "CloudMonitorTask"
 	OpCloudQueryTask              = "CloudQueryTask"
 	OpCloudQueryPredictiveCallCdr = "CloudQueryPredictiveCallCdr"
+	OpCloudListOnlineAgent        = "CloudListOnlineAgent"
+	OpCloudListQueue              = "CloudListQueue"
+	OpCloudQueryIbCdr             = "CloudQueryIbCdr"
 )
 
 // Operations is every operation the client calls. It is the one list the
@@ -12,5 +15,6 @@ const (
 // (package apimetrics), so that an operation added here is counted under
 // its own name everywhere at once.
 func Operations() []string {
-	return []string{OpCloudMonitorTask, OpCloudQueryTask, OpCloudQueryPredictiveCallCdr}
+	return []string{OpCloudMonitorTask, OpCloudQueryTask, OpCloudQueryPredictiveCallCdr,
+		OpCloudListOnlineAgent, OpCloudListQueue, OpCloudQueryIbCdr}
 }

@@ -25,9 +25,12 @@ func TestOperationsListsEveryCall(t *testing.T) {
 	c.CloudQueryTask(ctx, TaskQuery{EnterpriseID: 1})
 	now := time.Now()
 	c.CloudQueryPredictiveCallCdrPage(ctx, CdrQuery{EnterpriseID: 1, StartTime: now.Add(-time.Minute), EndTime: now})
+	c.CloudListOnlineAgent(ctx, 1)
+	c.CloudListQueue(ctx, 1, 0)
+	c.CloudQueryIbCdrPage(ctx, CdrQuery{EnterpriseID: 1, StartTime: now.Add(-time.Minute), EndTime: now})
 	ops := Operations()
-	if len(ops) != 3 {
-		t.Fatalf("Operations() = %v, want the three operations", ops)
+	if len(ops) != 6 {
+		t.Fatalf("Operations() = %v, want the six operations", ops)
 	}
 	for _, op := range seen {
 		if !slices.Contains(ops, op) {

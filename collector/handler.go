@@ -38,6 +38,10 @@ type Scrape struct {
 	Metrics     Selection // which families; the zero value builds all
 	// Lanes, when set, give each lane (account) its own concurrency.
 	Lanes *Lanes
+	// Enterprises are read with Agents for dyvms_enterprise_agents
+	// (enterprise.go), alongside the tasks.
+	Enterprises []int64
+	Agents      OnlineAgentsAPI
 }
 
 // Source returns the Scrape to run now.
@@ -77,13 +81,21 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		// read, though written first: the dyvms_api_* counters of an
 		// answer then include the requests of this very scrape, rather
 		// than lag one scrape behind.
+		// The enterprises' online agents are read while the tasks are.
+		var entFams []*dto.MetricFamily
+		entDone := make(chan struct{})
+		go func() {
+			defer close(entDone)
+			entFams = gatherEnterpriseAgents(ctx, s.Agents, s.Enterprises, o.Logger)
+		}()
 		gather := func() []*dto.MetricFamily {
 			mfs, err := global.Gather()
 			if err != nil {
 				// A broken process metric must not hide the call centre: log and go on.
 				level.Error(o.Logger).Log("msg", "error gathering process metrics", "err", err)
 			}
-			return mfs
+			<-entDone
+			return append(mfs, entFams...)
 		}
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		if gzipAccepted(r) {

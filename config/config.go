@@ -87,6 +87,9 @@ type Config struct {
 	// CallRecords lists the enterprises whose call records are polled
 	// (callrecords.go); empty: none.
 	CallRecords []CallRecords `yaml:"call_records,omitempty"`
+	// Enterprises are views of whole call centres: online agents, inbound
+	// calls, queues (enterprises.go); empty: none.
+	Enterprises []Enterprise `yaml:"enterprises,omitempty"`
 	// Accounts are the Alibaba Cloud accounts besides the default one
 	// (accounts.go); empty: every enterprise is read with credentials.
 	Accounts []Account `yaml:"accounts,omitempty"`

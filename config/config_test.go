@@ -57,7 +57,7 @@ var badCases = []struct {
 		"testdata/bad/not_a_mapping.yml:1: the top level must be a mapping with keys such as tasks, got a list",
 	}},
 	{"unknown_key.yml", []string{
-		"testdata/bad/unknown_key.yml:1: endpiont: unknown key; valid keys: endpoint, timezone, credentials, api, discovery, tasks, metrics, call_records, accounts",
+		"testdata/bad/unknown_key.yml:1: endpiont: unknown key; valid keys: endpoint, timezone, credentials, api, discovery, tasks, metrics, call_records, enterprises, accounts",
 		"testdata/bad/unknown_key.yml:3: api.rate: unknown key; valid keys: requests_per_second, burst, concurrency, min_interval, max_retries",
 		"testdata/bad/unknown_key.yml:5: tasks[0].task_id: required (a positive integer)",
 		"testdata/bad/unknown_key.yml:6: tasks[0].taskid: unknown key; valid keys: enterprise_id, task_id",

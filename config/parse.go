@@ -579,6 +579,12 @@ func validKeys(path string) string {
 		t = reflect.TypeFor[Task]()
 	case strings.HasPrefix(path, "call_records["):
 		t = reflect.TypeFor[CallRecords]()
+	case strings.HasPrefix(path, "enterprises[") && strings.HasSuffix(path, "].inbound_calls"):
+		t = reflect.TypeFor[InboundCalls]()
+	case strings.HasPrefix(path, "enterprises[") && strings.HasSuffix(path, "].queues"):
+		t = reflect.TypeFor[Queues]()
+	case strings.HasPrefix(path, "enterprises["):
+		t = reflect.TypeFor[Enterprise]()
 	case strings.HasPrefix(path, "accounts[") && strings.HasSuffix(path, "].credentials"):
 		t = reflect.TypeFor[AccountCredentials]()
 	case strings.HasPrefix(path, "accounts[") && strings.HasSuffix(path, "].api"):

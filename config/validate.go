@@ -29,6 +29,7 @@ func (p *parser) validate(c *Config, filename string) {
 	discovery := p.validateDiscovery()
 	tasks := p.validateTasks()
 	p.validateCallRecords()
+	p.validateEnterprises(c)
 	p.validateAccounts(c, filepath.Dir(filename))
 
 	// Deliberately an error, not a warning: a file with nothing to scrape

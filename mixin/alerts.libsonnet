@@ -131,9 +131,9 @@ local text = import 'lib/text.libsonnet';
               |||,
               alert: 'DyvmsApiThrottled',
               expr: |||
-                sum by (job, instance) (rate(dyvms_api_throttled_total[10m]))
+                sum by (job, instance, account) (rate(dyvms_api_throttled_total[10m]))
                   /
-                (sum by (job, instance) (rate(dyvms_api_requests_total[10m])) > 0)
+                (sum by (job, instance, account) (rate(dyvms_api_requests_total[10m])) > 0)
                   > %(apiThrottledRatio)s
               ||| % num,
               'for': cfg.alertFor.DyvmsApiThrottled,
@@ -143,7 +143,7 @@ local text = import 'lib/text.libsonnet';
               },
               annotations: {
                 summary: 'The Voice Messaging API is throttling the exporter.',
-                description: '{{ $value | humanizePercentage }} of the API requests of {{ $labels.instance }} (job {{ $labels.job }}) were throttled over the last 10 minutes; the exporter slows down on its own, and tasks start failing once retries no longer fit in the scrape timeout.',
+                description: '{{ $value | humanizePercentage }} of the API requests of {{ $labels.instance }} (job {{ $labels.job }}{{ with $labels.account }}, account {{ . }}{{ end }}) were throttled over the last 10 minutes; the exporter slows down on its own, and tasks start failing once retries no longer fit in the scrape timeout.',
               },
             },
             {
@@ -220,7 +220,7 @@ local text = import 'lib/text.libsonnet';
                 20 minutes (raise it for longer ones).
               |||,
               alert: 'DyvmsCallRecordsLagging',
-              expr: 'dyvms_call_records_lag_seconds > %(callRecordsLagSeconds)s' % num,
+              expr: 'dyvms_call_records_lag_seconds > %(callRecordsLagSeconds)s or dyvms_call_records_lag_seconds < -%(callRecordsClockBehindSeconds)s' % num,
               'for': cfg.alertFor.DyvmsCallRecordsLagging,
               labels: {
                 severity: 'warning',
@@ -228,7 +228,7 @@ local text = import 'lib/text.libsonnet';
               },
               annotations: {
                 summary: 'The call-record poller is far behind; call outcomes are not being counted.',
-                description: 'The call records of enterprise {{ $labels.enterprise_id }} on {{ $labels.instance }} (job {{ $labels.job }}) are read only up to {{ $value | humanizeDuration }} ago: the abandoned-call rate and the other call outcomes miss every call since, and DyvmsCallsAbandonedHigh cannot fire for them.',
+                description: '{{ if lt $value 0.0 }}The host clock of {{ $labels.instance }} (job {{ $labels.job }}) is behind the call-record watermark of enterprise {{ $labels.enterprise_id }} and no poll has run since the step back: call outcomes are not being counted.{{ else }}The call records of enterprise {{ $labels.enterprise_id }} on {{ $labels.instance }} (job {{ $labels.job }}) are read only up to {{ $value | humanizeDuration }} ago: the abandoned-call rate and the other call outcomes miss every call since, and DyvmsCallsAbandonedHigh cannot fire for them.{{ end }}',
               },
             },
           ],

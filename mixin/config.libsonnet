@@ -58,6 +58,10 @@
     // Call-record poller lag, seconds (DyvmsCallRecordsLagging); keep it
     // well above call_records' interval + settle.
     callRecordsLagSeconds: 1800,
+    // A lag below minus this many seconds: the host's clock went back
+    // behind the poller's watermark and no poll has run since the step
+    // (the poller recovers at its next poll; docs/call-records-poller.md).
+    callRecordsClockBehindSeconds: 60,
     // The abandoned-call limit (US TSR, UK Ofcom: 3 %) of
     // DyvmsAbandonProxyHigh and DyvmsCallsAbandonedHigh, and how many
     // answered calls they need before judging.

@@ -34,6 +34,9 @@ type API interface {
 	CloudMonitorTask(ctx context.Context, enterpriseID, taskID int64) (*apiclient.CloudMonitorTaskResponse, error)
 	CloudQueryTask(ctx context.Context, q apiclient.TaskQuery) ([]apiclient.TaskSummary, error)
 	CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.CallRecord, error)
+	CloudListOnlineAgent(ctx context.Context, enterpriseID int64) (*apiclient.OnlineAgents, error)
+	CloudListQueue(ctx context.Context, enterpriseID int64, pageSize int) (*apiclient.QueueList, error)
+	CloudQueryIbCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.InboundRecord, error)
 	// Retire: the pacer (and so the client) has been replaced; see
 	// apiclient.Client.Retire.
 	Retire()

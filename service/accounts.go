@@ -210,6 +210,23 @@ func (r *router) CloudQueryPredictiveCallCdrPage(ctx context.Context, q apiclien
 	return r.of(q.EnterpriseID).api.CloudQueryPredictiveCallCdrPage(ctx, q)
 }
 
+// CloudListOnlineAgent implements collector.OnlineAgentsAPI through the
+// owning account's pacer.
+func (r *router) CloudListOnlineAgent(ctx context.Context, ent int64) (*apiclient.OnlineAgents, error) {
+	return r.of(ent).api.CloudListOnlineAgent(ctx, ent)
+}
+
+// CloudListQueue implements queues.Lister.
+func (r *router) CloudListQueue(ctx context.Context, ent int64, pageSize int) (*apiclient.QueueList, error) {
+	return r.of(ent).api.CloudListQueue(ctx, ent, pageSize)
+}
+
+// CloudQueryIbCdrPage reads one page of inbound records (for the inbound
+// poller, which is not written yet).
+func (r *router) CloudQueryIbCdrPage(ctx context.Context, q apiclient.CdrQuery) ([]apiclient.InboundRecord, error) {
+	return r.of(q.EnterpriseID).api.CloudQueryIbCdrPage(ctx, q)
+}
+
 // lanes give each account's tasks a scrape fan-out of its own
 // concurrency, so that a throttled account never holds a worker another
 // account's tasks wait for.
@@ -259,6 +276,9 @@ func (e *enterpriseInfo) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, c := range cfg.CallRecords {
 		ents[c.EnterpriseID] = true
+	}
+	for _, e := range cfg.Enterprises {
+		ents[e.EnterpriseID] = true
 	}
 	for ent := range owners {
 		ents[ent] = true

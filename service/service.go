@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -22,6 +23,7 @@ import (
 	"github.com/dyvms-community/dyvms_exporter/config"
 	"github.com/dyvms-community/dyvms_exporter/discovery"
 	"github.com/dyvms-community/dyvms_exporter/pacer"
+	"github.com/dyvms-community/dyvms_exporter/queues"
 	"github.com/dyvms-community/dyvms_exporter/task"
 )
 
@@ -49,14 +51,18 @@ type Service struct {
 	unreadable      *collector.UnreadableLog
 	disc            *discovery.Manager
 	calls           *callrecords.Manager
+	queues          *queues.Manager
 	limiters        *pacer.Limiters // per credential, for the life of the Service
 
 	// The configuration in force and the clients built from it: replaced
 	// together by a reload only once all were made (apply), so that no
 	// reader ever sees a configuration without its clients.
-	applyMu     sync.Mutex // one apply at a time (New, reloads)
-	mu          sync.Mutex
-	built       *config.Config // the configuration in force, api's
+	mu    sync.Mutex
+	built *config.Config // the configuration in force, api's
+	// current is built, readable without mu: the pollers ask which
+	// account owns an enterprise and which tasks are configured from
+	// inside apply's Update calls, while apply holds mu.
+	current     atomic.Pointer[config.Config]
 	api         *router
 	accounts    map[string]*account        // by name, the default account included
 	acctMetrics map[string]*accountMetrics // by name, for the accounts configured
@@ -87,6 +93,7 @@ func New(o Options) (*Service, error) {
 	})
 	s.unreadable = collector.NewUnreadableLog(o.Logger, 0)
 	s.calls = callrecords.New(callrecords.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "callrecords"), Tasks: s.knownTasks, Account: s.accountOf})
+	s.queues = queues.New(queues.Options{Registerer: o.Registerer, Logger: log.With(o.Logger, "component", "queues")})
 	s.build = s.newClient
 	f := promauto.With(o.Registerer)
 	s.scrapesRejected = f.NewCounterVec(prometheus.CounterOpts{
@@ -163,25 +170,26 @@ func (s *Service) logLoaded(c *config.Config) {
 // replaced is retired: scrapes that took it finish with it, and its
 // connections are closed as they fall idle instead of lingering.
 func (s *Service) apply(cfg *config.Config) error {
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
+	// Held to the end: reloads (SIGHUP, /-/reload) may run at once, and
+	// each must hand its managers its own configuration in the order the
+	// configurations came into force. The managers call back into the
+	// service (which account owns an enterprise, which tasks are
+	// configured) through Config, which reads current, not under mu.
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	accts, err := s.buildAccounts(cfg, s.accounts)
 	if err != nil {
 		s.dropMetrics(s.accounts) // those of an account that failed to build
-		s.mu.Unlock()
 		return fmt.Errorf("building the API client for %s: %w", s.o.ConfigFile, err)
 	}
 	r := newRouter(cfg, accts)
 	old := s.accounts
 	s.built, s.api, s.accounts = cfg, r, accts
+	s.current.Store(cfg)
 	s.dropMetrics(accts)
-	s.mu.Unlock()
-	// Outside s.mu, once the pair is in force: the background loops ask
-	// the service back as they take the new client (the poller asks the
-	// account of each enterprise), and s.mu is not reentrant.
 	s.disc.Update(r, cfg.Discovery)
 	s.calls.Update(r, cfg.CallRecords)
+	s.queues.Update(r, queueEntries(cfg))
 	kept := map[*pacer.Pacer]bool{}
 	for _, a := range accts {
 		kept[a.api] = true
@@ -205,15 +213,15 @@ func (s *Service) inForce() (*router, *config.Config) {
 // Config returns the configuration in force. The value is shared: do not
 // modify it.
 func (s *Service) Config() *config.Config {
-	_, cfg := s.inForce()
-	return cfg
+	return s.current.Load()
 }
 
 // Scrape is the collector.Source of the /metrics handler: the configured
 // tasks and the discovered ones.
 func (s *Service) Scrape() collector.Scrape {
 	api, cfg := s.inForce()
-	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: selection(cfg.Metrics)}
+	return collector.Scrape{API: api, Tasks: s.tasks(cfg), Concurrency: cfg.API.Concurrency, Lanes: api.lanes(), Metrics: selection(cfg.Metrics),
+		Enterprises: onlineAgentEnterprises(cfg), Agents: api}
 }
 
 // OnError is the collector's ErrorReporter: see errorLog.

@@ -97,6 +97,9 @@ type Enterprise struct {
 	// CallLimit is EnterpriseCallLimit, per agent and day; nil or -1: none.
 	CallLimit *int   `yaml:"call_limit"`
 	Tasks     []Task `yaml:"tasks"`
+	// Inbound is the enterprise's inbound traffic, served by its tasks'
+	// agents (callcentre.go); nil: none.
+	Inbound *Inbound `yaml:"inbound"`
 }
 
 // Task is one outbound task and the agents assigned to it.
@@ -286,6 +289,11 @@ func (c *Config) normalize() error {
 		}
 		if *e.CallLimit < -1 {
 			return fmt.Errorf("%s: call_limit must be -1 (none) or >= 0, got %d", where, *e.CallLimit)
+		}
+		if e.Inbound != nil {
+			if err := e.Inbound.normalize(); err != nil {
+				return fmt.Errorf("%s: %v", where, err)
+			}
 		}
 		seenTask := map[int64]int{}
 		for j := range e.Tasks {

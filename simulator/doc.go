@@ -1,7 +1,8 @@
 // Package simulator is a test double of the Alibaba Cloud API gateway for
 // the Voice Messaging Service (dyvmsapi, 2017-05-25) operations the
-// exporter uses, CloudMonitorTask, CloudQueryTask and
-// CloudQueryPredictiveCallCdr, backed by a small
+// exporter uses, CloudMonitorTask, CloudQueryTask,
+// CloudQueryPredictiveCallCdr, CloudListOnlineAgent, CloudListQueue and
+// CloudQueryIbCdr, backed by a small
 // call-centre model whose numbers move like real ones.
 //
 // It is independent of the code it tests: it verifies signatures from the
@@ -119,6 +120,25 @@
 // whatever was asked before; with the same seed and clock two simulators
 // answer byte for byte the same (request ids come from the seed and a
 // request counter).
+//
+// # The whole call centre
+//
+// An enterprise with an inbound section (callcentre.go) has queues fed by
+// hotlines with Poisson arrivals; a caller spends a while in the IVR (some
+// end there), then waits in the queue for an agent who is idle in one of
+// the enterprise's tasks: one pool of agents, which the tasks' outbound
+// calls and the queues share, advanced together under the enterprise's
+// lock so that every operation sees the same agents at the same second. A
+// caller hangs up when his patience runs out (15, abandoned in the queue),
+// overflows at the queue's timeout (16), is not queued with no agent
+// online (18) or a full queue (19). CloudListOnlineAgent lists every agent
+// CloudMonitorTask shows with a state, in that state (LoginStatus,
+// DeviceStatus, State in Chinese; no paging); CloudListQueue the queues'
+// configuration (Offset/Limit up to 500, with Total); CloudQueryIbCdr the
+// inbound records as CloudQueryPredictiveCallCdr does the predictive ones
+// (month-bounded windows, 1,000 a page, no total, times strings of Unix
+// seconds, "" for a moment that never came, LeaveQueueCode a number, Qno
+// "-1" or "" for no queue), a record visible once its call has ended.
 //
 // # Call records
 //

@@ -90,8 +90,9 @@ func (r *FaultRule) normalize() error {
 	if !known {
 		return fmt.Errorf("kind %q is not one of %s", r.Kind, strings.Join(faultKinds, ", "))
 	}
-	if r.Action != "" && r.Action != actionMonitor && r.Action != actionQuery && r.Action != actionCdr && r.Action != actionAssumeRole {
-		return fmt.Errorf("action must be empty, %s, %s, %s or %s (STS), got %q", actionMonitor, actionQuery, actionCdr, actionAssumeRole, r.Action)
+	if r.Action != "" && !isAction(r.Action) && r.Action != actionAssumeRole {
+		return fmt.Errorf("action must be empty, %s, %s, %s, %s, %s, %s or %s (STS), got %q", actionMonitor, actionQuery, actionCdr,
+			actionListAgents, actionListQueue, actionIbCdr, actionAssumeRole, r.Action)
 	}
 	if r.Enterprise < 0 || r.Task < 0 {
 		return errors.New("enterprise and task must be positive (or 0 for any)")

@@ -117,7 +117,10 @@ func New(cfg Config, clock Clock) (*Simulator, error) {
 		}
 	}
 	for _, ec := range cfg.Enterprises {
-		e := &enterprise{id: ec.ID, channels: ec.Channels, callLimit: *ec.CallLimit, byID: make(map[int64]*task, len(ec.Tasks))}
+		e := &enterprise{id: ec.ID, channels: ec.Channels, callLimit: *ec.CallLimit, byID: make(map[int64]*task, len(ec.Tasks)), now: s.simEpoch}
+		if ec.Inbound != nil {
+			e.in = newInbound(*ec.Inbound, cfg.Seed, ec.ID, s.simEpoch)
+		}
 		cno := 1000
 		for _, tc := range ec.Tasks {
 			k := newTask(tc, e, cfg.Seed, s.simEpoch, loc, &cno)
@@ -317,7 +320,7 @@ func (s *Simulator) handle(r *http.Request, now time.Time, seq uint64, reqID, ac
 	switch {
 	case action == "":
 		return fail(missingParameter(hdrAction))
-	case action != actionMonitor && action != actionQuery && action != actionCdr:
+	case !isAction(action):
 		return fail(&apiError{404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."})
 	}
 	switch v := r.Header.Get(hdrVersion); {
@@ -404,6 +407,18 @@ func (s *Simulator) operate(action string, q query, cred *credential, reqID stri
 		k.mu.Unlock()
 	} else if action == actionCdr {
 		if rep, ok := s.queryCdr(&w, e, q, reqID, now, plan); !ok {
+			s.bufs.Put(pooled)
+			return rep
+		}
+	} else if action == actionListAgents {
+		s.listAgents(&w, e, reqID, now, plan)
+	} else if action == actionListQueue {
+		if rep, ok := s.listQueues(&w, e, q, reqID); !ok {
+			s.bufs.Put(pooled)
+			return rep
+		}
+	} else if action == actionIbCdr {
+		if rep, ok := s.queryIbCdr(&w, e, q, reqID, now, plan); !ok {
 			s.bufs.Put(pooled)
 			return rep
 		}

@@ -74,6 +74,11 @@ type agent struct {
 	until     int64 // idle: break starts; pause: break ends; wrapup: ends
 	since     int64 // start of the current state
 	removeAt  int64 // removed at the first rest after this second (0: never)
+	// inbound: busy with an inbound call (callcentre.go), not one of the
+	// task's: ringing (agCalling) until until, then talking (agInuse)
+	// until inEnd.
+	inbound bool
+	inEnd   int64
 
 	// Profile drawn once, so agents differ the way people do.
 	fastAnswer float64 // chance of picking up within 2 s
@@ -90,7 +95,10 @@ type agent struct {
 // at a given second therefore does not depend on when or how often it was
 // asked for.
 type task struct {
-	mu  sync.Mutex
+	// mu is the enterprise's lock (enterprise.mu): the enterprise's tasks
+	// and its inbound queues share one pool of agents and move together
+	// (callcentre.go), so holding one task's lock holds them all.
+	mu  *sync.Mutex
 	cfg Task
 	ent *enterprise
 	rng *rand.Rand
@@ -119,6 +127,9 @@ type task struct {
 }
 
 type enterprise struct {
+	mu        sync.Mutex // every task's and the inbound model's state
+	now       int64      // the second the enterprise was advanced to (with inbound)
+	in        *inbound   // nil: no inbound traffic
 	id        int64
 	channels  int
 	callLimit int
@@ -135,6 +146,7 @@ var (
 // cno is the enterprise's next free agent number.
 func newTask(cfg Task, ent *enterprise, seed int64, simEpoch int64, loc *time.Location, cno *int) *task {
 	k := &task{
+		mu:  &ent.mu,
 		cfg: cfg,
 		ent: ent,
 		loc: loc,
@@ -186,11 +198,16 @@ func nextMidnight(t int64, loc *time.Location) int64 {
 	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc).Unix()
 }
 
-// advance simulates up to simulated second target. Seconds in which nothing
+// advance simulates the task's enterprise up to simulated second target:
+// every task and the inbound queues, which share the agents (callcentre.go).
+// The caller holds k.mu.
+func (k *task) advance(target int64) { k.ent.advance(target) }
+
+// run simulates this task alone up to simulated second target. Seconds in which nothing
 // can happen are skipped: after a second is processed the dialler and the
 // routing have used every agent and channel they could, so only a timer,
 // midnight or a pending change can alter the state.
-func (k *task) advance(target int64) {
+func (k *task) run(target int64) {
 	for k.now < target {
 		next := k.nextEvent()
 		if next > target {
@@ -214,6 +231,8 @@ func (k *task) nextEvent() int64 {
 		a := &k.agents[i]
 		switch {
 		case a.removed:
+		case a.inbound:
+			next = min(next, a.until)
 		case a.state == agIdle || a.state == agWrapup || a.state == agPause && !a.held:
 			next = min(next, a.until)
 			fallthrough
@@ -239,6 +258,9 @@ func (k *task) step(t int64) {
 		a := &k.agents[i]
 		switch {
 		case a.removed:
+		case a.inbound && a.until <= t:
+			k.stepInbound(i, t)
+		case a.inbound:
 		case a.state == agIdle && a.until <= t:
 			a.idleSecs += t - a.since
 			a.state, a.since, a.until = agPause, t, t+1+k.expSecs(time.Duration(k.cfg.PauseMean))

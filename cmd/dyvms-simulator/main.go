@@ -1,6 +1,7 @@
 // Command dyvms-simulator serves the simulated Alibaba Cloud VMS gateway
-// (CloudMonitorTask, CloudQueryTask, CloudQueryPredictiveCallCdr) for demos and end-to-end tests of
-// dyvms_exporter. See package simulator for what it models.
+// (CloudMonitorTask, CloudQueryTask, CloudQueryPredictiveCallCdr, and for an enterprise with an
+// inbound section CloudListOnlineAgent, CloudListQueue and CloudQueryIbCdr) for demos and
+// end-to-end tests of dyvms_exporter. See package simulator for what it models.
 //
 //	go run ./cmd/dyvms-simulator --listen 127.0.0.1:9915 --config cmd/dyvms-simulator/example.yml
 package main

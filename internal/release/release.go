@@ -12,6 +12,14 @@
 //
 // Everything is checked and built before the first push: a refused or
 // failed run leaves the registry untouched.
+//
+// Why go-containerregistry rather than goreleaser or ko: there is no
+// Docker daemon here or on CI; ko builds images without one but neither
+// archives nor charts, and goreleaser's image and publishing steps lean on
+// a daemon or on ko and a large tool outside the module. The library that
+// ko and crane are built on is a module dependency like any other: the
+// release is one Go program, and the test runs it in process against the
+// same library's registry on loopback.
 package release
 
 import (
