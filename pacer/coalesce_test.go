@@ -299,7 +299,12 @@ func TestSharedCallExpiresAtLatestDeadline(t *testing.T) {
 		t.Fatalf("the call ended at the first waiter's deadline: %v", err)
 	}
 	g := newFlight(context.Background(), &waiter{dl: now.Add(-time.Second), hasDL: true})
-	<-g.ctx.ctx.Done()
+	defer g.ctx.end(context.Canceled)
+	select {
+	case <-g.ctx.ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a call whose deadline has passed did not end in 10 s")
+	}
 	if err := context.Cause(g.ctx.ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("expired call: %v", err)
 	}

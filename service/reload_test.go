@@ -350,3 +350,25 @@ func TestReloadOneSectionAtATime(t *testing.T) {
 		}
 	}
 }
+
+// A configuration with call_records loads and reloads without deadlock:
+// the poller, taking the new client, asks the service the account of each
+// enterprise, so the service must not hold its lock while it hands the
+// client over (New hung on it). Bounded, so that the bug fails the test
+// in seconds instead of hanging it.
+func TestApplyDoesNotHoldTheLockOverTheLoops(t *testing.T) {
+	done := make(chan *testEnv, 1)
+	go func() {
+		e := newTestEnv(t, "tasks:\n  - {enterprise_id: 8000001, task_id: 1}\ncall_records:\n  - {enterprise_id: 8000001}\n", HTTPOptions{})
+		e.writeConfig("tasks:\n  - {enterprise_id: 8000001, task_id: 1}\ncall_records:\n  - {enterprise_id: 8000001, interval: 2m}\n")
+		if err := e.svc.Reload(); err != nil {
+			t.Error(err)
+		}
+		done <- e
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("loading a configuration with call_records did not finish in 20 s: the service deadlocked handing the client to the poller")
+	}
+}
