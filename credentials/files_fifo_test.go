@@ -21,7 +21,7 @@ var errBlocked = errors.New("blocked")
 // credentialsWithin runs p.Credentials with a deadline and fails the test,
 // instead of hanging it, when the call outlives the deadline by far (it may
 // run on any goroutine: it does not stop the test).
-func credentialsWithin(t *testing.T, p *Files, deadline time.Duration) (apiclient.Credentials, error, time.Duration) {
+func credentialsWithin(t *testing.T, p *Files, deadline time.Duration) (apiclient.Credentials, time.Duration, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
@@ -37,10 +37,10 @@ func credentialsWithin(t *testing.T, p *Files, deadline time.Duration) (apiclien
 	}()
 	select {
 	case r := <-done:
-		return r.c, r.err, time.Since(start)
+		return r.c, time.Since(start), r.err
 	case <-time.After(deadline + 5*time.Second):
 		t.Errorf("Credentials still blocked %s after its %s deadline", 5*time.Second, deadline)
-		return apiclient.Credentials{}, errBlocked, time.Since(start)
+		return apiclient.Credentials{}, time.Since(start), errBlocked
 	}
 }
 
@@ -69,7 +69,7 @@ func TestFilesFIFONeverBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err, took := credentialsWithin(t, p, 2*time.Second)
+	_, took, err := credentialsWithin(t, p, 2*time.Second)
 	want := "credentials: access_key_secret_file " + fifo + ": not a regular file"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
@@ -97,7 +97,7 @@ func TestFilesSymlinkSwappedToFIFO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err, _ := credentialsWithin(t, p, 2*time.Second); err != nil || c.AccessKeySecret != testSecret {
+	if c, _, err := credentialsWithin(t, p, 2*time.Second); err != nil || c.AccessKeySecret != testSecret {
 		t.Fatalf("first read: %v", err)
 	}
 	tmp := link + ".tmp"
@@ -108,7 +108,7 @@ func TestFilesSymlinkSwappedToFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		_, err, took := credentialsWithin(t, p, 2*time.Second)
+		_, took, err := credentialsWithin(t, p, 2*time.Second)
 		if err == nil || !strings.HasSuffix(err.Error(), ": not a regular file") {
 			t.Errorf("request %d: got %v, want not a regular file", i, err)
 		}
@@ -139,7 +139,7 @@ func TestFilesHonourContext(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() {
-			_, err, took := credentialsWithin(t, p, 300*time.Millisecond)
+			_, took, err := credentialsWithin(t, p, 300*time.Millisecond)
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("request %d: got %v, want the deadline", i, err)
 			}
@@ -153,7 +153,7 @@ func TestFilesHonourContext(t *testing.T) {
 	// Once the file system answers, requests succeed again.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c, err, _ := credentialsWithin(t, p, time.Second)
+		c, _, err := credentialsWithin(t, p, time.Second)
 		if err == nil && c.AccessKeySecret == testSecret {
 			break
 		}
