@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -351,6 +352,41 @@ func TestDocsNameNoMachinePaths(t *testing.T) {
 			if machine.MatchString(line) {
 				t.Errorf("%s:%d names a path of the build machine: %s", f, i+1, line)
 			}
+		}
+	}
+}
+
+// The layout table of docs/development.md names every package, so that a
+// new package cannot land without saying what it owns.
+func TestLayoutNamesEveryPackage(t *testing.T) {
+	raw, err := os.ReadFile("docs/development.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	start := strings.Index(doc, "## Layout\n")
+	if start < 0 {
+		t.Fatal("docs/development.md has no ## Layout section")
+	}
+	section := doc[start:]
+	if end := strings.Index(section[len("## Layout\n"):], "\n## "); end >= 0 {
+		section = section[:len("## Layout\n")+end]
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	root, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range strings.Fields(string(out)) {
+		rel, err := filepath.Rel(root, dir)
+		if err != nil || rel == "." {
+			continue
+		}
+		if name := "`" + filepath.ToSlash(rel) + "/`"; !strings.Contains(section, name) {
+			t.Errorf("the layout of docs/development.md does not name %s", name)
 		}
 	}
 }
