@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -261,6 +262,12 @@ func checkRules(t *testing.T, o objects, want expect, valuesFile string) {
 	if !sawSelector {
 		t.Errorf("DyvmsExporterDown does not select up{job=~%q}", want.jobSelector)
 	}
+	// promtool (check, then every repository test, on both generations) is
+	// most of the chart tests' time: -short runs it on one values set, the
+	// full run (the README's test command, CI) on every one.
+	if testing.Short() && promtoolRanShort.Swap(true) {
+		return
+	}
 	dir := t.TempDir()
 	writeRenderedRules(t, o, dir)
 	for _, promtool := range promtools(t) {
@@ -270,6 +277,10 @@ func checkRules(t *testing.T, o objects, want expect, valuesFile string) {
 	}
 	runRepositoryRuleTests(t, dir, vals, want.jobSelector)
 }
+
+// promtoolRanShort tells whether a -short run has put one values set's
+// rules through promtool already.
+var promtoolRanShort atomic.Bool
 
 func promtools(t *testing.T) []string {
 	t.Helper()
