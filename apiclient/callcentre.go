@@ -337,19 +337,9 @@ func DecodeCloudQueryIbCdr(body []byte) (*CloudQueryIbCdrResponse, error) {
 // q.TaskID is not used (inbound calls belong to no task).
 func (c *Client) CloudQueryIbCdrPage(ctx context.Context, q CdrQuery) ([]InboundRecord, error) {
 	const op = OpCloudQueryIbCdr
-	limit, err := windowLimit(op, q)
+	params, err := windowParams(op, q)
 	if err != nil {
 		return nil, err
-	}
-	params := url.Values{
-		"EnterpriseId": {strconv.FormatInt(q.EnterpriseID, 10)},
-		"StartTime":    {strconv.FormatInt(q.StartTime.Unix(), 10)},
-		"EndTime":      {strconv.FormatInt(q.EndTime.Unix(), 10)},
-		"Start":        {strconv.FormatInt(q.Start, 10)},
-		"Limit":        {strconv.Itoa(limit)},
-	}
-	if q.TimeRangeType != 0 {
-		params.Set("TimeRangeType", strconv.FormatInt(q.TimeRangeType, 10))
 	}
 	var list []InboundRecord
 	err = c.call(ctx, op, params, func(body []byte) error {
@@ -446,6 +436,27 @@ func checkWindow(op string, q CdrQuery) (int, error) {
 			msg: fmt.Sprintf("window ends (%d) before it starts (%d)", q.EndTime.Unix(), q.StartTime.Unix())}
 	}
 	return limit, err
+}
+
+// windowParams are the parameters every call-record page takes (both
+// record operations page a time window the same way): the window in unix
+// seconds, the offset, the page size (0: the largest) and the time type.
+func windowParams(op string, q CdrQuery) (url.Values, error) {
+	limit, err := windowLimit(op, q)
+	if err != nil {
+		return nil, err
+	}
+	params := url.Values{
+		"EnterpriseId": {strconv.FormatInt(q.EnterpriseID, 10)},
+		"StartTime":    {strconv.FormatInt(q.StartTime.Unix(), 10)},
+		"EndTime":      {strconv.FormatInt(q.EndTime.Unix(), 10)},
+		"Start":        {strconv.FormatInt(q.Start, 10)},
+		"Limit":        {strconv.Itoa(limit)},
+	}
+	if q.TimeRangeType != 0 {
+		params.Set("TimeRangeType", strconv.FormatInt(q.TimeRangeType, 10))
+	}
+	return params, nil
 }
 
 func windowLimit(op string, q CdrQuery) (int, error) {

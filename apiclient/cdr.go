@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 )
@@ -141,22 +140,12 @@ func DecodeCloudQueryPredictiveCallCdr(body []byte) (*CloudQueryPredictiveCallCd
 // CloudQueryPredictiveCallCdrPage asks for one page: q's window as given
 // (it must not cross a month), from q.Start, q.Limit records.
 func (c *Client) CloudQueryPredictiveCallCdrPage(ctx context.Context, q CdrQuery) ([]CallRecord, error) {
-	limit, err := cdrLimit(q)
+	params, err := windowParams(opCdr, q)
 	if err != nil {
 		return nil, err
 	}
-	params := url.Values{
-		"EnterpriseId": {strconv.FormatInt(q.EnterpriseID, 10)},
-		"StartTime":    {strconv.FormatInt(q.StartTime.Unix(), 10)},
-		"EndTime":      {strconv.FormatInt(q.EndTime.Unix(), 10)},
-		"Start":        {strconv.FormatInt(q.Start, 10)},
-		"Limit":        {strconv.Itoa(limit)},
-	}
 	if q.TaskID != 0 {
 		params.Set("TaskId", strconv.FormatInt(q.TaskID, 10))
-	}
-	if q.TimeRangeType != 0 {
-		params.Set("TimeRangeType", strconv.FormatInt(q.TimeRangeType, 10))
 	}
 	var list []CallRecord
 	err = c.call(ctx, opCdr, params, func(body []byte) error {
@@ -231,7 +220,7 @@ type CdrResult struct {
 // pages that came back (real records, which a caller that de-duplicates may
 // count) and Through, which tells how far the window is complete.
 func QueryCallRecords(ctx context.Context, p CdrPager, q CdrQuery) (*CdrResult, error) {
-	limit, err := cdrLimit(q)
+	limit, err := windowLimit(opCdr, q)
 	if err != nil {
 		return nil, err
 	}
@@ -272,17 +261,6 @@ func QueryCallRecords(ctx context.Context, p CdrPager, q CdrQuery) (*CdrResult, 
 		res.Through = part[1]
 	}
 	return res, nil
-}
-
-func cdrLimit(q CdrQuery) (int, error) {
-	switch {
-	case q.Limit == 0:
-		return MaxCdrPageSize, nil
-	case q.Limit < 1 || q.Limit > MaxCdrPageSize:
-		return 0, &requestError{Operation: opCdr, class: classInvalidArgument, config: true,
-			msg: fmt.Sprintf("page size %d outside 1..%d", q.Limit, MaxCdrPageSize)}
-	}
-	return q.Limit, nil
 }
 
 // SplitByMonth cuts the inclusive window [from, to] (whole seconds) into
