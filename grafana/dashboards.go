@@ -522,7 +522,7 @@ func byTask(expr string) string { return "max by (" + taskBy + ") (" + expr + ")
 
 // Dashboards returns every dashboard, in file name order.
 func Dashboards() []Dashboard {
-	return []Dashboard{exporterDashboard(), overviewDashboard(), taskDashboard()}
+	return []Dashboard{callCentreDashboard(), exporterDashboard(), overviewDashboard(), taskDashboard()}
 }
 
 func overviewDashboard() Dashboard {
@@ -596,9 +596,11 @@ func overviewDashboard() Dashboard {
 		timeseries("Enterprise channel utilisation", "Channels in use by the tasks this exporter reads / the enterprise's predictive-dialling channels (dyvms:enterprise_channel_utilisation:ratio). A lower bound: tasks the exporter does not read are not counted.", "percentunit",
 			[]q{{entSel("dyvms:enterprise_channel_utilisation:ratio"), "{{enterprise_id}}"}}, withMinMax(0, nil)),
 	}
-	return newDashboard("dyvms-overview.json", "dyvms-overview", "dyvms / Overview",
+	d := newDashboard("dyvms-overview.json", "dyvms-overview", "dyvms / Overview",
 		"All dialling tasks read by dyvms_exporter: status, progress, answer rate, agents, waiting customers, IVR overflow, occupancy.",
 		[]string{"overview"}, false, summary, tasks, trends, callOutcomes(false))
+	d.Links = append(d.Links, boardLink("Call centre", "dyvms-callcentre", "Agents across the enterprise and inbound queues of the same enterprises (dyvms / Call centre)"))
+	return d
 }
 
 func taskDashboard() Dashboard {

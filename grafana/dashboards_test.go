@@ -32,6 +32,7 @@ const (
 // The uids are part of the dashboards' URLs and of links between them:
 // changing one breaks bookmarks, so they are pinned here.
 var wantUIDs = map[string]string{
+	"dyvms-callcentre.json": "dyvms-callcentre",
 	"dyvms-exporter.json": "dyvms-exporter",
 	"dyvms-overview.json": "dyvms-overview",
 	"dyvms-task.json":     "dyvms-task",
@@ -143,6 +144,9 @@ func TestDashboardsLint(t *testing.T) {
 // panels the brief asks for).
 func TestDashboardsHaveTheRequiredPanels(t *testing.T) {
 	want := map[string][]string{
+		"dyvms-callcentre.json": {"Agents by state", "Agent occupancy", "Agents online", "Queues",
+			"Calls per queue (15 min)", "Calls per queue today", "Service level (15 min)", "Service level today",
+			"Abandon ratio", "Answer wait (heatmap)", "Answer wait", "Abandon wait", "Inbound poller lag"},
 		"dyvms-overview.json": {"Tasks", "List progress", "Answer rate today", "Agents online and available",
 			"Customers waiting for an agent (5-minute peak)", "IVR overflow", "Agent occupancy",
 			"Call outcomes", "Abandoned-call rate (24 h)", "Customer's wait for an agent", "Calls by outcome"},
@@ -229,6 +233,14 @@ var (
 	uidRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 	datasourceVar = map[string]bool{"${datasource}": true, "$datasource": true}
 	filterVars    = []string{"cluster", "job", "instance", "enterprise_id", "task_id"}
+	// boardFilterVars are the filter variables of the boards that have other
+	// ones than filterVars: the call-centre board has queues, not tasks.
+	boardFilterVars = map[string][]string{
+		"dyvms-callcentre": {"cluster", "job", "instance", "enterprise_id", "queue"},
+	}
+	// namedVars are the variables whose values are ids shown by name: a
+	// query_result whose regex takes the text and the value from each series.
+	namedVars = map[string]string{"task_id": "task names", "queue": "queue names"}
 	// singleTaskBoards are the boards whose task variable is single-select
 	// without All (one task at a time).
 	singleTaskBoards = map[string]bool{"dyvms-task": true}
@@ -276,7 +288,11 @@ func lintDashboard(raw []byte, known map[string]bool) []string {
 	if dsVar == nil || dsVar.Type != "datasource" || string(dsVar.Query) != `"prometheus"` {
 		add(`no template variable "datasource" of type datasource for prometheus`)
 	}
-	for _, name := range filterVars {
+	boardVars := filterVars
+	if fv, ok := boardFilterVars[d.UID]; ok {
+		boardVars = fv
+	}
+	for _, name := range boardVars {
 		var v *variableJSON
 		for i := range d.Templating.List {
 			if d.Templating.List[i].Name == name {
@@ -312,11 +328,11 @@ func lintDashboard(raw []byte, known map[string]bool) []string {
 			add("variable %q: query %q is neither label_values(selector, label) nor query_result(expr)", name, query)
 			continue
 		}
-		if name == "task_id" && (!strings.HasPrefix(query, "query_result(") || !taskVarRegexRE.MatchString(v.Regex)) {
-			add("variable %q must show task names: query_result(...) with a regex naming the text and value groups, not %q / %q", name, query, v.Regex)
+		if what, ok := namedVars[name]; ok && (!strings.HasPrefix(query, "query_result(") || !taskVarRegexRE.MatchString(v.Regex)) {
+			add("variable %q must show %s: query_result(...) with a regex naming the text and value groups, not %q / %q", name, what, query, v.Regex)
 		}
 		// A variable's query filters on the variables before it (cascading).
-		prev := filterVars[:slicesIndex(filterVars, name)]
+		prev := boardVars[:slicesIndex(boardVars, name)]
 		for _, e := range checkExpr(inner, vars, known, func(string) []string { return prev }, false) {
 			add("variable %q: %s", name, e)
 		}
@@ -362,6 +378,26 @@ func lintDashboard(raw []byte, known map[string]bool) []string {
 		}
 	}
 	return p
+}
+
+// callCentreScope says whether a metric is one of the call-centre series of
+// docs/call-centre.md and whether it is per queue ("queue") or per
+// enterprise ("enterprise"). They carry enterprise_id but no task_id
+// (promqlcheck.TaskScoped takes every dyvms_enterprise_* for a task metric,
+// as dyvms_enterprise_channels is).
+func callCentreScope(name string) (string, bool) {
+	switch {
+	case strings.HasPrefix(name, "dyvms:queue_"), strings.HasPrefix(name, "dyvms_queue_info"),
+		strings.HasPrefix(name, "dyvms_queue_service_level_seconds"),
+		strings.HasPrefix(name, "dyvms_inbound_calls_total"),
+		strings.HasPrefix(name, "dyvms_inbound_answer_wait_seconds"),
+		strings.HasPrefix(name, "dyvms_inbound_abandon_wait_seconds"):
+		return "queue", true
+	case strings.HasPrefix(name, "dyvms_enterprise_agent"), strings.HasPrefix(name, "dyvms:enterprise_agent"),
+		strings.HasPrefix(name, "dyvms_inbound_"), strings.HasPrefix(name, "dyvms_queue_"):
+		return "enterprise", true
+	}
+	return "", false
 }
 
 func isDatasourceVar(raw json.RawMessage) bool {
@@ -416,9 +452,18 @@ func slicesIndex(s []string, v string) int {
 
 // panelMatchers are the variables a panel selector of metric name must
 // filter on: job and instance always, enterprise and task where the metric
-// carries those labels.
+// carries those labels, and queue on the call-centre series per queue. (A
+// board without one of these variables is not asked for it: checkExpr
+// skips the variables a board does not have.)
 func panelMatchers(name string) []string {
 	need := []string{"cluster", "job", "instance"}
+	if scope, ok := callCentreScope(name); ok {
+		need = append(need, "enterprise_id")
+		if scope == "queue" {
+			need = append(need, "queue")
+		}
+		return need
+	}
 	if promqlcheck.TaskScoped(name) {
 		need = append(need, "enterprise_id", "task_id")
 	} else if promqlcheck.EnterpriseScoped(name) {

@@ -2,6 +2,7 @@
 // grafana/dashboards.go; dashboards/ here is a copy kept equal by a test),
 // adjusted by _config. With the defaults they are the JSON files unchanged.
 local boards = {
+  'dyvms-callcentre.json': import 'dashboards/dyvms-callcentre.json',
   'dyvms-exporter.json': import 'dashboards/dyvms-exporter.json',
   'dyvms-overview.json': import 'dashboards/dyvms-overview.json',
   'dyvms-task.json': import 'dashboards/dyvms-task.json',
@@ -13,15 +14,37 @@ local boards = {
   // Every selector of the JSON filters on cluster=~"$cluster"; another
   // clusterLabel renames that label in every query (in the JSON text: one
   // string replacement instead of a walk through every field).
+  // The cluster variable lists the label's values from one series per board
+  // (the task boards' and the call-centre board's).
+  local clusterQueries = [
+    'label_values(dyvms_task_scrape_success, %s)',
+    'label_values(dyvms_api_requests_total{operation=~\\"CloudListOnlineAgent|CloudQueryIbCdr|CloudListQueue\\"}, %s)',
+  ],
   local relabel(d) =
-    std.parseJson(std.strReplace(
+    std.parseJson(std.foldl(
+      function(json, q) std.strReplace(json, q % 'cluster', q % cfg.clusterLabel),
+      clusterQueries,
       std.strReplace(std.manifestJsonMinified(d), 'cluster=~\\"$cluster\\"', cfg.clusterLabel + '=~\\"$cluster\\"'),
-      'label_values(dyvms_task_scrape_success, cluster)',
-      'label_values(dyvms_task_scrape_success, %s)' % cfg.clusterLabel
     )),
 
-  local configure(d) =
-    local renamed = if cfg.clusterLabel == 'cluster' then d else relabel(d);
+  // The call-centre board draws the service-level target as the threshold
+  // steps "green from 0.8" (grafana.ServiceLevelTarget: no other step of
+  // that board is green at 0.8); serviceLevelTarget moves them, in the
+  // panels and in the queue table's cells.
+  local defaultServiceLevelTarget = 0.8,
+  // (std.get until config.libsonnet has serviceLevelTarget: the alerts' target.)
+  local target = std.get(cfg, 'serviceLevelTarget', defaultServiceLevelTarget),
+  local retarget(d) =
+    if target == defaultServiceLevelTarget then d
+    else std.parseJson(std.strReplace(
+      std.manifestJsonMinified(d),
+      std.manifestJsonMinified({ color: 'green', value: defaultServiceLevelTarget }),
+      std.manifestJsonMinified({ color: 'green', value: target }),
+    )),
+
+  local configure(name, d) =
+    local targeted = if name == 'dyvms-callcentre.json' then retarget(d) else d;
+    local renamed = if cfg.clusterLabel == 'cluster' then targeted else relabel(targeted);
     renamed {
       timezone: cfg.dashboardTimezone,
       templating+: {
@@ -33,7 +56,7 @@ local boards = {
     },
 
   grafanaDashboards+:: {
-    [name]: configure(boards[name])
+    [name]: configure(name, boards[name])
     for name in std.objectFields(boards)
   },
 }

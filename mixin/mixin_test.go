@@ -239,3 +239,56 @@ func TestUnknownAlertForIsRefused(t *testing.T) {
 		t.Fatalf("Render with a misspelt alertFor key: %v, want an error naming it", err)
 	}
 }
+
+// serviceLevelTarget moves the call-centre board's target (the threshold
+// steps of its service-level panels and table cells) and nothing else.
+func TestServiceLevelTargetMovesTheBoardsTarget(t *testing.T) {
+	def, o := render(t, ""), render(t, `{ _config+:: { serviceLevelTarget: 0.9 } }`)
+	before, after := greenSteps(t, def.Dashboards["dyvms-callcentre.json"]), greenSteps(t, o.Dashboards["dyvms-callcentre.json"])
+	if before[0.8] < 5 {
+		t.Fatalf("the call-centre board has %d target steps (%v), want the stat, two timeseries and two table columns", before[0.8], before)
+	}
+	if after[0.9] != before[0.8]+before[0.9] || after[0.8] != 0 {
+		t.Errorf("serviceLevelTarget 0.9: green steps %v, before %v", after, before)
+	}
+	for name, raw := range def.Dashboards {
+		var a, b any
+		if err := json.Unmarshal(raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(o.Dashboards[name], &b); err != nil {
+			t.Fatal(err)
+		}
+		if name != "dyvms-callcentre.json" && !reflect.DeepEqual(a, b) {
+			t.Errorf("serviceLevelTarget changed %s", name)
+		}
+	}
+}
+
+// greenSteps counts a board's threshold steps that turn green, by value.
+func greenSteps(t *testing.T, raw json.RawMessage) map[float64]int {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	out := map[float64]int{}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if value, ok := x["value"].(float64); ok && x["color"] == "green" {
+				out[value]++
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}

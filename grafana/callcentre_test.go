@@ -1,0 +1,199 @@
+package grafana
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
+)
+
+// The boards link one click away to each other where a supervisor goes
+// next: the call-centre board to the outbound boards and back, keeping the
+// time range and the variables (enterprise_id is the same name on each).
+func TestBoardLinks(t *testing.T) {
+	boards := map[string]Dashboard{}
+	for _, d := range Dashboards() {
+		boards[d.UID] = d
+	}
+	uidOf := map[string]bool{}
+	for _, uid := range wantUIDs {
+		uidOf[uid] = true
+	}
+	for from, tos := range map[string][]string{
+		"dyvms-callcentre": {"dyvms-overview", "dyvms-task"},
+		"dyvms-overview":   {"dyvms-callcentre"},
+	} {
+		d, ok := boards[from]
+		if !ok {
+			t.Fatalf("no board %s", from)
+		}
+		links := map[string]map[string]any{}
+		for _, l := range d.Links {
+			m := l.(map[string]any)
+			if url, _ := m["url"].(string); url != "" {
+				uid, ok := strings.CutPrefix(url, "/d/")
+				if !ok || !uidOf[uid] {
+					t.Errorf("%s: link %q to %q, which is no board of this repository", from, m["title"], url)
+				}
+				links[uid] = m
+			}
+		}
+		for _, to := range tos {
+			m, ok := links[to]
+			switch {
+			case !ok:
+				t.Errorf("%s: no link to %s", from, to)
+			case m["type"] != "link" || m["includeVars"] != true || m["keepTime"] != true:
+				t.Errorf("%s: the link to %s must be of type link and keep the time and variables: %v", from, to, m)
+			}
+			if !hasVariable(boards[to], "enterprise_id") || !hasVariable(d, "enterprise_id") {
+				t.Errorf("%s → %s: enterprise_id does not carry over", from, to)
+			}
+		}
+	}
+}
+
+func hasVariable(d Dashboard, name string) bool {
+	for _, v := range d.Templating["list"].([]Variable) {
+		if v.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// callCentreKey is the key of an enterprises: entry that makes the exporter
+// write a call-centre series (docs/call-centre.md), "" for other series.
+func callCentreKey(name string) string {
+	switch {
+	case strings.HasPrefix(name, "dyvms_enterprise_agent"):
+		return "online_agents"
+	case strings.HasPrefix(name, "dyvms_inbound_"):
+		return "inbound_calls"
+	case strings.HasPrefix(name, "dyvms_queue_"):
+		return "queues"
+	}
+	return ""
+}
+
+// TestCallCentrePanelsNameTheirConfigKey: every part of the call-centre view
+// is off unless an enterprise's entry turns it on, so a panel that reads
+// its series (directly or through recording rules) names, in place of "No
+// data", a key it needs; the exporter's own series need none.
+func TestCallCentrePanelsNameTheirConfigKey(t *testing.T) {
+	rf, err := promqlcheck.ReadRuleFile(filepath.Join(repoRoot, promqlcheck.RecordingRulesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exprs := map[string]string{}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				exprs[r.Record] = r.Expr
+			}
+		}
+	}
+	var keys func(expr string, depth int, into map[string]bool)
+	keys = func(expr string, depth int, into map[string]bool) {
+		names, err := promqlcheck.MetricsRead(expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		for _, n := range names {
+			if k := callCentreKey(n); k != "" {
+				into[k] = true
+			} else if e, ok := exprs[n]; ok && depth < 5 {
+				keys(e, depth+1, into)
+			}
+		}
+	}
+	checked := 0
+	for _, d := range Dashboards() {
+		var walk func([]Panel)
+		walk = func(ps []Panel) {
+			for _, p := range ps {
+				walk(p.Panels)
+				need := map[string]bool{}
+				for _, tg := range p.Targets {
+					keys(tg.Expr, 0, need)
+				}
+				if len(need) == 0 {
+					continue
+				}
+				checked++
+				noValue, _ := p.FieldConfig.Defaults["noValue"].(string)
+				named := false
+				for k := range need {
+					named = named || strings.Contains(noValue, k)
+				}
+				if !named {
+					t.Errorf("%s: panel %q reads series of %v but its no-value text %q names none of them", d.File, p.Title, promqlcheck.Sorted(need), noValue)
+				}
+			}
+		}
+		walk(d.Panels)
+	}
+	if checked < 15 {
+		t.Errorf("only %d call-centre panels found", checked)
+	}
+}
+
+// The lint's call-centre rules: the queue variable shows names, and every
+// per-queue selector filters on it.
+func TestLinterCatchesCallCentreMistakes(t *testing.T) {
+	known := knownNames(t)
+	raw := string(dashboardFiles(t)["dyvms-callcentre.json"])
+	if p := lintDashboard([]byte(raw), known); len(p) != 0 {
+		t.Fatalf("the call-centre board has problems: %q", p)
+	}
+	var d struct {
+		Templating struct {
+			List []struct {
+				Name  string `json:"name"`
+				Regex string `json:"regex"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		t.Fatal(err)
+	}
+	regex := ""
+	for _, v := range d.Templating.List {
+		if v.Name == "queue" {
+			regex = v.Regex
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // as Render writes it
+	if err := enc.Encode(regex); err != nil {
+		t.Fatal(err)
+	}
+	quoted := bytes.TrimSpace(buf.Bytes())
+	for _, c := range []struct{ name, from, to, want string }{
+		{"queue rule without the queue matcher", `dyvms:queue_service_level:ratio15m{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", queue=~\"$queue\"}`,
+			`dyvms:queue_service_level:ratio15m{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\"}`, `lacks queue=~"$queue"`},
+		{"histogram without the queue matcher", `dyvms_inbound_answer_wait_seconds_bucket{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", queue=~\"$queue\"}`,
+			`dyvms_inbound_answer_wait_seconds_bucket{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", queue=~\"$queue\"}`, `lacks enterprise_id=~"$enterprise_id"`},
+		{"poller lag without the enterprise matcher", `dyvms_inbound_call_records_lag_seconds{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\"})`,
+			`dyvms_inbound_call_records_lag_seconds{cluster=~\"$cluster\", job=~\"$job\", instance=~\"$instance\"})`, `lacks enterprise_id=~"$enterprise_id"`},
+		{"queue numbers without names", `"regex": ` + string(quoted), `"regex": ""`, `must show queue names`},
+		{"no queue variable", `"name": "queue"`, `"name": "queues"`, `no template variable "queue"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(raw, c.from) {
+				t.Fatalf("the board does not contain %s", c.from)
+			}
+			problems := lintDashboard([]byte(strings.Replace(raw, c.from, c.to, 1)), known)
+			for _, p := range problems {
+				if strings.Contains(p, c.want) {
+					return
+				}
+			}
+			t.Errorf("no problem mentioning %q; got %q", c.want, problems)
+		})
+	}
+}
