@@ -33,9 +33,9 @@ const (
 // changing one breaks bookmarks, so they are pinned here.
 var wantUIDs = map[string]string{
 	"dyvms-callcentre.json": "dyvms-callcentre",
-	"dyvms-exporter.json": "dyvms-exporter",
-	"dyvms-overview.json": "dyvms-overview",
-	"dyvms-task.json":     "dyvms-task",
+	"dyvms-exporter.json":   "dyvms-exporter",
+	"dyvms-overview.json":   "dyvms-overview",
+	"dyvms-task.json":       "dyvms-task",
 }
 
 // The committed JSON is the generator's output, in grafana/dashboards and in
