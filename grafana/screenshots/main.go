@@ -8,6 +8,7 @@
 //
 //	go run ./grafana/screenshots              # about 15 minutes
 //	go run ./grafana/screenshots -accumulate 2m -out /tmp/shots   # a quick look
+//	go run ./grafana/screenshots -boards callcentre                # one board's picture
 //
 // Needs: prometheus (Debian: apt-get install prometheus), chromium
 // (apt-get install chromium), a CJK font for the task names
@@ -38,6 +39,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +63,7 @@ var (
 	width      = flag.Int("width", 1600, "page width in pixels")
 	keep       = flag.Bool("keep", false, "keep the temporary directory (pages, data, Prometheus' TSDB)")
 	maxBytes   = flag.Int("max-bytes", 300<<10, "fail when a PNG is larger")
+	boards     = flag.String("boards", "", "draw only these boards, by file name without dyvms- and .json, comma-separated (e.g. callcentre); default every one")
 	promURL    = flag.String("prometheus-url", "", "draw from this running Prometheus (which scrapes the demo) instead of starting the demo and a Prometheus; -accumulate is then the range drawn")
 )
 
@@ -162,6 +165,9 @@ func draw(root, uplot, tmp string, prom *promClient, began time.Time) error {
 			return err
 		}
 		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "dyvms-"), ".json")
+		if *boards != "" && !slices.Contains(strings.Split(*boards, ","), name) {
+			continue
+		}
 		data, err := boardData(prom, raw, w)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
@@ -464,7 +470,7 @@ func boardData(prom *promClient, raw []byte, w window) (*pageData, error) {
 	}
 	rateInterval := max(4**scrape, 30*time.Second)
 	values := map[string]string{
-		"datasource": "prometheus", "cluster": ".*", "job": ".+", "instance": ".+", "enterprise_id": ".+", "task_id": ".+",
+		"datasource": "prometheus", "cluster": ".*", "job": ".+", "instance": ".+", "enterprise_id": ".+", "task_id": ".+", "queue": ".+",
 		"__rate_interval": promDuration(rateInterval), "__interval": promDuration(w.step),
 		"__range": promDuration(w.end.Sub(w.start)),
 	}
