@@ -3,10 +3,16 @@ package grafana
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/dyvms-community/dyvms_exporter/internal/testutil"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 )
 
@@ -195,5 +201,71 @@ func TestLinterCatchesCallCentreMistakes(t *testing.T) {
 			}
 			t.Errorf("no problem mentioning %q; got %q", c.want, problems)
 		})
+	}
+}
+
+// TestQueueNamesJoin runs the board's per-queue join (queueNamed) and the
+// queue variable's query in promtool: a queue on the queue list gets its
+// name, one missing from it its number, two exporters reading the same
+// queue give one series (not two, nor their sum), and the variable's
+// regular expression takes the number as the value and "name · number" as
+// the text.
+func TestQueueNamesJoin(t *testing.T) {
+	promtool := testutil.Tool(t, "promtool", "Debian: apt-get install -y prometheus")
+	vars := map[string]string{"cluster": ".*", "job": ".+", "instance": ".+", "enterprise_id": ".+", "queue": ".+"}
+	panel, _ := promqlcheck.SubstituteWith(queueNamed(perQueue(queueSel("dyvms:queue_service_level:ratio15m"))), vars)
+	variable, _, ok := promqlcheck.VariablePromQL(queueVariable().Definition)
+	if !ok {
+		t.Fatalf("queue variable %q", queueVariable().Definition)
+	}
+	variable, _ = promqlcheck.SubstituteWith(variable, vars)
+	const ent = `job="dyvms", enterprise_id="7000002"`
+	file := map[string]any{
+		"evaluation_interval": "1m",
+		"tests": []map[string]any{{
+			"interval": "1m",
+			"input_series": []map[string]string{
+				{"series": `dyvms:queue_service_level:ratio15m{instance="a:9116", ` + ent + `, queue="1001"}`, "values": "0.75x2"},
+				{"series": `dyvms:queue_service_level:ratio15m{instance="b:9116", ` + ent + `, queue="1001"}`, "values": "0.75x2"},
+				{"series": `dyvms:queue_service_level:ratio15m{instance="a:9116", ` + ent + `, queue="1002"}`, "values": "0.9x2"},
+				{"series": `dyvms_queue_info{instance="a:9116", ` + ent + `, queue="1001", queue_name="售后"}`, "values": "1x2"},
+				{"series": `dyvms_queue_info{instance="b:9116", ` + ent + `, queue="1001", queue_name="售后"}`, "values": "1x2"},
+				{"series": `dyvms_inbound_calls_total{instance="a:9116", ` + ent + `, queue="1002", outcome="answered"}`, "values": "3x2"},
+				{"series": `dyvms_inbound_calls_total{instance="a:9116", ` + ent + `, queue="none", outcome="ivr_only"}`, "values": "1x2"},
+			},
+			"promql_expr_test": []map[string]any{
+				{"expr": panel, "eval_time": "1m", "exp_samples": []map[string]any{
+					{"labels": `{enterprise_id="7000002", queue="1001", queue_name="售后", queue_display="售后 · 1001"}`, "value": 0.75},
+					{"labels": `{enterprise_id="7000002", queue="1002", queue_display="1002"}`, "value": 0.9},
+				}},
+				{"expr": variable, "eval_time": "1m", "exp_samples": []map[string]any{
+					{"labels": `{enterprise_id="7000002", queue="1001", queue_name="售后", queue_display="售后 · 1001"}`, "value": 1},
+					{"labels": `{enterprise_id="7000002", queue="1002", queue_display="1002"}`, "value": 3},
+				}},
+			},
+		}},
+	}
+	b, err := yaml.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "queues_test.yml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput(); err != nil {
+		t.Fatalf("promtool test rules: %v\n%s\n%s", err, out, b)
+	}
+	// Grafana's query_result shows each series as {labels, sorted} value
+	// time; the variable's regex must take the number and the display.
+	re := regexp.MustCompile(strings.Trim(queueVariable().Regex, "/"))
+	for line, want := range map[string][2]string{
+		`{enterprise_id="7000002", queue="1001", queue_display="售后 · 1001", queue_name="售后"} 1 1700000000000`: {"1001", "售后 · 1001"},
+		`{enterprise_id="7000002", queue="1002", queue_display="1002"} 3 1700000000000`:                       {"1002", "1002"},
+	} {
+		m := re.FindStringSubmatch(line)
+		if m == nil || m[re.SubexpIndex("value")] != want[0] || m[re.SubexpIndex("text")] != want[1] {
+			t.Errorf("regex %s on %s: %q, want value %q text %q", re, line, m, want[0], want[1])
+		}
 	}
 }
