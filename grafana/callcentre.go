@@ -150,6 +150,10 @@ func agentStateColours() opt {
 	return withOverrides(os...)
 }
 
+// wholeCalls shows counts of calls without decimals: increase() over a
+// window extrapolates to fractions of a call, which read as noise.
+var wholeCalls = func(p *Panel) { p.FieldConfig.Defaults["decimals"] = 0 }
+
 // serviceLevelThresholds: red below the target, green from it (see
 // ServiceLevelTarget for why green at the target is reserved).
 func serviceLevelThresholds(style string) opt {
@@ -178,7 +182,7 @@ func callCentreDashboard() Dashboard {
 			[]q{{perEnterprise(occupancy), "{{enterprise_id}}"}},
 			withMinMax(0, 1), withThresholds(thresholds("green", 0.9, "orange"), ""), withNoValue(noOnlineAgents)),
 		stat("Offered today", "Calls offered to the selected queues since the call centre's midnight (dyvms:queue_inbound_offered:today): every call that reached the queue except those it did not take (not queued, queue full).", "none",
-			[]q{{`sum(` + offeredToday + `)`, ""}}, withNoValue(noInbound)),
+			[]q{{`sum(` + offeredToday + `)`, ""}}, wholeCalls, withNoValue(noInbound)),
 		stat("Service level today", "Calls answered within their queue's threshold / calls offered, the selected queues together, since the call centre's midnight (from the :today rules; only queues with a service level count, in the numerator and the denominator). Red below the target ("+pct+").", "percentunit",
 			[]q{{`sum(` + withinToday + `) / (sum(` + offeredToday + ` and on (enterprise_id, queue) ` + withinToday + `) > 0)`, ""}},
 			withMinMax(0, 1), serviceLevelThresholds(""), withNoValue(noServiceLevel)),
@@ -202,25 +206,26 @@ func callCentreDashboard() Dashboard {
 			}, stepped(), withWidth(6, 8), withNoValue(noOnlineAgents)),
 	}
 
+	noDecimals := []map[string]any{{"id": "decimals", "value": 0}}
 	queueTable := table("Queues", "One row per queue: its name and service-level threshold (CloudListQueue), and the calls offered, answered and abandoned since the call centre's midnight and over the last 15 minutes, with the service level and the abandon ratio. Rows come from the queue list and the inbound counters, so a queue without calls shows its threshold and one missing from the list (queues: off) its counts."+slNote,
 		[]string{"enterprise_id", "queue", "queue_name"},
 		[]string{"job", "instance"},
 		[]column{
 			{title: "name", expr: `max by (enterprise_id, queue, queue_name) (` + queueSel("dyvms_queue_info") + `)`, hide: true},
 			{title: "Threshold", expr: perQueue(queueSel("dyvms_queue_service_level_seconds")), unit: "s"},
-			{title: "Offered today", expr: offeredToday, unit: "none"},
-			{title: "Answered today", expr: answeredToday, unit: "none"},
-			{title: "Abandoned today", expr: abandonedToday, unit: "none"},
+			{title: "Offered today", expr: offeredToday, unit: "none", opts: noDecimals},
+			{title: "Answered today", expr: answeredToday, unit: "none", opts: noDecimals},
+			{title: "Abandoned today", expr: abandonedToday, unit: "none", opts: noDecimals},
 			{title: "Service level today", expr: rule("dyvms:queue_service_level:ratio_today"), unit: "percentunit",
 				opts: cellColor(thresholds("red", ServiceLevelTarget, "green"))},
 			{title: "Abandon ratio today", expr: rule("dyvms:queue_inbound_abandon:ratio_today"), unit: "percentunit",
 				opts: cellColor(thresholds("transparent", queueAbandonRatioHigh, "red"))},
-			{title: "Offered (15 min)", expr: rule("dyvms:queue_inbound_offered:increase15m"), unit: "none"},
+			{title: "Offered (15 min)", expr: rule("dyvms:queue_inbound_offered:increase15m"), unit: "none", opts: noDecimals},
 			{title: "Service level (15 min)", expr: rule("dyvms:queue_service_level:ratio15m"), unit: "percentunit",
 				opts: cellColor(thresholds("red", ServiceLevelTarget, "green"))},
 		}, withWidth(24, 8), withNoValue(noInbound))
 
-	counts := func(period, suffix string) []q {
+	counts := func(suffix string) []q {
 		return []q{
 			{queueNamed(rule("dyvms:queue_inbound_offered:" + suffix)), queueLegend + " offered"},
 			{queueNamed(rule("dyvms:queue_inbound_answered:" + suffix)), queueLegend + " answered"},
@@ -231,9 +236,9 @@ func callCentreDashboard() Dashboard {
 		row("Queues"),
 		queueTable,
 		timeseries("Calls per queue (15 min)", "Calls offered to each queue, answered by an agent and abandoned in the queue over the 15 minutes before each point (dyvms:queue_inbound_*:increase15m; calls that ended in the window). Offered excludes calls the queue did not take (not queued, queue full); overflows by timeout or for want of an agent are neither answered nor abandoned.", "none",
-			counts("15 min", "increase15m"), withNoValue(noInbound)),
+			counts("increase15m"), wholeCalls, withNoValue(noInbound)),
 		timeseries("Calls per queue today", "The same counts since the call centre's midnight (dyvms:queue_inbound_*:today); they fall to 0 at midnight in the board's time zone.", "none",
-			counts("today", "today"), stepped(), withNoValue(noInbound)),
+			counts("today"), stepped(), wholeCalls, withNoValue(noInbound)),
 		timeseries("Service level (15 min)", "Per queue: calls answered within the queue's threshold / calls offered, over the 15 minutes before each point (dyvms:queue_service_level:ratio15m). No point while nothing was offered."+slNote, "percentunit",
 			[]q{{queueNamed(rule("dyvms:queue_service_level:ratio15m")), queueLegend}},
 			withMinMax(0, 1), serviceLevelThresholds("dashed"), withNoValue(noServiceLevel)),
