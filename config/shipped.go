@@ -68,6 +68,20 @@ var shippedUsers = map[string][]string{
 		"dashboard panel \"Enterprise channel utilisation\" (grafana/dashboards/dyvms-overview.json)",
 		"recording rule dyvms:enterprise_channel_utilisation:ratio (rules/dyvms.rules.yml)",
 	},
+	"dyvms_inbound_answer_wait_seconds": {
+		"recording rule dyvms:queue_inbound_answered_within_threshold:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_service_level:ratio15m (rules/dyvms.rules.yml)",
+	},
+	"dyvms_inbound_calls_total": {
+		"recording rule dyvms:queue_inbound_abandoned:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_inbound_answered:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_inbound_offered:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_service_level:ratio15m (rules/dyvms.rules.yml)",
+	},
+	"dyvms_queue_service_level_seconds": {
+		"recording rule dyvms:queue_inbound_answered_within_threshold:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_service_level:ratio15m (rules/dyvms.rules.yml)",
+	},
 	"dyvms_task_agents_assigned": {
 		"dashboard panel \"Agent states (task counts)\" (grafana/dashboards/dyvms-task.json)",
 	},

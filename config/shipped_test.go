@@ -10,7 +10,6 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/dyvms-community/dyvms_exporter/collector"
 	"github.com/dyvms-community/dyvms_exporter/grafana"
 	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 )
@@ -108,9 +107,10 @@ func computeShippedUsers(t *testing.T) map[string][]string {
 		for _, n := range u.reads {
 			closure(n, seen)
 		}
-		for _, f := range collector.Catalogue() {
-			if seen[f.Name] {
-				out[f.Name] = append(out[f.Name], u.name)
+		for _, f := range families {
+			// A histogram is read through its series' names.
+			if seen[f.name] || seen[f.name+"_bucket"] || seen[f.name+"_sum"] || seen[f.name+"_count"] {
+				out[f.name] = append(out[f.name], u.name)
 			}
 		}
 	}
