@@ -175,7 +175,7 @@ var (
 		"Time the online agent has been in its current state: DeviceStatusDuration when the state is the device's, LoginStatusDuration when it is the login's; absent when the state came from the State text or the duration is missing (metrics.enterprise_agents: true).",
 		[]string{"enterprise_id", "cno"}, nil)
 	enterpriseWithoutSeriesDesc = prometheus.NewDesc(Namespace+"_enterprise_agents_without_series",
-		"Online agents of the enterprise counted in dyvms_enterprise_agents but given no per-agent series, by reason: no_cno (the row has none), bad_cno (not a short run of letters, digits, '.', '-', '_'), too_many (past the bound of 2,000 agents an enterprise). Written with metrics.enterprise_agents: true.",
+		"Online agents of the enterprise counted in dyvms_enterprise_agents but given no per-agent series, by reason: no_cno (the row has none), bad_cno (not a short run of letters, digits, '.', '-', '_'), too_many (past the bound of "+strconv.Itoa(MaxEnterpriseAgentSeries)+" agents an enterprise). Written with metrics.enterprise_agents: true.",
 		[]string{"enterprise_id", "reason"}, nil)
 )
 
