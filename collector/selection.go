@@ -72,7 +72,7 @@ func (s Selection) Check() error {
 		f, ok := familyByName[name]
 		switch {
 		case !ok:
-			return fmt.Errorf("%q is not a task or agent family of this exporter", name)
+			return fmt.Errorf("%q is not a family this collector writes (Catalogue, EnterpriseCatalogue)", name)
 		case f == famScrapeSuccess:
 			return fmt.Errorf("%s cannot be excluded: it is how a failed task shows", name)
 		}

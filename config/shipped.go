@@ -2,7 +2,7 @@
 
 package config
 
-// shippedUsers names, for each task or agent family, the shipped rules
+// shippedUsers names, for each family metrics.exclude may name, the shipped rules
 // (rules/*.yml) and dashboard panels and variables (grafana/dashboards)
 // that read it, directly or through a recording rule. A test derives it
 // from those files, so the exporter warns about an excluded family without

@@ -87,6 +87,16 @@ func TestSelection(t *testing.T) {
 	if got := selection(parse("metrics: {agents: false}\n")); !got.NoAgents || got.AgentStatus != collector.AgentStatusStateSet {
 		t.Errorf("agents: false gives %+v", got)
 	}
+	// The collector gets its own families of metrics.exclude, the queue
+	// lists' and inbound calls' go to their managers (excludeElsewhere).
+	got = selection(parse("metrics:\n  enterprise_agents: true\n  exclude: [dyvms_queue_info, dyvms_enterprise_agent_state, dyvms_inbound_calls_total, dyvms_agent_info]\n"))
+	want = collector.Selection{EnterpriseAgents: true, Exclude: []string{"dyvms_enterprise_agent_state", "dyvms_agent_info"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("selection %+v, want %+v", got, want)
+	}
+	if err := got.Check(); err != nil {
+		t.Errorf("a validated section fails the collector's check: %v", err)
+	}
 }
 
 // TestExcludeCallCentreFamilies: each call-centre family named in
