@@ -155,6 +155,21 @@ func (p *parser) validateMetrics(m *Metrics) {
 	}
 }
 
+// warnEnterpriseAgentsUnread: metrics.enterprise_agents asks for series
+// that only an enterprise read with online_agents has; without one it
+// does nothing, most likely not what was meant.
+func (p *parser) warnEnterpriseAgentsUnread(c *Config) {
+	if !c.Metrics.EnterpriseAgents || p.isPoisoned("enterprises") {
+		return
+	}
+	for _, e := range c.Enterprises {
+		if e.OnlineAgents {
+			return
+		}
+	}
+	p.warnAt("metrics.enterprise_agents", "no enterprises entry has online_agents: true, so there are no per-agent series to write")
+}
+
 func dedupe(s []string) []string {
 	sort.Strings(s)
 	out := s[:0]

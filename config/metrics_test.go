@@ -120,7 +120,7 @@ func TestClosest(t *testing.T) {
 // task families, with the enterprise's read success kept as the task's is,
 // the pollers' health refused with its reason, and the same warnings.
 func TestMetricsCallCentreFamilies(t *testing.T) {
-	cfg, err := Parse([]byte(oneTask+"metrics:\n  enterprise_agents: true\n  exclude:\n    - dyvms_enterprise_agents\n    - dyvms_enterprise_agent_state\n    - dyvms_enterprise_agent_state_duration_seconds\n    - dyvms_enterprise_agents_without_series\n    - dyvms_queue_info\n    - dyvms_queue_service_level_seconds\n    - dyvms_inbound_calls_total\n    - dyvms_inbound_answer_wait_seconds\n    - dyvms_inbound_abandon_wait_seconds\n"), "x.yml")
+	cfg, err := Parse([]byte(oneTask+"metrics:\n  enterprise_agents: true\n  exclude:\n    - dyvms_enterprise_agents\n    - dyvms_enterprise_agent_state\n    - dyvms_enterprise_agent_state_duration_seconds\n    - dyvms_enterprise_agents_without_series\n    - dyvms_queue_info\n    - dyvms_queue_service_level_seconds\n    - dyvms_inbound_calls_total\n    - dyvms_inbound_answer_wait_seconds\n    - dyvms_inbound_abandon_wait_seconds\nenterprises:\n  - {enterprise_id: 1, online_agents: true}\n"), "x.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,5 +166,21 @@ func TestMetricsCallCentreFamilies(t *testing.T) {
 	}
 	if _, err := Parse([]byte(oneTask+"metrics:\n  enterprise_agents: 2\n"), "x.yml"); err == nil || !strings.Contains(err.Error(), "x.yml:3") {
 		t.Errorf("enterprise_agents: 2 gives %v", err)
+	}
+}
+
+// enterprise_agents without an enterprise read with online_agents loads,
+// with a warning at its line; with one, no warning.
+func TestEnterpriseAgentsWithoutOnlineAgents(t *testing.T) {
+	cfg, err := Parse([]byte(oneTask+"metrics:\n  enterprise_agents: true\nenterprises:\n  - {enterprise_id: 1, queues: {}}\n"), "x.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].Error() != "x.yml:3: metrics.enterprise_agents: no enterprises entry has online_agents: true, so there are no per-agent series to write" {
+		t.Errorf("warnings %v", cfg.Warnings)
+	}
+	cfg, err = Parse([]byte(oneTask+"metrics:\n  enterprise_agents: true\nenterprises:\n  - {enterprise_id: 1, online_agents: true}\n"), "x.yml")
+	if err != nil || len(cfg.Warnings) != 0 {
+		t.Errorf("with online_agents: %v, warnings %v", err, cfg.Warnings)
 	}
 }
