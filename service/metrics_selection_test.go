@@ -174,6 +174,17 @@ metrics:
 		return out
 	}
 	all := families()
+	// Every enterprise family, the per-agent ones included, is in the
+	// tables of docs/metrics.md (the root test leaves them to this one).
+	page, err := os.ReadFile(filepath.Join("..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range all {
+		if strings.HasPrefix(name, "dyvms_enterprise_") && !strings.Contains(string(page), "| `"+name+"`") && !strings.Contains(string(page), "| `"+name+"{") {
+			t.Errorf("%s is not in the tables of docs/metrics.md", name)
+		}
+	}
 	excludable := []string{
 		"dyvms_enterprise_agents", "dyvms_enterprise_agent_state", "dyvms_enterprise_agent_state_duration_seconds", "dyvms_enterprise_agents_without_series",
 		"dyvms_queue_info", "dyvms_queue_service_level_seconds",
