@@ -63,6 +63,12 @@ var shippedUsers = map[string][]string{
 		"dashboard panel \"Daily call limit used\" (grafana/dashboards/dyvms-task.json)",
 		"recording rule dyvms:agent_call_limit_usage:ratio (rules/dyvms.rules.yml)",
 	},
+	"dyvms_enterprise_agent_state": {
+		"dashboard panel \"Agents (one row each)\" (grafana/dashboards/dyvms-callcentre.json)",
+	},
+	"dyvms_enterprise_agent_state_duration_seconds": {
+		"dashboard panel \"Agents (one row each)\" (grafana/dashboards/dyvms-callcentre.json)",
+	},
 	"dyvms_enterprise_agents": {
 		"dashboard panel \"Agents by state\" (grafana/dashboards/dyvms-callcentre.json)",
 		"dashboard panel \"Agents idle\" (grafana/dashboards/dyvms-callcentre.json)",

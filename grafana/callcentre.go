@@ -36,7 +36,7 @@ func queueSel(name string, extra ...string) string { return sel(name, queueMatch
 const (
 	noOnlineAgents = "no online agents read (online_agents: true not set for this enterprise)"
 	noInbound      = "no inbound calls (inbound_calls not configured for this enterprise)"
-	noQueues       = "no queue list (queues not configured for this enterprise)"
+	noAgentSeries  = "no per-agent series (metrics.enterprise_agents: true, and online_agents for the enterprise)"
 	// The service level needs both, and a threshold that is a bucket edge.
 	noServiceLevel = "no service level: needs inbound_calls and queues for the enterprise (and a queue threshold that is a bucket edge)"
 )
@@ -204,6 +204,7 @@ func callCentreDashboard() Dashboard {
 				{perEnterprise(online), "{{enterprise_id}} online"},
 				{perEnterprise(entSel("dyvms_enterprise_agents", `state="idle"`)), "{{enterprise_id}} idle"},
 			}, stepped(), withWidth(6, 8), withNoValue(noOnlineAgents)),
+		agentTable(),
 	}
 
 	noDecimals := []map[string]any{{"id": "decimals", "value": 0}}
@@ -309,6 +310,35 @@ func callCentreDashboard() Dashboard {
 		boardLink("Outbound tasks", "dyvms-overview", "The dialling tasks of the same enterprises (dyvms / Overview)"),
 		boardLink("Task detail", "dyvms-task", "One dialling task (dyvms / Task detail)"))
 	return d
+}
+
+// agentTable lists the online agents one by one: their state and how long
+// they have been in it, from the per-agent series (off unless
+// metrics.enterprise_agents: true). "== 1" keeps the current state with
+// either encoding of metrics.agent_status (a state set, or current).
+func agentTable() Panel {
+	colour := map[string]any{}
+	for i, c := range []struct{ state, colour string }{
+		{"idle", "green"}, {"calling", "blue"}, {"ringing", "yellow"}, {"talking", "red"},
+		{"wrap-up", "orange"}, {"paused", "purple"}, {"invalid", "dark-red"}, {"unknown", "text"},
+	} {
+		colour[c.state] = map[string]any{"color": c.colour, "index": i}
+	}
+	return table("Agents (one row each)", "Every online agent of the selected enterprises with a per-agent series: its state (as in Agents by state) and the time in that state (dyvms_enterprise_agent_state_duration_seconds: the vendor's time in the device state during a call, in the login state otherwise; empty when the state came from the State text). Needs metrics.enterprise_agents: true (off by default: one series per agent and state, see the series budget) and online_agents for the enterprise.",
+		[]string{"enterprise_id", "cno", "state"},
+		[]string{"job", "instance"},
+		[]column{
+			{title: "state", expr: `max by (enterprise_id, cno, state) (` + entSel("dyvms_enterprise_agent_state") + ` == 1)`, hide: true},
+			{title: "Time in state", expr: `max by (enterprise_id, cno) (` + entSel("dyvms_enterprise_agent_state_duration_seconds") + `)`, unit: "s"},
+		},
+		withOverrides(Override{
+			Matcher: map[string]any{"id": "byName", "options": "state"},
+			Properties: []map[string]any{
+				{"id": "mappings", "value": []map[string]any{{"type": "value", "options": colour}}},
+				{"id": "custom.cellOptions", "value": map[string]any{"type": "color-text"}},
+			},
+		}),
+		withWidth(24, 8), withNoValue(noAgentSeries))
 }
 
 // perQueueOutcome is perQueue keeping the outcome.

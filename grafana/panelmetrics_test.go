@@ -224,6 +224,8 @@ var panelMetrics = map[string]map[string]string{
 		"timeseries Agent occupancy | ":                   "dyvms:enterprise_agent_occupancy:ratio",
 		"timeseries Agents online | online":               "dyvms:enterprise_agents_online:sum",
 		"timeseries Agents online | idle":                 "dyvms_enterprise_agents{state=\"idle\"}",
+		"table Agents (one row each) | (labels A)":        "dyvms_enterprise_agent_state",
+		"table Agents (one row each) | Time in state":     "dyvms_enterprise_agent_state_duration_seconds",
 		"table Queues | (labels A)":                       "dyvms_queue_info",
 		"table Queues | Threshold":                        "dyvms_queue_service_level_seconds",
 		"table Queues | Offered today":                    "dyvms:queue_inbound_offered:today",
