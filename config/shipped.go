@@ -73,6 +73,8 @@ var shippedUsers = map[string][]string{
 		"dashboard panel \"Agents by state\" (grafana/dashboards/dyvms-callcentre.json)",
 		"dashboard panel \"Agents idle\" (grafana/dashboards/dyvms-callcentre.json)",
 		"dashboard panel \"Agents online\" (grafana/dashboards/dyvms-callcentre.json)",
+	},
+	"dyvms_enterprise_agents_scrape_success": {
 		"dashboard variable $enterprise_id (grafana/dashboards/dyvms-callcentre.json)",
 	},
 	"dyvms_enterprise_channels": {

@@ -90,8 +90,9 @@ func queueVariable() Variable {
 
 // callCentreVariables: datasource and cluster as on the other boards; job and
 // instance from the call-centre operations' requests; enterprises from the
-// series of whichever part each entry turns on (online agents, the inbound
-// poller, the queue list), so an enterprise with only one of them is listed.
+// series of whichever part each entry turns on (the online-agent read's
+// success, written when the read fails too; the inbound poller's lag; the
+// queue list), so an enterprise with only one of them is listed.
 func callCentreVariables() map[string]any {
 	base := variables(false)["list"].([]Variable)
 	byName := map[string]Variable{}
@@ -110,7 +111,7 @@ func callCentreVariables() map[string]any {
 	instance.Definition = instance.Query.(map[string]any)["query"].(string)
 	ent := byName["enterprise_id"]
 	m := exporterMatchers
-	entQuery := `query_result(max by (enterprise_id) (dyvms_enterprise_agents{` + m + `})` +
+	entQuery := `query_result(max by (enterprise_id) (dyvms_enterprise_agents_scrape_success{` + m + `})` +
 		` or max by (enterprise_id) (dyvms_inbound_call_records_lag_seconds{` + m + `})` +
 		` or max by (enterprise_id) (dyvms_queue_service_level_seconds{` + m + `}))`
 	ent.Query = map[string]any{"query": entQuery, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 3}
