@@ -52,10 +52,14 @@ func perEnterprise(expr string) string { return `max by (enterprise_id) (` + exp
 // queueNamed adds a label queue_display to a per-queue expression (one
 // series per enterprise_id and queue): "name · number" where the queue list
 // (dyvms_queue_info) names the queue, else the number, so the legends read
-// as the queue variable does. topk keeps one name per queue should two
-// exporters briefly disagree.
+// as the queue variable does. The name is the list's now, else its last in
+// the 15 minutes before: the 15-minute counts outlast an exporter restart
+// by that long, and a queue's line should not change its name meanwhile.
+// topk keeps one name per queue should two exporters briefly disagree.
 func queueNamed(expr string) string {
-	info := `topk by (enterprise_id, queue) (1, max by (enterprise_id, queue, queue_name) (` + queueSel("dyvms_queue_info") + `))`
+	byName := `max by (enterprise_id, queue, queue_name) (`
+	info := `topk by (enterprise_id, queue) (1, ` + byName + queueSel("dyvms_queue_info") + `)` +
+		` or on (enterprise_id, queue) ` + byName + `last_over_time(` + queueSel("dyvms_queue_info") + `[15m])))`
 	return `label_join((` + expr + `) * on (enterprise_id, queue) group_left (queue_name) ` + info + `, "queue_display", " · ", "queue_name", "queue")` +
 		` or on (enterprise_id, queue) label_join(` + expr + `, "queue_display", "", "queue")`
 }

@@ -206,10 +206,11 @@ func TestLinterCatchesCallCentreMistakes(t *testing.T) {
 
 // TestQueueNamesJoin runs the board's per-queue join (queueNamed) and the
 // queue variable's query in promtool: a queue on the queue list gets its
-// name, one missing from it its number, two exporters reading the same
-// queue give one series (not two, nor their sum), and the variable's
-// regular expression takes the number as the value and "name · number" as
-// the text.
+// name (its new one after a rename), one missing from it its number, one
+// whose list is gone for minutes (an exporter restart) its last name, two
+// exporters reading the same queue give one series (not two, nor their
+// sum), and the variable's regular expression takes the number as the
+// value and "name · number" as the text.
 func TestQueueNamesJoin(t *testing.T) {
 	promtool := testutil.Tool(t, "promtool", "Debian: apt-get install -y prometheus")
 	vars := map[string]string{"cluster": ".*", "job": ".+", "instance": ".+", "enterprise_id": ".+", "queue": ".+"}
@@ -225,20 +226,28 @@ func TestQueueNamesJoin(t *testing.T) {
 		"tests": []map[string]any{{
 			"interval": "1m",
 			"input_series": []map[string]string{
-				{"series": `dyvms:queue_service_level:ratio15m{instance="a:9116", ` + ent + `, queue="1001"}`, "values": "0.75x2"},
-				{"series": `dyvms:queue_service_level:ratio15m{instance="b:9116", ` + ent + `, queue="1001"}`, "values": "0.75x2"},
+				{"series": `dyvms:queue_service_level:ratio15m{instance="a:9116", ` + ent + `, queue="1001"}`, "values": "0.75x10"},
+				{"series": `dyvms:queue_service_level:ratio15m{instance="b:9116", ` + ent + `, queue="1001"}`, "values": "0.75x10"},
 				{"series": `dyvms:queue_service_level:ratio15m{instance="a:9116", ` + ent + `, queue="1002"}`, "values": "0.9x2"},
-				{"series": `dyvms_queue_info{instance="a:9116", ` + ent + `, queue="1001", queue_name="售后"}`, "values": "1x2"},
-				{"series": `dyvms_queue_info{instance="b:9116", ` + ent + `, queue="1001", queue_name="售后"}`, "values": "1x2"},
-				{"series": `dyvms_inbound_calls_total{instance="a:9116", ` + ent + `, queue="1002", outcome="answered"}`, "values": "3x2"},
-				{"series": `dyvms_inbound_calls_total{instance="a:9116", ` + ent + `, queue="none", outcome="ivr_only"}`, "values": "1x2"},
+				{"series": `dyvms:queue_service_level:ratio15m{instance="a:9116", ` + ent + `, queue="1003"}`, "values": "0.5x10"},
+				{"series": `dyvms_queue_info{instance="a:9116", ` + ent + `, queue="1001", queue_name="旧名"}`, "values": "1 1 1"},
+				{"series": `dyvms_queue_info{instance="a:9116", ` + ent + `, queue="1001", queue_name="售后"}`, "values": "_ _ _ 1x7"},
+				{"series": `dyvms_queue_info{instance="b:9116", ` + ent + `, queue="1001", queue_name="售后"}`, "values": "_ _ _ 1x7"},
+				{"series": `dyvms_queue_info{instance="a:9116", ` + ent + `, queue="1003", queue_name="投诉"}`, "values": "1 1 1"},
+				{"series": `dyvms_inbound_calls_total{instance="a:9116", ` + ent + `, queue="1002", outcome="answered"}`, "values": "3x10"},
+				{"series": `dyvms_inbound_calls_total{instance="a:9116", ` + ent + `, queue="none", outcome="ivr_only"}`, "values": "1x10"},
 			},
 			"promql_expr_test": []map[string]any{
-				{"expr": panel, "eval_time": "1m", "exp_samples": []map[string]any{
+				{"expr": panel, "eval_time": "10m", "exp_samples": []map[string]any{
 					{"labels": `{enterprise_id="7000002", queue="1001", queue_name="售后", queue_display="售后 · 1001"}`, "value": 0.75},
-					{"labels": `{enterprise_id="7000002", queue="1002", queue_display="1002"}`, "value": 0.9},
+					{"labels": `{enterprise_id="7000002", queue="1003", queue_name="投诉", queue_display="投诉 · 1003"}`, "value": 0.5},
 				}},
-				{"expr": variable, "eval_time": "1m", "exp_samples": []map[string]any{
+				{"expr": panel, "eval_time": "1m", "exp_samples": []map[string]any{
+					{"labels": `{enterprise_id="7000002", queue="1001", queue_name="旧名", queue_display="旧名 · 1001"}`, "value": 0.75},
+					{"labels": `{enterprise_id="7000002", queue="1002", queue_display="1002"}`, "value": 0.9},
+					{"labels": `{enterprise_id="7000002", queue="1003", queue_name="投诉", queue_display="投诉 · 1003"}`, "value": 0.5},
+				}},
+				{"expr": variable, "eval_time": "10m", "exp_samples": []map[string]any{
 					{"labels": `{enterprise_id="7000002", queue="1001", queue_name="售后", queue_display="售后 · 1001"}`, "value": 1},
 					{"labels": `{enterprise_id="7000002", queue="1002", queue_display="1002"}`, "value": 3},
 				}},
