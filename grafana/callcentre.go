@@ -17,8 +17,15 @@ import "strconv"
 const ServiceLevelTarget = 0.8
 
 // queueAbandonRatioHigh is DyvmsQueueAbandonedHigh's default threshold,
-// drawn as a dashed line on the abandon-ratio panels.
-const queueAbandonRatioHigh = 0.1
+// drawn as a dashed line on the abandon-ratio panels, and
+// inboundLagSeconds DyvmsInboundCallRecordsLagging's, on the poller's lag.
+// The mixin moves them as it moves ServiceLevelTarget (its
+// queueAbandonRatioHigh, callRecordsLagSeconds): no other step of the board
+// may turn red at these values.
+const (
+	queueAbandonRatioHigh = 0.1
+	inboundLagSeconds     = 1800
+)
 
 // callCentreOperations are the API operations of the call-centre view; the
 // board's job and instance come from their request counters, which every
@@ -191,7 +198,7 @@ func callCentreDashboard() Dashboard {
 		stat("Service level today", "Calls answered within their queue's threshold / calls offered, the selected queues together, since the call centre's midnight (from the :today rules; only queues with a service level count, in the numerator and the denominator). Red below the target ("+pct+").", "percentunit",
 			[]q{{`sum(` + withinToday + `) / (sum(` + offeredToday + ` and on (enterprise_id, queue) ` + withinToday + `) > 0)`, ""}},
 			withMinMax(0, 1), serviceLevelThresholds(""), withNoValue(noServiceLevel)),
-		stat("Abandoned today", "Calls whose caller hung up waiting in the queue / calls offered, the selected queues together, since the call centre's midnight (from the :today rules). Red from "+strconv.Itoa(int(queueAbandonRatioHigh*100))+" % (DyvmsQueueAbandonedHigh's default).", "percentunit",
+		stat("Abandoned today", "Calls whose caller hung up waiting in the queue / calls offered, the selected queues together, since the call centre's midnight (from the :today rules). Red from DyvmsQueueAbandonedHigh's threshold ("+strconv.Itoa(int(queueAbandonRatioHigh*100))+" % unless the mixin's queueAbandonRatioHigh says otherwise).", "percentunit",
 			[]q{{`sum(` + abandonedToday + `) / (sum(` + offeredToday + `) > 0)`, ""}},
 			withMinMax(0, 1), withThresholds(thresholds("green", queueAbandonRatioHigh, "red"), ""), withNoValue(noInbound)),
 	}
@@ -251,7 +258,7 @@ func callCentreDashboard() Dashboard {
 		timeseries("Service level today", "The same since the call centre's midnight (dyvms:queue_service_level:ratio_today): the figure a day is judged by; early in the day it rests on few calls."+slNote, "percentunit",
 			[]q{{queueNamed(rule("dyvms:queue_service_level:ratio_today")), queueLegend}},
 			withMinMax(0, 1), serviceLevelThresholds("dashed"), withNoValue(noServiceLevel)),
-		timeseries("Abandon ratio", "Per queue: calls whose caller hung up waiting in the queue / calls offered, over the last 15 minutes (dyvms:queue_inbound_abandon:ratio15m) and since the call centre's midnight (dyvms:queue_inbound_abandon:ratio_today). Every abandon counts, however short the wait. The dashed line is "+strconv.Itoa(int(queueAbandonRatioHigh*100))+" % (DyvmsQueueAbandonedHigh's default).", "percentunit",
+		timeseries("Abandon ratio", "Per queue: calls whose caller hung up waiting in the queue / calls offered, over the last 15 minutes (dyvms:queue_inbound_abandon:ratio15m) and since the call centre's midnight (dyvms:queue_inbound_abandon:ratio_today). Every abandon counts, however short the wait. The dashed line is DyvmsQueueAbandonedHigh's threshold ("+strconv.Itoa(int(queueAbandonRatioHigh*100))+" % unless the mixin's queueAbandonRatioHigh says otherwise).", "percentunit",
 			[]q{
 				{queueNamed(rule("dyvms:queue_inbound_abandon:ratio15m")), queueLegend + " 15 min"},
 				{queueNamed(rule("dyvms:queue_inbound_abandon:ratio_today")), queueLegend + " today"},
@@ -296,9 +303,9 @@ func callCentreDashboard() Dashboard {
 
 	health := []Panel{
 		row("Inbound poller and API"),
-		timeseries("Inbound poller lag", "How far behind the calls the inbound counters are, per exporter and enterprise (dyvms_inbound_call_records_lag_seconds: now - watermark; normally between settle and settle + interval). A growing lag means polls fail: see the failures panel and the exporter's log. The dashed line is DyvmsInboundCallRecordsLagging's default, 30 minutes.", "s",
+		timeseries("Inbound poller lag", "How far behind the calls the inbound counters are, per exporter and enterprise (dyvms_inbound_call_records_lag_seconds: now - watermark; normally between settle and settle + interval). A growing lag means polls fail: see the failures panel and the exporter's log. The dashed line is DyvmsInboundCallRecordsLagging's threshold (30 minutes unless the mixin's callRecordsLagSeconds says otherwise).", "s",
 			[]q{{`max by (job, instance, enterprise_id) (` + entSel("dyvms_inbound_call_records_lag_seconds") + `)`, "{{instance}} {{enterprise_id}}"}},
-			withThresholds(thresholds("green", 1800, "red"), "dashed"), withWidth(8, 8), withNoValue(noInbound)),
+			withThresholds(thresholds("green", inboundLagSeconds, "red"), "dashed"), withWidth(8, 8), withNoValue(noInbound)),
 		timeseries("Inbound calls counted", "Inbound call records counted per minute, per exporter and enterprise, every queue and outcome (dyvms_inbound_calls_total): what the poller reads once each, duplicates and refused records left out (the selected queues; All for every one). Flat at 0 while calls arrive means the poller is not reading.", "cpm",
 			[]q{{`sum by (job, instance, enterprise_id) (` + rateOf(queueSel("dyvms_inbound_calls_total")) + `) * 60`, "{{instance}} {{enterprise_id}}"}},
 			withWidth(8, 8), withNoValue(noInbound)),

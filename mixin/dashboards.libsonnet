@@ -27,19 +27,26 @@ local boards = {
       std.strReplace(std.manifestJsonMinified(d), 'cluster=~\\"$cluster\\"', cfg.clusterLabel + '=~\\"$cluster\\"'),
     )),
 
-  // The call-centre board draws the service-level target as the threshold
-  // steps "green from 0.8" (grafana.ServiceLevelTarget: no other step of
-  // that board is green at 0.8); serviceLevelTarget moves them, in the
-  // panels and in the queue table's cells.
-  local defaultServiceLevelTarget = 0.8,
-  // (std.get until config.libsonnet has serviceLevelTarget: the alerts' target.)
-  local target = std.get(cfg, 'serviceLevelTarget', defaultServiceLevelTarget),
+  // The call-centre board draws three of the alerts' thresholds as threshold
+  // steps: the service-level target as "green from 0.8", the abandon ratio
+  // as "red from 0.1", the inbound poller's lag as "red from 1800" (no
+  // other step of that board has these colours at these values; see
+  // grafana/callcentre.go). The _config values move them, in the panels and
+  // in the queue table's cells, with the alerts.
+  // (std.get until config.libsonnet has the call-centre values.)
+  local steps = [
+    { colour: 'green', default: 0.8, value: std.get(cfg, 'serviceLevelTarget', 0.8) },
+    { colour: 'red', default: 0.1, value: std.get(cfg, 'queueAbandonRatioHigh', 0.1) },
+    { colour: 'red', default: 1800, value: cfg.callRecordsLagSeconds },
+  ],
+  local step(colour, value) = std.manifestJsonMinified({ color: colour, value: value }),
   local retarget(d) =
-    if target == defaultServiceLevelTarget then d
-    else std.parseJson(std.strReplace(
+    local moved = [s for s in steps if s.value != s.default];
+    if moved == [] then d
+    else std.parseJson(std.foldl(
+      function(json, s) std.strReplace(json, step(s.colour, s.default), step(s.colour, s.value)),
+      moved,
       std.manifestJsonMinified(d),
-      std.manifestJsonMinified({ color: 'green', value: defaultServiceLevelTarget }),
-      std.manifestJsonMinified({ color: 'green', value: target }),
     )),
 
   local configure(name, d) =

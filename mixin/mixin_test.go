@@ -240,16 +240,30 @@ func TestUnknownAlertForIsRefused(t *testing.T) {
 	}
 }
 
-// serviceLevelTarget moves the call-centre board's target (the threshold
-// steps of its service-level panels and table cells) and nothing else.
-func TestServiceLevelTargetMovesTheBoardsTarget(t *testing.T) {
-	def, o := render(t, ""), render(t, `{ _config+:: { serviceLevelTarget: 0.9 } }`)
-	before, after := greenSteps(t, def.Dashboards["dyvms-callcentre.json"]), greenSteps(t, o.Dashboards["dyvms-callcentre.json"])
-	if before[0.8] < 5 {
-		t.Fatalf("the call-centre board has %d target steps (%v), want the stat, two timeseries and two table columns", before[0.8], before)
-	}
-	if after[0.9] != before[0.8]+before[0.9] || after[0.8] != 0 {
-		t.Errorf("serviceLevelTarget 0.9: green steps %v, before %v", after, before)
+// serviceLevelTarget, queueAbandonRatioHigh and callRecordsLagSeconds move
+// the call-centre board's drawings of those thresholds (the steps of its
+// panels and table cells) and nothing else.
+func TestAlertThresholdsMoveTheCallCentreBoard(t *testing.T) {
+	def := render(t, "")
+	o := render(t, `{ _config+:: { serviceLevelTarget: 0.9, queueAbandonRatioHigh: 0.2, callRecordsLagSeconds: 3600 } }`)
+	before, after := thresholdSteps(t, def.Dashboards["dyvms-callcentre.json"]), thresholdSteps(t, o.Dashboards["dyvms-callcentre.json"])
+	for _, c := range []struct {
+		colour    string
+		from, to  float64
+		atLeast   int
+		whatCount string
+	}{
+		{"green", 0.8, 0.9, 5, "service-level steps (a stat, two time series, two table columns)"},
+		{"red", 0.1, 0.2, 3, "abandon-ratio steps (a stat, a time series, a table column)"},
+		{"red", 1800, 3600, 1, "poller-lag steps"},
+	} {
+		from, to := [2]any{c.colour, c.from}, [2]any{c.colour, c.to}
+		if before[from] < c.atLeast {
+			t.Errorf("the call-centre board has %d %s, want %d (%v)", before[from], c.whatCount, c.atLeast, before)
+		}
+		if after[to] != before[from]+before[to] || after[from] != 0 {
+			t.Errorf("%s from %v to %v: %d steps at the new value, %d left at the old (before: %d, %d)", c.colour, c.from, c.to, after[to], after[from], before[from], before[to])
+		}
 	}
 	for name, raw := range def.Dashboards {
 		var a, b any
@@ -260,25 +274,27 @@ func TestServiceLevelTargetMovesTheBoardsTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		if name != "dyvms-callcentre.json" && !reflect.DeepEqual(a, b) {
-			t.Errorf("serviceLevelTarget changed %s", name)
+			t.Errorf("the thresholds changed %s", name)
 		}
 	}
 }
 
-// greenSteps counts a board's threshold steps that turn green, by value.
-func greenSteps(t *testing.T, raw json.RawMessage) map[float64]int {
+// thresholdSteps counts a board's threshold steps by colour and value.
+func thresholdSteps(t *testing.T, raw json.RawMessage) map[[2]any]int {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatal(err)
 	}
-	out := map[float64]int{}
+	out := map[[2]any]int{}
 	var walk func(any)
 	walk = func(v any) {
 		switch x := v.(type) {
 		case map[string]any:
-			if value, ok := x["value"].(float64); ok && x["color"] == "green" {
-				out[value]++
+			if value, ok := x["value"].(float64); ok {
+				if colour, ok := x["color"].(string); ok {
+					out[[2]any{colour, value}]++
+				}
 			}
 			for _, e := range x {
 				walk(e)
