@@ -113,25 +113,22 @@ func callCentreVariables() map[string]any {
 	requests := func(matchers string) string {
 		return `dyvms_api_requests_total{` + matchers + `operation=~"` + callCentreOperations + `"}`
 	}
-	job := byName["job"]
-	job.Query = map[string]any{"query": `label_values(` + requests(`cluster=~"$cluster", `) + `, job)`, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 1}
-	job.Definition = job.Query.(map[string]any)["query"].(string)
+	// qryType 1 is Grafana's label_values form, 3 its query_result form.
+	setQuery := func(v *Variable, query string, qryType int) {
+		v.Query = map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": qryType}
+		v.Definition = query
+	}
+	cluster, job, instance, ent := byName["cluster"], byName["job"], byName["instance"], byName["enterprise_id"]
+	setQuery(&cluster, `label_values(`+requests("")+`, cluster)`, 1)
+	setQuery(&job, `label_values(`+requests(`cluster=~"$cluster", `)+`, job)`, 1)
 	job.Description = "Prometheus job(s) scraping dyvms_exporter's /metrics (or /exporter-metrics), where the call-centre series are."
-	instance := byName["instance"]
-	instance.Query = map[string]any{"query": `label_values(` + requests(`cluster=~"$cluster", job=~"$job", `) + `, instance)`, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 1}
-	instance.Definition = instance.Query.(map[string]any)["query"].(string)
-	ent := byName["enterprise_id"]
+	setQuery(&instance, `label_values(`+requests(`cluster=~"$cluster", job=~"$job", `)+`, instance)`, 1)
 	m := exporterMatchers
-	entQuery := `query_result(max by (enterprise_id) (dyvms_enterprise_agents_scrape_success{` + m + `})` +
-		` or max by (enterprise_id) (dyvms_inbound_call_records_lag_seconds{` + m + `})` +
-		` or max by (enterprise_id) (dyvms_queue_service_level_seconds{` + m + `}))`
-	ent.Query = map[string]any{"query": entQuery, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 3}
-	ent.Definition = entQuery
+	setQuery(&ent, `query_result(max by (enterprise_id) (dyvms_enterprise_agents_scrape_success{`+m+`})`+
+		` or max by (enterprise_id) (dyvms_inbound_call_records_lag_seconds{`+m+`})`+
+		` or max by (enterprise_id) (dyvms_queue_service_level_seconds{`+m+`}))`, 3)
 	ent.Regex = `/enterprise_id="([^"]+)"/`
 	ent.Description = "Call-centre (enterprise) id: the enterprises with an enterprises: entry (online agents, inbound calls or queues)."
-	cluster := byName["cluster"]
-	cluster.Query = map[string]any{"query": `label_values(` + requests("") + `, cluster)`, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 1}
-	cluster.Definition = cluster.Query.(map[string]any)["query"].(string)
 	return map[string]any{"list": []Variable{byName["datasource"], cluster, job, instance, ent, queueVariable()}}
 }
 
