@@ -1,6 +1,52 @@
 // The recording rules (rules/dyvms.rules.yml). They read only dyvms_*
 // series, so they need no job selector.
 {
+  local cfg = $._config,
+  assert std.isNumber(cfg.callCentreUTCOffsetHours) && cfg.callCentreUTCOffsetHours == std.floor(cfg.callCentreUTCOffsetHours)
+         && cfg.callCentreUTCOffsetHours >= -12 && cfg.callCentreUTCOffsetHours <= 14
+         : '_config.callCentreUTCOffsetHours must be a whole number of hours from -12 to 14',
+
+  // The call centre's last midnight before the rule's evaluation time, in
+  // unix seconds, as a scalar. time() inside a subquery is the subquery's
+  // step, so the evaluation time is read through "@ end()" (for a rule, the
+  // evaluation time; @ is on by default since Prometheus 2.33): the last
+  // 1-minute step at or before it, which is on the same day since midnights
+  // are whole minutes.
+  local offsetSeconds = cfg.callCentreUTCOffsetHours * 3600,
+  local plusOffset = if offsetSeconds >= 0 then '+ %d' % offsetSeconds else '- %d' % -offsetSeconds,
+  local minusOffset = if offsetSeconds >= 0 then '- %d' % offsetSeconds else '+ %d' % -offsetSeconds,
+  local midnight = 'scalar(max_over_time((floor((vector(time()) %s) / 86400) * 86400 %s)[1m:1m] @ end()))' % [plusOffset, minusOffset],
+
+  // The increase of the counters sel since the call centre's midnight, summed
+  // without the labels by: at each minute step t after midnight (a subquery
+  // of one day at 1-minute resolution), A - B, or A after a counter reset
+  // (A < B), where A is the sum at t and B the sum of each series' last
+  // sample in the hour before t - 1m (last_over_time skips the staleness
+  // markers of a failed scrape, and bridges gaps up to an hour); the steps
+  // telescope to the increase since midnight. A series with no sample in
+  // that hour counts from its first step on (a new queue, or one back after
+  // a gap of over an hour: counting its whole value would count every call
+  // since the exporter started). 0 until the first step after midnight; no
+  // value once the counters have not been exported for 15 minutes.
+  local today(sel, by) = |||
+    (
+      sum_over_time((
+        (
+          (sum without (%(by)s) (%(sel)s) - sum without (%(by)s) (last_over_time(%(sel)s[1h] offset 1m)) >= 0)
+          or
+          (sum without (%(by)s) (%(sel)s) < sum without (%(by)s) (last_over_time(%(sel)s[1h] offset 1m)))
+        )
+        and on () (vector(time()) > %(midnight)s)
+      )[1d:1m])
+      or
+      0 * sum without (%(by)s) (%(sel)s)
+    )
+    and
+    sum without (%(by)s) (last_over_time(%(sel)s[15m]))
+  ||| % { sel: sel, by: by, midnight: midnight },
+
+  local indent(s) = std.join('\n', ['  ' + l for l in std.split(std.rstripChars(s, '\n'), '\n')]),
+
   prometheusRules+:: {
     comment:: |||
       Recording rules for dyvms_exporter (Alibaba Cloud Voice Messaging Service, CloudMonitorTask).
@@ -293,7 +339,7 @@
             record: 'dyvms:queue_inbound_answered_within_threshold:increase15m',
             expr: std.join('\nor\n', [
               'sum without (le) (increase(dyvms_inbound_answer_wait_seconds_bucket{le=~"%(b)d|%(b)d[.]0"}[15m]) and on (job, instance, enterprise_id, queue) (dyvms_queue_service_level_seconds == %(b)d))' % { b: b }
-              for b in $._config.inboundWaitBuckets
+              for b in cfg.inboundWaitBuckets
             ]),
           },
           {
@@ -307,6 +353,136 @@
             |||,
             record: 'dyvms:queue_service_level:ratio15m',
             expr: 'dyvms:queue_inbound_answered_within_threshold:increase15m / (dyvms:queue_inbound_offered:increase15m > 0)',
+          },
+          {
+            comment:: |||
+              Abandon ratio = calls abandoned in the queue / calls offered to the
+              queue (both above, over the same 15 minutes). No sample while
+              nothing was offered.
+            |||,
+            record: 'dyvms:queue_inbound_abandon:ratio15m',
+            expr: 'dyvms:queue_inbound_abandoned:increase15m / (dyvms:queue_inbound_offered:increase15m > 0)',
+          },
+        ],
+      },
+      {
+        comment:: |||
+          Inbound calls per queue since the call centre's midnight (UTC%(sign)s%(hours)d,
+          _config.callCentreUTCOffsetHours of the mixin: China Standard Time, no
+          daylight saving time), with the same definitions as the 15-minute
+          rules of dyvms.inbound. PromQL has no range that ends at a
+          midnight, so each rule sums, over a subquery of one day at 1-minute
+          steps, the per-minute increases of the counters at the steps after
+          midnight (which the step before "@ end()", the evaluation time,
+          tells); the subquery's steps are whole minutes, so the value is up
+          to a minute behind the counters. A counter reset (an exporter
+          restart) and failed scrapes are bridged; calls of a queue's first
+          scrape (a queue not listed by CloudListQueue appears with its first
+          calls) are not counted; a queue whose counters stop being exported
+          keeps no value after 15 minutes.
+          Cost: each evaluation reads 1,440 steps per input series, each step
+          looking at the last hour of the series: for Q queues, 8 Q series
+          (offered), Q (answered), Q (abandoned) and 15 Q (the answer-wait
+          buckets that can be a threshold), i.e. 25 Q x 1,440 steps a
+          minute (36,000 steps for one queue; 7.2 million for 200 queues,
+          within the default query.max-samples of 50 million). The
+          evaluation interval is that of the 15-minute rules.
+        ||| % { sign: if cfg.callCentreUTCOffsetHours >= 0 then '+' else '-', hours: std.abs(cfg.callCentreUTCOffsetHours) },
+        name: 'dyvms.inbound.today',
+        interval: '1m',
+        rules: [
+          {
+            comment:: |||
+              Offered today = calls that reached the queue since midnight (the
+              outcomes of dyvms:queue_inbound_offered:increase15m).
+            |||,
+            record: 'dyvms:queue_inbound_offered:today',
+            expr: today('dyvms_inbound_calls_total{queue!="none",outcome!~"not_queued|no_agent_not_queued|queue_full"}', 'outcome'),
+          },
+          {
+            comment:: |||
+              Answered today = offered calls an agent answered since midnight.
+            |||,
+            record: 'dyvms:queue_inbound_answered:today',
+            expr: today('dyvms_inbound_calls_total{queue!="none",outcome="answered"}', 'outcome'),
+          },
+          {
+            comment:: |||
+              Abandoned today = offered calls whose caller hung up waiting in the
+              queue since midnight.
+            |||,
+            record: 'dyvms:queue_inbound_abandoned:today',
+            expr: today('dyvms_inbound_calls_total{queue!="none",outcome="abandoned_in_queue"}', 'outcome'),
+          },
+          {
+            comment:: |||
+              Answered within the queue's threshold today: the answer-wait bucket
+              whose bound is the queue's dyvms_queue_service_level_seconds now,
+              since midnight (a threshold changed during the day applies to the
+              whole day). As the 15-minute rule: no value for a threshold that is
+              not a bucket edge.
+            |||,
+            record: 'dyvms:queue_inbound_answered_within_threshold:today',
+            expr: std.join('or\n', [
+              '(\n%(t)s\n)\nand on (job, instance, enterprise_id, queue) (dyvms_queue_service_level_seconds == %(b)d)\n' % {
+                b: b,
+                t: indent(today('dyvms_inbound_answer_wait_seconds_bucket{le=~"%(b)d|%(b)d[.]0"}' % { b: b }, 'le')),
+              }
+              for b in cfg.inboundWaitBuckets
+            ]),
+          },
+          {
+            comment:: |||
+              Service level today = calls answered within the queue's threshold
+              today / calls offered to the queue today. Early in the day it rests
+              on few calls.
+            |||,
+            record: 'dyvms:queue_service_level:ratio_today',
+            expr: 'dyvms:queue_inbound_answered_within_threshold:today / (dyvms:queue_inbound_offered:today > 0)',
+          },
+          {
+            comment:: |||
+              Abandon ratio today = calls abandoned in the queue today / calls
+              offered to the queue today.
+            |||,
+            record: 'dyvms:queue_inbound_abandon:ratio_today',
+            expr: 'dyvms:queue_inbound_abandoned:today / (dyvms:queue_inbound_offered:today > 0)',
+          },
+        ],
+      },
+      {
+        comment:: |||
+          Agents of a whole enterprise, from dyvms_enterprise_agents (an
+          enterprise's online_agents: CloudListOnlineAgent, every online agent
+          once however many tasks it is in). A failed read writes no state, so
+          these rules have no value for it rather than zeros.
+        |||,
+        name: 'dyvms.enterprise',
+        interval: '1m',
+        rules: [
+          {
+            comment:: |||
+              Agents online = agents in any state (idle, paused, wrap-up, calling,
+              ringing, talking, invalid, unknown).
+            |||,
+            record: 'dyvms:enterprise_agents_online:sum',
+            expr: 'sum by (job, instance, enterprise_id) (dyvms_enterprise_agents)',
+          },
+          {
+            comment:: |||
+              Enterprise agent occupancy (instantaneous) = agents busy (calling,
+              ringing, talking, wrap-up) / agents available for calls (idle and
+              the busy ones). Paused, invalid and unknown agents are in neither:
+              a break does not lower it, unlike dyvms:task_agent_occupancy:ratio,
+              which counts paused agents as online. No value while no agent is
+              available or busy.
+            |||,
+            record: 'dyvms:enterprise_agent_occupancy:ratio',
+            expr: |||
+              sum by (job, instance, enterprise_id) (dyvms_enterprise_agents{state=~"calling|ringing|talking|wrap-up"})
+                /
+              (sum by (job, instance, enterprise_id) (dyvms_enterprise_agents{state=~"idle|calling|ringing|talking|wrap-up"}) > 0)
+            |||,
           },
         ],
       },
