@@ -17,33 +17,35 @@
   local minusOffset = if offsetSeconds >= 0 then '- %d' % offsetSeconds else '+ %d' % -offsetSeconds,
   local midnight = 'scalar(max_over_time((floor((vector(time()) %s) / 86400) * 86400 %s)[1m:1m] @ end()))' % [plusOffset, minusOffset],
 
-  // The increase of the counters sel since the call centre's midnight, summed
-  // without the labels by: at each minute step t after midnight (a subquery
-  // of one day at 1-minute resolution), A - B, or A after a counter reset
-  // (A < B), where A is the sum at t and B the sum of each series' last
-  // sample in the hour before t - 1m (last_over_time skips the staleness
-  // markers of a failed scrape, and bridges gaps up to an hour); the steps
-  // telescope to the increase since midnight. A series with no sample in
-  // that hour counts from its first step on (a new queue, or one back after
-  // a gap of over an hour: counting its whole value would count every call
-  // since the exporter started). 0 until the first step after midnight; no
-  // value once the counters have not been exported for 15 minutes.
-  local today(sel, by) = |||
+  // The increase of each counter series of sel since the call centre's
+  // midnight: at each minute step t after midnight (a subquery of one day at
+  // 1-minute resolution), c - b, or c after a counter reset (c < b), where c
+  // is the series at t and b its last sample in the hour before t - 1m
+  // (last_over_time skips the staleness markers of a failed scrape, and
+  // bridges gaps up to an hour); the steps telescope to the increase since
+  // midnight. A series with no sample in that hour counts from its second
+  // step on (a new queue's first calls are lost; counting its whole value
+  // instead would count every call since the exporter started again for a
+  // series back after a gap of over an hour). 0 until the first step after
+  // midnight; no value once the series has not been exported for 15
+  // minutes. "sum without ()" only drops the metric name, which the reset
+  // branch would keep.
+  local today(sel) = |||
     (
       sum_over_time((
-        (
-          (sum without (%(by)s) (%(sel)s) - sum without (%(by)s) (last_over_time(%(sel)s[1h] offset 1m)) >= 0)
+        sum without () (
+          (%(sel)s - last_over_time(%(sel)s[1h] offset 1m) >= 0)
           or
-          (sum without (%(by)s) (%(sel)s) < sum without (%(by)s) (last_over_time(%(sel)s[1h] offset 1m)))
+          (%(sel)s < last_over_time(%(sel)s[1h] offset 1m))
         )
         and on () (vector(time()) > %(midnight)s)
       )[1d:1m])
       or
-      0 * sum without (%(by)s) (%(sel)s)
+      0 * %(sel)s
     )
     and
-    sum without (%(by)s) (last_over_time(%(sel)s[15m]))
-  ||| % { sel: sel, by: by, midnight: midnight },
+    last_over_time(%(sel)s[15m])
+  ||| % { sel: sel, midnight: midnight },
 
   local indent(s) = std.join('\n', ['  ' + l for l in std.split(std.rstripChars(s, '\n'), '\n')]),
 
@@ -393,18 +395,27 @@
         rules: [
           {
             comment:: |||
+              Inbound calls today by outcome, per queue: the increase of
+              dyvms_inbound_calls_total since midnight (calls that reached no
+              queue left out). The next three rules add its outcomes up.
+            |||,
+            record: 'dyvms:queue_inbound_calls:today',
+            expr: today('dyvms_inbound_calls_total{queue!="none"}'),
+          },
+          {
+            comment:: |||
               Offered today = calls that reached the queue since midnight (the
               outcomes of dyvms:queue_inbound_offered:increase15m).
             |||,
             record: 'dyvms:queue_inbound_offered:today',
-            expr: today('dyvms_inbound_calls_total{queue!="none",outcome!~"not_queued|no_agent_not_queued|queue_full"}', 'outcome'),
+            expr: 'sum without (outcome) (dyvms:queue_inbound_calls:today{outcome!~"not_queued|no_agent_not_queued|queue_full"})',
           },
           {
             comment:: |||
               Answered today = offered calls an agent answered since midnight.
             |||,
             record: 'dyvms:queue_inbound_answered:today',
-            expr: today('dyvms_inbound_calls_total{queue!="none",outcome="answered"}', 'outcome'),
+            expr: 'sum without (outcome) (dyvms:queue_inbound_calls:today{outcome="answered"})',
           },
           {
             comment:: |||
@@ -412,24 +423,37 @@
               queue since midnight.
             |||,
             record: 'dyvms:queue_inbound_abandoned:today',
-            expr: today('dyvms_inbound_calls_total{queue!="none",outcome="abandoned_in_queue"}', 'outcome'),
+            expr: 'sum without (outcome) (dyvms:queue_inbound_calls:today{outcome="abandoned_in_queue"})',
           },
           {
             comment:: |||
-              Answered within the queue's threshold today: the answer-wait bucket
-              whose bound is the queue's dyvms_queue_service_level_seconds now,
-              since midnight (a threshold changed during the day applies to the
-              whole day). As the 15-minute rule: no value for a threshold that is
-              not a bucket edge.
+              Answered within the queue's threshold today: of the answer-wait
+              buckets since midnight, the one whose bound is the queue's
+              dyvms_queue_service_level_seconds now (a threshold changed during
+              the day applies to the whole day). One subquery over the buckets
+              that can be a threshold, then the threshold is turned into an le
+              label to join on (le is written "15.0" by Prometheus 3: the ".0"
+              is cut first). As the 15-minute rule: no value for a threshold that
+              is not a bucket edge.
             |||,
             record: 'dyvms:queue_inbound_answered_within_threshold:today',
-            expr: std.join('or\n', [
-              '(\n%(t)s\n)\nand on (job, instance, enterprise_id, queue) (dyvms_queue_service_level_seconds == %(b)d)\n' % {
-                b: b,
-                t: indent(today('dyvms_inbound_answer_wait_seconds_bucket{le=~"%(b)d|%(b)d[.]0"}' % { b: b }, 'le')),
-              }
-              for b in cfg.inboundWaitBuckets
-            ]),
+            expr: |||
+              sum without (le) (
+                label_replace(
+              %(today)s,
+                  "le", "$1", "le", "(.+)[.]0")
+                and on (job, instance, enterprise_id, queue, le)
+                (
+              %(thresholds)s
+                )
+              )
+            ||| % {
+              today: indent(indent(today('dyvms_inbound_answer_wait_seconds_bucket{le=~"%s"}' % std.join('|', ['%(b)d|%(b)d[.]0' % { b: b } for b in cfg.inboundWaitBuckets])))),
+              thresholds: std.join('\n    or\n', [
+                '    label_replace(dyvms_queue_service_level_seconds == %(b)d, "le", "%(b)d", "", "")' % { b: b }
+                for b in cfg.inboundWaitBuckets
+              ]),
+            },
           },
           {
             comment:: |||
