@@ -568,6 +568,10 @@ func TestAmtoolCheckConfig(t *testing.T) {
 		{[]string{"alertname=DyvmsCustomersWaitingNoAgentAvailable", "component=callcentre", "severity=critical"}, "callcentre-pager"},
 		{[]string{"alertname=DyvmsAbandonProxyHigh", "component=callcentre", "severity=warning"}, "callcentre-team"},
 		{[]string{"alertname=DyvmsAgentDailyCallLimitReached", "component=callcentre", "severity=info"}, "callcentre-info"},
+		{[]string{"alertname=DyvmsInboundCallRecordsLagging", "component=exporter", "severity=warning", "enterprise_id=7000002"}, "exporter-oncall"},
+		{[]string{"alertname=DyvmsQueueServiceLevelLow", "component=callcentre", "severity=warning", "enterprise_id=7000002", "queue=1000"}, "callcentre-team"},
+		{[]string{"alertname=DyvmsQueueAbandonedHigh", "component=callcentre", "severity=warning", "enterprise_id=7000002", "queue=1000"}, "callcentre-team"},
+		{[]string{"alertname=DyvmsNoAgentOnlineWhileCallsArrive", "component=callcentre", "severity=critical", "enterprise_id=7000002"}, "callcentre-pager"},
 		{[]string{"alertname=SomethingElse"}, "callcentre-team"},
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=" + amConfigFile, "--verify.receivers=" + c.receiver}, c.labels...)
