@@ -370,25 +370,26 @@
       {
         comment:: |||
           Inbound calls per queue since the call centre's midnight (UTC%(sign)s%(hours)d,
-          _config.callCentreUTCOffsetHours of the mixin: China Standard Time, no
-          daylight saving time), with the same definitions as the 15-minute
-          rules of dyvms.inbound. PromQL has no range that ends at a
-          midnight, so each rule sums, over a subquery of one day at 1-minute
-          steps, the per-minute increases of the counters at the steps after
-          midnight (which the step before "@ end()", the evaluation time,
-          tells); the subquery's steps are whole minutes, so the value is up
-          to a minute behind the counters. A counter reset (an exporter
-          restart) and failed scrapes are bridged; calls of a queue's first
-          scrape (a queue not listed by CloudListQueue appears with its first
-          calls) are not counted; a queue whose counters stop being exported
-          keeps no value after 15 minutes.
-          Cost: each evaluation reads 1,440 steps per input series, each step
-          looking at the last hour of the series: for Q queues, 8 Q series
-          (offered), Q (answered), Q (abandoned) and 15 Q (the answer-wait
-          buckets that can be a threshold), i.e. 25 Q x 1,440 steps a
-          minute (36,000 steps for one queue; 7.2 million for 200 queues,
-          within the default query.max-samples of 50 million). The
-          evaluation interval is that of the 15-minute rules.
+          _config.callCentreUTCOffsetHours of the mixin; the default UTC+8 is
+          China Standard Time, which has no daylight saving time), with the
+          definitions of the 15-minute rules of dyvms.inbound. PromQL has no
+          range that ends at a midnight, so two rules sum, over a subquery of
+          one day at 1-minute steps, each counter's increase over the minute
+          before every step after midnight (the evaluation time, which says
+          where midnight is, is read with "@ end()"), and the others add up
+          their results. The steps are whole minutes, so the values are up to
+          a minute behind the counters. A counter reset (an exporter restart),
+          failed scrapes and gaps of up to an hour are bridged; the calls of a
+          queue's first scrape (a queue CloudListQueue does not list appears
+          with its first calls) are not counted; a queue whose counters are no
+          longer exported has no value after 15 minutes.
+          Cost: each evaluation steps 1,440 times through each input series,
+          11 outcome series and 15 answer-wait buckets per queue: 26 x 1,440 =
+          37,440 steps a minute for one queue, 7.5 million for 200. A query
+          holds up to about 5,000 samples per input series at once (promtool,
+          a full day of data), so the bucket rule stays within Prometheus'
+          default query.max-samples (50 million) up to about 650 queues in
+          one Prometheus; beyond, raise it.
         ||| % { sign: if cfg.callCentreUTCOffsetHours >= 0 then '+' else '-', hours: std.abs(cfg.callCentreUTCOffsetHours) },
         name: 'dyvms.inbound.today',
         interval: '1m',
