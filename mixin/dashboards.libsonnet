@@ -33,10 +33,9 @@ local boards = {
   // other step of that board has these colours at these values; see
   // grafana/callcentre.go). The _config values move them, in the panels and
   // in the queue table's cells, with the alerts.
-  // (std.get until config.libsonnet has the call-centre values.)
   local steps = [
-    { colour: 'green', default: 0.8, value: std.get(cfg, 'serviceLevelTarget', 0.8) },
-    { colour: 'red', default: 0.1, value: std.get(cfg, 'queueAbandonRatioHigh', 0.1) },
+    { colour: 'green', default: 0.8, value: cfg.serviceLevelTarget },
+    { colour: 'red', default: 0.1, value: cfg.queueAbandonRatioHigh },
     { colour: 'red', default: 1800, value: cfg.callRecordsLagSeconds },
   ],
   local step(colour, value) = std.manifestJsonMinified({ color: colour, value: value }),
