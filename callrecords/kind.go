@@ -34,6 +34,9 @@ type kind interface {
 	create(ent, key string)
 	observe(ent, key string, rec any)
 	collectors() []prometheus.Collector
+	// families names collectors' families, in their order: what
+	// Manager.Exclude may name.
+	families() []string
 }
 
 // item is a record as the shared core sees it.
@@ -143,6 +146,14 @@ func (k *predictive) observeCall(ent, task string, c call) {
 	}
 }
 
+func (k *predictive) families() []string {
+	out := []string{"dyvms_call_answer_to_agent_wait_seconds", "dyvms_call_talk_duration_seconds", "dyvms_call_duration_seconds"}
+	for _, o := range outcomes {
+		out = append(out, o.name)
+	}
+	return out
+}
+
 func (k *predictive) collectors() []prometheus.Collector {
 	out := []prometheus.Collector{k.wait, k.talk, k.duration}
 	for _, c := range k.outcomes {
@@ -159,14 +170,24 @@ type inboundKind struct {
 
 var queueLabels = []string{"enterprise_id", "queue"}
 
+// inboundFamilies are the inbound kind's counted families, in the order
+// of its collectors.
+var inboundFamilies = []string{"dyvms_inbound_calls_total", "dyvms_inbound_answer_wait_seconds", "dyvms_inbound_abandon_wait_seconds"}
+
+// InboundFamilies are the families of inbound calls that metrics.exclude
+// may name. The poller's health series (dyvms_inbound_call_records_*) are
+// not among them: they are how a stalled poller shows, a dozen series an
+// enterprise.
+func InboundFamilies() []string { return slices.Clone(inboundFamilies) }
+
 func newInbound() *inboundKind {
 	return &inboundKind{
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dyvms_inbound_calls_total",
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: inboundFamilies[0],
 			Help: "Inbound calls counted from their call records (CloudQueryIbCdr), each once, by queue (Qno, none when the call reached no queue) and outcome (from StatusCode, see docs/call-centre.md)."},
 			[]string{"enterprise_id", "queue", "outcome"}),
-		answerWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dyvms_inbound_answer_wait_seconds",
+		answerWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: inboundFamilies[1],
 			Help: "Wait of answered inbound calls until an agent answered (BridgeTime - StartTime, whole seconds, the IVR included).", Buckets: InboundWaitBuckets}, queueLabels),
-		abandonWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dyvms_inbound_abandon_wait_seconds",
+		abandonWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: inboundFamilies[2],
 			Help: "Wait of inbound callers who hung up in the queue until they did (EndTime - StartTime, whole seconds, the IVR included).", Buckets: InboundWaitBuckets}, queueLabels),
 	}
 }
@@ -241,3 +262,5 @@ func (k *inboundKind) observe(ent, queue string, rec any) {
 func (k *inboundKind) collectors() []prometheus.Collector {
 	return []prometheus.Collector{k.calls, k.answerWait, k.abandonWait}
 }
+
+func (*inboundKind) families() []string { return inboundFamilies }

@@ -1,8 +1,10 @@
 package callrecords
 
 import (
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -25,6 +27,11 @@ type metrics struct {
 
 	mu      sync.Mutex
 	ensured map[[2]string]bool // (enterprise, series key) whose series exist
+
+	// skip, by the kind's family names, is what Manager.Exclude left
+	// out: still counted (a reload that brings a family back brings it
+	// with its counts), never collected.
+	skip atomic.Pointer[map[string]bool]
 
 	read, pages, duplicates, late, evicted *prometheus.CounterVec
 	clockSteps, retired                    *prometheus.CounterVec
@@ -112,9 +119,32 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	mgr.mu.Unlock()
-	for _, c := range m.vecs() {
+	for _, c := range []*prometheus.CounterVec{m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired, m.errors, m.invalid} {
 		c.Collect(ch)
 	}
+	var skip map[string]bool
+	if p := m.skip.Load(); p != nil {
+		skip = *p
+	}
+	names := m.series.families()
+	for i, c := range m.series.collectors() {
+		if !skip[names[i]] {
+			c.Collect(ch)
+		}
+	}
+}
+
+// Exclude leaves the named families of the records' kind (InboundFamilies
+// for a Manager of NewInbound) out of every scrape from now on; names of
+// other families are ignored. nil brings every family back.
+func (mgr *Manager) Exclude(names []string) {
+	skip := map[string]bool{}
+	for _, n := range mgr.kind.families() {
+		if slices.Contains(names, n) {
+			skip[n] = true
+		}
+	}
+	mgr.m.skip.Store(&skip)
 }
 
 // ensure creates the series of a key (task, queue) at 0, once: a scrape

@@ -39,7 +39,8 @@ type Scrape struct {
 	// Lanes, when set, give each lane (account) its own concurrency.
 	Lanes *Lanes
 	// Enterprises are read with Agents for dyvms_enterprise_agents
-	// (enterprise.go), alongside the tasks.
+	// (enterprise.go), alongside the tasks; Metrics says which of their
+	// families are written.
 	Enterprises []int64
 	Agents      OnlineAgentsAPI
 }
@@ -86,7 +87,7 @@ func Handler(src Source, global prometheus.Gatherer, o HandlerOptions) http.Hand
 		entDone := make(chan struct{})
 		go func() {
 			defer close(entDone)
-			entFams = gatherEnterpriseAgents(ctx, s.Agents, s.Enterprises, o.Logger)
+			entFams = gatherEnterpriseAgents(ctx, s.Agents, s.Enterprises, s.Metrics, o.Logger)
 		}()
 		gather := func() []*dto.MetricFamily {
 			mfs, err := global.Gather()

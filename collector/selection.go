@@ -28,10 +28,14 @@ type Selection struct {
 	// NoAgents drops every per-agent family (dyvms_agent_*): a task then
 	// costs its task-level series only.
 	NoAgents bool
-	// Exclude names families (as in Catalogue) that are never built,
-	// rendered or sent. A name not in the catalogue is an error of New's
-	// caller, reported by Check; the collector ignores it.
+	// Exclude names families (as in Catalogue or EnterpriseCatalogue)
+	// that are never built, rendered or sent. A name in neither is an
+	// error of New's caller, reported by Check; the collector ignores it.
 	Exclude []string
+	// EnterpriseAgents writes the per-agent series of the enterprises'
+	// online agents (dyvms_enterprise_agent_state and its duration, in
+	// AgentStatus's encoding), bounded by MaxEnterpriseAgentSeries.
+	EnterpriseAgents bool
 }
 
 // FamilyInfo is one entry of the catalogue of task and agent families.
@@ -59,10 +63,16 @@ func Catalogue() []FamilyInfo {
 // excluded; config validation reports the same with file and line.
 func (s Selection) Check() error {
 	for _, name := range s.Exclude {
+		if f, ok := enterpriseFamilyByName[name]; ok {
+			if f == entFamSuccess {
+				return fmt.Errorf("%s cannot be excluded: it is how a failed enterprise read shows", name)
+			}
+			continue
+		}
 		f, ok := familyByName[name]
 		switch {
 		case !ok:
-			return fmt.Errorf("%q is not a task or agent family of this exporter", name)
+			return fmt.Errorf("%q is not a family this collector writes (Catalogue, EnterpriseCatalogue)", name)
 		case f == famScrapeSuccess:
 			return fmt.Errorf("%s cannot be excluded: it is how a failed task shows", name)
 		}

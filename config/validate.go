@@ -31,6 +31,7 @@ func (p *parser) validate(c *Config, filename string) {
 	p.validateCallRecords()
 	p.validateEnterprises(c)
 	p.validateAccounts(c, filepath.Dir(filename))
+	p.warnEnterpriseAgentsUnread(c)
 
 	// Deliberately an error, not a warning: a file with nothing to scrape
 	// is far more often truncated or half-edited than intended, and

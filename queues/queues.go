@@ -77,13 +77,35 @@ type Manager struct {
 	entries map[int64]*entry
 
 	errors *prometheus.CounterVec
+	// noInfo, noLevel: the families Exclude left out.
+	noInfo, noLevel bool
+}
+
+// The queue families metrics.exclude may name. dyvms_queue_list_errors_total
+// is not among them: it is how a failing refresh shows.
+const (
+	infoFamily  = "dyvms_queue_info"
+	levelFamily = "dyvms_queue_service_level_seconds"
+)
+
+// Families are the families of the queue lists that metrics.exclude may
+// name.
+func Families() []string { return []string{infoFamily, levelFamily} }
+
+// Exclude leaves the named families (of Families; other names are
+// ignored) out of every scrape from now on. The lists are still refreshed:
+// the inbound poller creates the listed queues' series from them.
+func (m *Manager) Exclude(names []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.noInfo, m.noLevel = slices.Contains(names, infoFamily), slices.Contains(names, levelFamily)
 }
 
 var (
-	infoDesc = prometheus.NewDesc("dyvms_queue_info",
+	infoDesc = prometheus.NewDesc(infoFamily,
 		"A queue of the enterprise (CloudListQueue): its number and name; always 1.",
 		[]string{"enterprise_id", "queue", "queue_name"}, nil)
-	levelDesc = prometheus.NewDesc("dyvms_queue_service_level_seconds",
+	levelDesc = prometheus.NewDesc(levelFamily,
 		"The queue's service-level threshold (CloudListQueue ServiceLevel): a call answered within it met the service level. Absent when the API gave none.",
 		[]string{"enterprise_id", "queue"}, nil)
 )
@@ -228,8 +250,10 @@ func (m *Manager) Collect(ch chan<- prometheus.Metric) {
 		ent := strconv.FormatInt(id, 10)
 		m.errors.WithLabelValues(ent)
 		for _, q := range e.queues {
-			ch <- prometheus.MustNewConstMetric(infoDesc, prometheus.GaugeValue, 1, ent, q.qno, q.name)
-			if q.serviceLevel.Valid {
+			if !m.noInfo {
+				ch <- prometheus.MustNewConstMetric(infoDesc, prometheus.GaugeValue, 1, ent, q.qno, q.name)
+			}
+			if q.serviceLevel.Valid && !m.noLevel {
 				ch <- prometheus.MustNewConstMetric(levelDesc, prometheus.GaugeValue, float64(q.serviceLevel.Value), ent, q.qno)
 			}
 		}

@@ -84,3 +84,40 @@ dyvms_queue_service_level_seconds{enterprise_id="7000002",queue="1000"} 20
 	m.Update(l, nil)
 	check("")
 }
+
+// Exclude leaves a family out of the scrape while the list stays in use
+// (Queues still names them for the inbound poller), and nil brings it back.
+func TestQueuesExclude(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	m := New(Options{Registerer: reg})
+	m.Update(&fakeLister{lists: map[int64]*apiclient.QueueList{7: {Queues: []apiclient.Queue{
+		{Qno: "1000", Description: "a", ServiceLevel: apiclient.Int64{Value: 20, Valid: true}},
+	}}}}, []Entry{{EnterpriseID: 7, RefreshInterval: 10 * time.Minute}})
+	m.Refresh(context.Background())
+	count := func(name string) int {
+		t.Helper()
+		n, err := testutil.GatherAndCount(reg, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		exclude     []string
+		info, level int
+	}{
+		{nil, 1, 1},
+		{[]string{"dyvms_queue_info"}, 0, 1},
+		{[]string{"dyvms_queue_service_level_seconds", "dyvms_inbound_calls_total"}, 1, 0},
+		{Families(), 0, 0},
+		{nil, 1, 1},
+	} {
+		m.Exclude(tc.exclude)
+		if i, l := count("dyvms_queue_info"), count("dyvms_queue_service_level_seconds"); i != tc.info || l != tc.level {
+			t.Errorf("exclude %v: %d info, %d level series; want %d, %d", tc.exclude, i, l, tc.info, tc.level)
+		}
+		if q := m.Queues(7); len(q) != 1 || count("dyvms_queue_list_errors_total") != 1 {
+			t.Errorf("exclude %v: queues %v, the list or its errors lost", tc.exclude, q)
+		}
+	}
+}

@@ -198,6 +198,7 @@ func (s *Service) apply(cfg *config.Config) error {
 	s.calls.Update(r, cfg.CallRecords)
 	s.queues.Update(r, queueEntries(cfg))
 	s.inbound.UpdateInbound(r, inboundEntries(cfg))
+	s.excludeElsewhere(cfg.Metrics)
 	kept := map[*pacer.Pacer]bool{}
 	for _, a := range accts {
 		kept[a.api] = true
