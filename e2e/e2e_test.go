@@ -247,6 +247,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	if low == 0 {
 		t.Fatalf("%s fired, yet no queue's service level is below 0.8: %v", slAlert, paused)
 	}
+	checkQueriesHaveData(t, prom, queries, withDataWhileFloorPaused)
 	phase("floor pauses -> "+slAlert+" at the webhook (since the pause)", floorPaused)
 	t0 = time.Now()
 	floorScenario(t, ccURL, simulator.ScenarioAgentsResume)
