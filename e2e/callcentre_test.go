@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -307,4 +308,77 @@ func requireAlerts(t *testing.T, path string, names ...string) {
 			t.Fatalf("%s has no alert %s, which the scenario waits for", path, n)
 		}
 	}
+}
+
+// sinceMidnight returns the call-centre recording rules counted since the
+// call centre's midnight (named ...today): sums of per-minute increases,
+// each the difference with the sample a minute earlier, so they have a
+// value only once Prometheus has more than a minute of history (up to two
+// with the subquery's alignment to whole minutes), which the run's early
+// checks do not wait for.
+func sinceMidnight(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	files := readRuleFiles(t, filepath.Join(root, "rules"))
+	cc := callCentreRules(t, files...)
+	out := map[string]bool{}
+	for _, g := range files[0].Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" && cc[r.Record] && strings.HasSuffix(r.Record, "today") {
+				out[r.Record] = true
+			}
+		}
+	}
+	return out
+}
+
+// splitSinceMidnight separates the dashboard queries that read a rule of
+// later (directly) from the others.
+func splitSinceMidnight(t *testing.T, queries []dashQuery, later map[string]bool) (now, end []dashQuery) {
+	t.Helper()
+	for _, q := range queries {
+		read, err := promqlcheck.MetricsRead(q.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", q.key, err)
+		}
+		late := false
+		for _, n := range read {
+			late = late || later[n]
+		}
+		if late {
+			end = append(end, q)
+		} else {
+			now = append(now, q)
+		}
+	}
+	return now, end
+}
+
+// checkSinceMidnight waits until the rules since midnight (later) and the
+// dashboard queries that read them have data.
+func checkSinceMidnight(t *testing.T, prom promAPI, later map[string]bool, queries []dashQuery) {
+	t.Helper()
+	t0 := time.Now()
+	testutil.Eventually(t, 150*time.Second, time.Second, "the rules since midnight and the dashboard queries reading them have data", func() (bool, string) {
+		var empty []string
+		for _, rec := range promqlcheck.Sorted(later) {
+			res, err := prom.query(rec)
+			if err != nil {
+				t.Fatalf("%s: %v", rec, err)
+			}
+			if len(res) == 0 {
+				empty = append(empty, rec)
+			}
+		}
+		for _, q := range queries {
+			res, err := prom.query(q.expr)
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", q.key, err, q.expr)
+			}
+			if len(res) == 0 {
+				empty = append(empty, q.key)
+			}
+		}
+		return len(empty) == 0, fmt.Sprintf("no data yet: %v", empty)
+	})
+	t.Logf("%d rules since midnight and %d dashboard queries reading them have data (waited %.1fs)", len(later), len(queries), time.Since(t0).Seconds())
 }
