@@ -5,7 +5,8 @@ import "time"
 // DemoConfig is a small call centre with moving numbers for demos and
 // dashboards: three enterprises, six tasks covering the four statuses (one
 // of them automatic, without agents), 5 to 30 agents per predictive task,
-// reachable with the one key pair given.
+// inbound traffic on enterprise 7000002 (DemoInbound), reachable with the
+// one key pair given.
 func DemoConfig(cred Credential) Config {
 	d := func(v time.Duration) Duration { return Duration(v) }
 	return Config{
