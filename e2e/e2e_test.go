@@ -76,7 +76,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	}
 	t.Logf("simulator at %s, %d tasks, speed %v, call-centre zone %s (UTC%+d, local time %s)",
 		simURL, tasks, simSpeed, zone, offset, time.Now().In(mustZone(t, zone)).Format("15:04"))
-	// The call centre's simulator (callcentre_test.go), faster than real time.
+	// The call centre's simulator (callcentre_test.go), in real time.
 	ccCred := simulator.Credential{AccessKeyID: "LTAIcc" + randomHex(t, 8), AccessKeySecret: randomHex(t, 16)}
 	ccCfg := callCentreSimConfig(ccCred, zone)
 	_, ccURL := startSimulator(t, ccCfg)
