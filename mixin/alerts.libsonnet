@@ -31,7 +31,11 @@ local text = import 'lib/text.libsonnet';
 
       The alerts are self-contained (they do not need dyvms.rules.yml loaded);
       the formulas are the ones of the recording rules, with the volume guard
-      folded into the denominator filter.
+      folded into the denominator filter. Except the queue alerts
+      (DyvmsQueueServiceLevelLow, DyvmsQueueAbandonedHigh), which read the
+      dyvms.inbound recording rules: the service level joins each queue's
+      threshold with its answer-wait bucket in 15 branches, too long to
+      repeat. Load both files (the chart and the ARMS forms do).
     |||,
     groups+: [
       g { rules: std.map(withRunbook, g.rules) }
@@ -231,6 +235,27 @@ local text = import 'lib/text.libsonnet';
                 description: '{{ if lt $value 0.0 }}The host clock of {{ $labels.instance }} (job {{ $labels.job }}) is behind the call-record watermark of enterprise {{ $labels.enterprise_id }} and no poll has run since the step back: call outcomes are not being counted.{{ else }}The call records of enterprise {{ $labels.enterprise_id }} on {{ $labels.instance }} (job {{ $labels.job }}) are read only up to {{ $value | humanizeDuration }} ago: the abandoned-call rate and the other call outcomes miss every call since, and DyvmsCallsAbandonedHigh cannot fire for them.{{ end }}',
               },
             },
+            {
+              comment:: |||
+                The inbound poller (an enterprise's inbound_calls, CloudQueryIbCdr)
+                is behind, by the rule of DyvmsCallRecordsLagging and its
+                thresholds: the inbound counters stop counting, the queues' offered
+                calls over 15 minutes fall to 0, so their service level has no
+                value and DyvmsQueueServiceLevelLow, DyvmsQueueAbandonedHigh and
+                DyvmsNoAgentOnlineWhileCallsArrive cannot fire.
+              |||,
+              alert: 'DyvmsInboundCallRecordsLagging',
+              expr: 'dyvms_inbound_call_records_lag_seconds > %(callRecordsLagSeconds)s or dyvms_inbound_call_records_lag_seconds < -%(callRecordsClockBehindSeconds)s' % num,
+              'for': cfg.alertFor.DyvmsInboundCallRecordsLagging,
+              labels: {
+                severity: 'warning',
+                component: 'exporter',
+              },
+              annotations: {
+                summary: 'The inbound call-record poller is far behind; inbound calls are not being counted.',
+                description: '{{ if lt $value 0.0 }}The host clock of {{ $labels.instance }} (job {{ $labels.job }}) is behind the inbound call-record watermark of enterprise {{ $labels.enterprise_id }} and no poll has run since the step back: inbound calls are not being counted.{{ else }}The inbound call records of enterprise {{ $labels.enterprise_id }} on {{ $labels.instance }} (job {{ $labels.job }}) are read only up to {{ $value | humanizeDuration }} ago: the queues\' offered, answered and abandoned calls and their service level miss every call since, and the queue alerts cannot fire for them.{{ end }}',
+              },
+            },
           ],
         },
         {
@@ -391,6 +416,80 @@ local text = import 'lib/text.libsonnet';
               annotations: {
                 summary: 'An agent has reached its daily call limit.',
                 description: 'Agent {{ $labels.cno }} of task {{ $labels.task_id }} (enterprise {{ $labels.enterprise_id }}) has used {{ $value | humanizePercentage }} of its {{ $labels.limit }}-level daily call limit and gets no more calls today.',
+              },
+            },
+            {
+              comment:: |||
+                Service level of an inbound queue (dyvms:queue_service_level:ratio15m:
+                calls answered within the queue's threshold / calls offered, over 15
+                minutes) below the target, with at least serviceLevelMinOffered
+                calls offered in the 15 minutes (a handful of calls says little).
+                The last "and" keeps a queue whose counters are no longer exported
+                (a failed scrape, the exporter gone) from firing on the records'
+                last 15 minutes. No value, so no alert, without the queue's
+                threshold (queues: not configured, or not a bucket edge).
+              |||,
+              alert: 'DyvmsQueueServiceLevelLow',
+              expr: |||
+                (dyvms:queue_service_level:ratio15m < %(serviceLevelTarget)s)
+                and on (job, instance, enterprise_id, queue) (dyvms:queue_inbound_offered:increase15m >= %(serviceLevelMinOffered)s)
+                and on (job, instance, enterprise_id, queue) dyvms_inbound_calls_total{outcome="answered"}
+              ||| % num,
+              'for': cfg.alertFor.DyvmsQueueServiceLevelLow,
+              labels: {
+                severity: 'warning',
+                component: 'callcentre',
+              },
+              annotations: {
+                summary: 'An inbound queue answers fewer than %s of its calls within its threshold.' % text.percent(cfg.serviceLevelTarget),
+                description: 'Only {{ $value | humanizePercentage }} of the calls offered to queue {{ $labels.queue }} (enterprise {{ $labels.enterprise_id }}) in the last 15 minutes were answered within the queue\'s service-level threshold (target %s), for %s.' % [text.percent(cfg.serviceLevelTarget), text.duration(cfg.alertFor.DyvmsQueueServiceLevelLow)],
+              },
+            },
+            {
+              comment:: |||
+                Share of the calls offered to an inbound queue over 15 minutes whose
+                callers hung up waiting in it (dyvms:queue_inbound_abandon:ratio15m)
+                above queueAbandonRatioHigh, with at least serviceLevelMinOffered
+                calls offered. Overflows (queue timeout, no agent) are not abandons.
+              |||,
+              alert: 'DyvmsQueueAbandonedHigh',
+              expr: |||
+                (dyvms:queue_inbound_abandon:ratio15m > %(queueAbandonRatioHigh)s)
+                and on (job, instance, enterprise_id, queue) (dyvms:queue_inbound_offered:increase15m >= %(serviceLevelMinOffered)s)
+                and on (job, instance, enterprise_id, queue) dyvms_inbound_calls_total{outcome="abandoned_in_queue"}
+              ||| % num,
+              'for': cfg.alertFor.DyvmsQueueAbandonedHigh,
+              labels: {
+                severity: 'warning',
+                component: 'callcentre',
+              },
+              annotations: {
+                summary: 'More than %s of the calls offered to an inbound queue were abandoned in it.' % text.percent(cfg.queueAbandonRatioHigh),
+                description: '{{ $value | humanizePercentage }} of the calls offered to queue {{ $labels.queue }} (enterprise {{ $labels.enterprise_id }}) in the last 15 minutes hung up while waiting in the queue, for %s.' % text.duration(cfg.alertFor.DyvmsQueueAbandonedHigh),
+              },
+            },
+            {
+              comment:: |||
+                An enterprise read by online_agents has no agent online (the sum of
+                dyvms_enterprise_agents over every state, dyvms:enterprise_agents_online:sum,
+                is 0) while inbound calls that reached a queue were counted in the
+                last 15 minutes. A failed CloudListOnlineAgent read writes no
+                state, so it never looks like 0 agents.
+              |||,
+              alert: 'DyvmsNoAgentOnlineWhileCallsArrive',
+              expr: |||
+                (sum by (job, instance, enterprise_id) (dyvms_enterprise_agents) == 0)
+                and on (job, instance, enterprise_id)
+                (sum by (job, instance, enterprise_id) (increase(dyvms_inbound_calls_total{queue!="none"}[15m])) > 0)
+              |||,
+              'for': cfg.alertFor.DyvmsNoAgentOnlineWhileCallsArrive,
+              labels: {
+                severity: 'critical',
+                component: 'callcentre',
+              },
+              annotations: {
+                summary: 'No agent is online while inbound calls reach the queues.',
+                description: 'Enterprise {{ $labels.enterprise_id }} has had {{ $value }} agents online for %s while inbound calls reached its queues in the last 15 minutes: every caller waits, overflows or hangs up.' % text.duration(cfg.alertFor.DyvmsNoAgentOnlineWhileCallsArrive),
               },
             },
           ],

@@ -50,13 +50,18 @@
       DyvmsAnswerRateLow: '30m',
       DyvmsAgentOccupancyHigh: '30m',
       DyvmsAgentDailyCallLimitReached: '5m',
+      DyvmsInboundCallRecordsLagging: '10m',
+      DyvmsQueueServiceLevelLow: '10m',
+      DyvmsQueueAbandonedHigh: '15m',
+      DyvmsNoAgentOnlineWhileCallsArrive: '5m',
     },
 
     // Thresholds.
     // Share of API requests throttled (DyvmsApiThrottled).
     apiThrottledRatio: 0.05,
-    // Call-record poller lag, seconds (DyvmsCallRecordsLagging); keep it
-    // well above call_records' interval + settle.
+    // Call-record poller lag, seconds (DyvmsCallRecordsLagging, and
+    // DyvmsInboundCallRecordsLagging for the inbound poller); keep it well
+    // above call_records' (inbound_calls') interval + settle.
     callRecordsLagSeconds: 1800,
     // A lag below minus this many seconds: the host's clock went back
     // behind the poller's watermark and no poll has run since the step
@@ -79,5 +84,19 @@
     // the exporter writes them (callrecords.InboundWaitBuckets): a queue's
     // service-level threshold is read at the bucket of that bound.
     inboundWaitBuckets: [1, 2, 5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 300, 600],
+    // The call centre's offset from UTC in whole hours: the "today" recording
+    // rules (dyvms:queue_*:today) count from its midnight. 8 is China
+    // Standard Time (Asia/Shanghai), which has no daylight saving time; a
+    // zone that has one is an hour off for part of the year (a fixed offset
+    // is all PromQL can do). Keep dashboardTimezone the same zone.
+    callCentreUTCOffsetHours: 8,
+    // DyvmsQueueServiceLevelLow: a queue's service level over 15 minutes
+    // below this target, with at least serviceLevelMinOffered calls offered
+    // in the 15 minutes (DyvmsQueueAbandonedHigh uses the same volume guard).
+    serviceLevelTarget: 0.8,
+    serviceLevelMinOffered: 10,
+    // DyvmsQueueAbandonedHigh: share of the calls offered to a queue over 15
+    // minutes whose callers hung up waiting in it.
+    queueAbandonRatioHigh: 0.1,
   },
 }

@@ -8,8 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+	_ "time/tzdata" // the dashboards' zone, whatever the machine has
 
 	"gopkg.in/yaml.v3"
 
@@ -237,5 +241,77 @@ func TestUnknownAlertForIsRefused(t *testing.T) {
 	_, err := Render(`{ _config+:: { alertFor+: { DyvmsExporterDwn: '1m' } } }`)
 	if err == nil || !strings.Contains(err.Error(), "DyvmsExporterDwn") {
 		t.Fatalf("Render with a misspelt alertFor key: %v, want an error naming it", err)
+	}
+}
+
+// The call-centre settings reach the inbound alerts and the "today" rules,
+// and the rules they render are valid rule files.
+func TestCallCentreConfigIsApplied(t *testing.T) {
+	o := render(t, `{ _config+:: {
+		serviceLevelTarget: 0.9,
+		serviceLevelMinOffered: 20,
+		queueAbandonRatioHigh: 0.05,
+		callCentreUTCOffsetHours: -5,
+		alertFor+: { DyvmsQueueServiceLevelLow: '20m' },
+	} }`)
+	alerts, rules := string(o.Alerts), string(o.Rules)
+	for _, want := range []string{
+		"(dyvms:queue_service_level:ratio15m < 0.9)", "(dyvms:queue_inbound_offered:increase15m >= 20)",
+		"(dyvms:queue_inbound_abandon:ratio15m > 0.05)", "fewer than 90 % of its calls", "(target 90 %), for 20 minutes",
+		"More than 5 % of the calls offered",
+	} {
+		if !strings.Contains(alerts, want) {
+			t.Errorf("the alerts do not contain %q", want)
+		}
+	}
+	// UTC-5: local midnight is 05:00 UTC, floor((t - 18000) / 86400) * 86400 + 18000.
+	if want := "(floor((vector(time()) - 18000) / 86400) * 86400 + 18000)"; strings.Count(rules, want) != 2 {
+		t.Errorf("the today rules do not compute the midnight as %s (%d times)", want, strings.Count(rules, want))
+	}
+	if strings.Contains(rules, "28800") || !strings.Contains(rules, "midnight (UTC-5,") {
+		t.Error("the today rules or their comment still name UTC+8")
+	}
+	for _, bad := range []string{"5.5", "15", "-13", "'8'"} {
+		if _, err := Render(`{ _config+:: { callCentreUTCOffsetHours: ` + bad + ` } }`); err == nil || !strings.Contains(err.Error(), "callCentreUTCOffsetHours") {
+			t.Errorf("callCentreUTCOffsetHours %s: %v, want an error naming it", bad, err)
+		}
+	}
+	promtool := testutil.Tool(t, "promtool", "Debian: apt-get install -y prometheus")
+	p := filepath.Join(t.TempDir(), "rules.yml")
+	if err := os.WriteFile(p, o.Rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "rules", p).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
+	}
+}
+
+// With the defaults, the "today" rules' midnight is the dashboards' time
+// zone's: both are the call centre's.
+func TestTodayRulesMatchTheDashboardZone(t *testing.T) {
+	o := render(t, "")
+	m := regexp.MustCompile(`floor\(\(vector\(time\(\)\) \+ (\d+)\) / 86400\)`).FindStringSubmatch(string(o.Rules))
+	if m == nil {
+		t.Fatal("no midnight in the today rules")
+	}
+	offset, _ := strconv.Atoi(m[1])
+	for name, raw := range o.Dashboards {
+		var d struct {
+			Timezone string `json:"timezone"`
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatal(err)
+		}
+		loc, err := time.LoadLocation(d.Timezone)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// A winter and a summer day: a zone with daylight saving time
+		// differs from a fixed offset on one of them.
+		for _, day := range []time.Time{time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 15, 0, 0, 0, 0, time.UTC)} {
+			if _, zoneOffset := day.In(loc).Zone(); zoneOffset != offset {
+				t.Errorf("%s: time zone %s is UTC%+d h on %s, the today rules count from UTC%+d h", name, d.Timezone, zoneOffset/3600, day.Format("2006-01-02"), offset/3600)
+			}
+		}
 	}
 }

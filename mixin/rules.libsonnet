@@ -1,6 +1,54 @@
 // The recording rules (rules/dyvms.rules.yml). They read only dyvms_*
 // series, so they need no job selector.
 {
+  local cfg = $._config,
+  assert std.isNumber(cfg.callCentreUTCOffsetHours) && cfg.callCentreUTCOffsetHours == std.floor(cfg.callCentreUTCOffsetHours)
+         && cfg.callCentreUTCOffsetHours >= -12 && cfg.callCentreUTCOffsetHours <= 14
+         : '_config.callCentreUTCOffsetHours must be a whole number of hours from -12 to 14',
+
+  // The call centre's last midnight before the rule's evaluation time, in
+  // unix seconds, as a scalar. time() inside a subquery is the subquery's
+  // step, so the evaluation time is read through "@ end()" (for a rule, the
+  // evaluation time; @ is on by default since Prometheus 2.33): the last
+  // 1-minute step at or before it, which is on the same day since midnights
+  // are whole minutes.
+  local offsetSeconds = cfg.callCentreUTCOffsetHours * 3600,
+  local plusOffset = if offsetSeconds >= 0 then '+ %d' % offsetSeconds else '- %d' % -offsetSeconds,
+  local minusOffset = if offsetSeconds >= 0 then '- %d' % offsetSeconds else '+ %d' % -offsetSeconds,
+  local midnight = 'scalar(max_over_time((floor((vector(time()) %s) / 86400) * 86400 %s)[1m:1m] @ end()))' % [plusOffset, minusOffset],
+
+  // The increase of each counter series of sel since the call centre's
+  // midnight: at each minute step t after midnight (a subquery of one day at
+  // 1-minute resolution), c - b, or c after a counter reset (c < b), where c
+  // is the series at t and b its last sample in the hour before t - 1m
+  // (last_over_time skips the staleness markers of a failed scrape, and
+  // bridges gaps up to an hour); the steps telescope to the increase since
+  // midnight. A series with no sample in that hour counts from its second
+  // step on (a new queue's first calls are lost; counting its whole value
+  // instead would count every call since the exporter started again for a
+  // series back after a gap of over an hour). 0 until the first step after
+  // midnight; no value once the series has not been exported for 15
+  // minutes. "sum without ()" only drops the metric name, which the reset
+  // branch would keep.
+  local today(sel) = |||
+    (
+      sum_over_time((
+        sum without () (
+          (%(sel)s - last_over_time(%(sel)s[1h] offset 1m) >= 0)
+          or
+          (%(sel)s < last_over_time(%(sel)s[1h] offset 1m))
+        )
+        and on () (vector(time()) > %(midnight)s)
+      )[1d:1m])
+      or
+      0 * %(sel)s
+    )
+    and
+    last_over_time(%(sel)s[15m])
+  ||| % { sel: sel, midnight: midnight },
+
+  local indent(s) = std.join('\n', ['  ' + l for l in std.split(std.rstripChars(s, '\n'), '\n')]),
+
   prometheusRules+:: {
     comment:: |||
       Recording rules for dyvms_exporter (Alibaba Cloud Voice Messaging Service, CloudMonitorTask).
@@ -293,7 +341,7 @@
             record: 'dyvms:queue_inbound_answered_within_threshold:increase15m',
             expr: std.join('\nor\n', [
               'sum without (le) (increase(dyvms_inbound_answer_wait_seconds_bucket{le=~"%(b)d|%(b)d[.]0"}[15m]) and on (job, instance, enterprise_id, queue) (dyvms_queue_service_level_seconds == %(b)d))' % { b: b }
-              for b in $._config.inboundWaitBuckets
+              for b in cfg.inboundWaitBuckets
             ]),
           },
           {
@@ -307,6 +355,159 @@
             |||,
             record: 'dyvms:queue_service_level:ratio15m',
             expr: 'dyvms:queue_inbound_answered_within_threshold:increase15m / (dyvms:queue_inbound_offered:increase15m > 0)',
+          },
+          {
+            comment:: |||
+              Abandon ratio = calls abandoned in the queue / calls offered to the
+              queue (both above, over the same 15 minutes). No sample while
+              nothing was offered.
+            |||,
+            record: 'dyvms:queue_inbound_abandon:ratio15m',
+            expr: 'dyvms:queue_inbound_abandoned:increase15m / (dyvms:queue_inbound_offered:increase15m > 0)',
+          },
+        ],
+      },
+      {
+        comment:: |||
+          Inbound calls per queue since the call centre's midnight (UTC%(sign)s%(hours)d,
+          _config.callCentreUTCOffsetHours of the mixin; the default UTC+8 is
+          China Standard Time, which has no daylight saving time), with the
+          definitions of the 15-minute rules of dyvms.inbound. PromQL has no
+          range that ends at a midnight, so two rules sum, over a subquery of
+          one day at 1-minute steps, each counter's increase over the minute
+          before every step after midnight (the evaluation time, which says
+          where midnight is, is read with "@ end()"), and the others add up
+          their results. The steps are whole minutes, so the values are up to
+          a minute behind the counters. A counter reset (an exporter restart),
+          failed scrapes and gaps of up to an hour are bridged; the calls of a
+          queue's first scrape (a queue CloudListQueue does not list appears
+          with its first calls) are not counted; a queue whose counters are no
+          longer exported has no value after 15 minutes.
+          Cost: each evaluation steps 1,440 times through each input series,
+          11 outcome series and 15 answer-wait buckets per queue: 26 x 1,440 =
+          37,440 steps a minute for one queue, 7.5 million for 200. A query
+          holds up to about 5,000 samples per input series at once (promtool,
+          a full day of data), so the bucket rule stays within Prometheus'
+          default query.max-samples (50 million) up to about 650 queues in
+          one Prometheus; beyond, raise it.
+        ||| % { sign: if cfg.callCentreUTCOffsetHours >= 0 then '+' else '-', hours: std.abs(cfg.callCentreUTCOffsetHours) },
+        name: 'dyvms.inbound.today',
+        interval: '1m',
+        rules: [
+          {
+            comment:: |||
+              Inbound calls today by outcome, per queue: the increase of
+              dyvms_inbound_calls_total since midnight (calls that reached no
+              queue left out). The next three rules add its outcomes up.
+            |||,
+            record: 'dyvms:queue_inbound_calls:today',
+            expr: today('dyvms_inbound_calls_total{queue!="none"}'),
+          },
+          {
+            comment:: |||
+              Offered today = calls that reached the queue since midnight (the
+              outcomes of dyvms:queue_inbound_offered:increase15m).
+            |||,
+            record: 'dyvms:queue_inbound_offered:today',
+            expr: 'sum without (outcome) (dyvms:queue_inbound_calls:today{outcome!~"not_queued|no_agent_not_queued|queue_full"})',
+          },
+          {
+            comment:: |||
+              Answered today = offered calls an agent answered since midnight.
+            |||,
+            record: 'dyvms:queue_inbound_answered:today',
+            expr: 'sum without (outcome) (dyvms:queue_inbound_calls:today{outcome="answered"})',
+          },
+          {
+            comment:: |||
+              Abandoned today = offered calls whose caller hung up waiting in the
+              queue since midnight.
+            |||,
+            record: 'dyvms:queue_inbound_abandoned:today',
+            expr: 'sum without (outcome) (dyvms:queue_inbound_calls:today{outcome="abandoned_in_queue"})',
+          },
+          {
+            comment:: |||
+              Answered within the queue's threshold today: of the answer-wait
+              buckets since midnight, the one whose bound is the queue's
+              dyvms_queue_service_level_seconds now (a threshold changed during
+              the day applies to the whole day). One subquery over the buckets
+              that can be a threshold, then the threshold is turned into an le
+              label to join on (le is written "15.0" by Prometheus 3: the ".0"
+              is cut first). As the 15-minute rule: no value for a threshold that
+              is not a bucket edge.
+            |||,
+            record: 'dyvms:queue_inbound_answered_within_threshold:today',
+            expr: |||
+              sum without (le) (
+                label_replace(
+              %(today)s,
+                  "le", "$1", "le", "(.+)[.]0")
+                and on (job, instance, enterprise_id, queue, le)
+                (
+              %(thresholds)s
+                )
+              )
+            ||| % {
+              today: indent(indent(today('dyvms_inbound_answer_wait_seconds_bucket{le=~"%s"}' % std.join('|', ['%(b)d|%(b)d[.]0' % { b: b } for b in cfg.inboundWaitBuckets])))),
+              thresholds: std.join('\n    or\n', [
+                '    label_replace(dyvms_queue_service_level_seconds == %(b)d, "le", "%(b)d", "", "")' % { b: b }
+                for b in cfg.inboundWaitBuckets
+              ]),
+            },
+          },
+          {
+            comment:: |||
+              Service level today = calls answered within the queue's threshold
+              today / calls offered to the queue today. Early in the day it rests
+              on few calls.
+            |||,
+            record: 'dyvms:queue_service_level:ratio_today',
+            expr: 'dyvms:queue_inbound_answered_within_threshold:today / (dyvms:queue_inbound_offered:today > 0)',
+          },
+          {
+            comment:: |||
+              Abandon ratio today = calls abandoned in the queue today / calls
+              offered to the queue today.
+            |||,
+            record: 'dyvms:queue_inbound_abandon:ratio_today',
+            expr: 'dyvms:queue_inbound_abandoned:today / (dyvms:queue_inbound_offered:today > 0)',
+          },
+        ],
+      },
+      {
+        comment:: |||
+          Agents of a whole enterprise, from dyvms_enterprise_agents (an
+          enterprise's online_agents: CloudListOnlineAgent, every online agent
+          once however many tasks it is in). A failed read writes no state, so
+          these rules have no value for it rather than zeros.
+        |||,
+        name: 'dyvms.enterprise',
+        interval: '1m',
+        rules: [
+          {
+            comment:: |||
+              Agents online = agents in any state (idle, paused, wrap-up, calling,
+              ringing, talking, invalid, unknown).
+            |||,
+            record: 'dyvms:enterprise_agents_online:sum',
+            expr: 'sum by (job, instance, enterprise_id) (dyvms_enterprise_agents)',
+          },
+          {
+            comment:: |||
+              Enterprise agent occupancy (instantaneous) = agents busy (calling,
+              ringing, talking, wrap-up) / agents available for calls (idle and
+              the busy ones). Paused, invalid and unknown agents are in neither:
+              a break does not lower it, unlike dyvms:task_agent_occupancy:ratio,
+              which counts paused agents as online. No value while no agent is
+              available or busy.
+            |||,
+            record: 'dyvms:enterprise_agent_occupancy:ratio',
+            expr: |||
+              sum by (job, instance, enterprise_id) (dyvms_enterprise_agents{state=~"calling|ringing|talking|wrap-up"})
+                /
+              (sum by (job, instance, enterprise_id) (dyvms_enterprise_agents{state=~"idle|calling|ringing|talking|wrap-up"}) > 0)
+            |||,
           },
         ],
       },

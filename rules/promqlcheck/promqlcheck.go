@@ -359,12 +359,13 @@ var CallRecordMetrics = []string{
 }
 
 // CallCentreMetrics are the call-centre series the rules read that only an
-// enterprise's inbound_calls (callrecords' inbound poller) and queues
-// (CloudListQueue) export, with the histograms' sample names. They are
-// not in the golden exposition; service's TestCallCentreAPICost and the
-// end-to-end run (which configures an enterprises entry) check every name
-// here against a real scrape.
+// enterprise's inbound_calls (callrecords' inbound poller), queues
+// (CloudListQueue) and online_agents (CloudListOnlineAgent) export, with the
+// histograms' sample names. They are not in the golden exposition;
+// service's TestCallCentreAPICost and the end-to-end run (which configures
+// an enterprises entry) check every name here against a real scrape.
 var CallCentreMetrics = []string{
+	"dyvms_enterprise_agents",
 	"dyvms_inbound_calls_total",
 	"dyvms_inbound_answer_wait_seconds_bucket",
 	"dyvms_inbound_answer_wait_seconds_sum",
