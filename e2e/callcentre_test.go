@@ -95,8 +95,10 @@ func callCentreSimConfig(cred simulator.Credential, zone string) simulator.Confi
 }
 
 // callCentreConfig is the exporter's configuration for the call centre:
-// the account that owns it (the call centre's simulator and key pair) and
-// its enterprises entry with every part on, polled as often as the
+// the account that owns it (the call centre's simulator and key pair), its
+// enterprises entry with every part on and the per-agent series
+// (metrics.enterprise_agents, which the call-centre board's agent table
+// reads), polled as often as the
 // configuration allows: inbound_calls every 10 s (the least interval)
 // with 1 s settle (the least; the simulator writes a record when the
 // call ends, so nothing is later than that) and 30 s lateness (the
@@ -107,7 +109,8 @@ func callCentreConfig(simURL, secretFile string, cred simulator.Credential) (acc
 		"    credentials: {access_key_id: %s, access_key_secret_file: %s}\n",
 		callCentreAccount, callCentreEnterprise, simURL, cred.AccessKeyID, secretFile)
 	enterprises = fmt.Sprintf("enterprises:\n  - enterprise_id: %d\n    online_agents: true\n"+
-		"    inbound_calls: {interval: 10s, lateness: 30s, settle: 1s}\n    queues: {refresh_interval: 1m}\n",
+		"    inbound_calls: {interval: 10s, lateness: 30s, settle: 1s}\n    queues: {refresh_interval: 1m}\n"+
+		"metrics:\n  enterprise_agents: true\n",
 		callCentreEnterprise)
 	return accounts, enterprises
 }
@@ -248,18 +251,35 @@ func checkCallCentreStats(t *testing.T, ccURL string) {
 }
 
 // serviceLevels returns the recorded service level of each call-centre
-// queue, as text.
-func serviceLevels(t *testing.T, prom promAPI) map[string]string {
+// queue, and for the log each queue's level with the calls answered within
+// the threshold and offered (the recorded 15-minute rules, over ccRange).
+func serviceLevels(t *testing.T, prom promAPI) (map[string]float64, string) {
 	t.Helper()
-	res, err := prom.query(fmt.Sprintf(`dyvms:queue_service_level:ratio15m{enterprise_id="%d"}`, callCentreEnterprise))
-	if err != nil {
-		t.Fatal(err)
+	get := func(rec string) map[string]string {
+		res, err := prom.query(fmt.Sprintf(`%s{enterprise_id="%d"}`, rec, callCentreEnterprise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, s := range res {
+			out[s.Metric["queue"]] = s.value()
+		}
+		return out
 	}
-	out := map[string]string{}
-	for _, s := range res {
-		out[s.Metric["queue"]] = s.value()
+	sl := get("dyvms:queue_service_level:ratio15m")
+	within := get("dyvms:queue_inbound_answered_within_threshold:increase15m")
+	offered := get("dyvms:queue_inbound_offered:increase15m")
+	out := map[string]float64{}
+	var desc []string
+	for _, q := range ccQueues {
+		v, err := strconv.ParseFloat(sl[q], 64)
+		if err != nil {
+			continue
+		}
+		out[q] = v
+		desc = append(desc, fmt.Sprintf("%s %.2f (%s of %s)", q, v, within[q], offered[q]))
 	}
-	return out
+	return out, strings.Join(desc, ", ")
 }
 
 // awaitCallCentre waits until the exporter's scrape has the call
