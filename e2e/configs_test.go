@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	"github.com/dyvms-community/dyvms_exporter/rules/promqlcheck"
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
 
@@ -177,11 +178,15 @@ func readYAML(t *testing.T, path string) map[string]any {
 // exporterConfig writes the exporter's configuration (the secret in its own
 // 0600 file, as an operator would) and returns its path. Every task is
 // listed under tasks except discoveredEnterprise's, which a discovery
-// entry finds.
-func exporterConfig(t *testing.T, dir, endpoint, zone string, cred simulator.Credential, cfg simulator.Config) string {
+// entry finds. The call centre (callcentre_test.go) is an account of its
+// own, on the simulator at ccURL, read through its enterprises entry only.
+func exporterConfig(t *testing.T, dir, endpoint, zone string, cred simulator.Credential, cfg simulator.Config, ccURL string, ccCred simulator.Credential) string {
 	t.Helper()
 	secretFile := filepath.Join(dir, "access_key_secret")
 	writeFile(t, secretFile, []byte(cred.AccessKeySecret+"\n"), 0o600)
+	ccSecretFile := filepath.Join(dir, "callcentre_access_key_secret")
+	writeFile(t, ccSecretFile, []byte(ccCred.AccessKeySecret+"\n"), 0o600)
+	accounts, enterprises := callCentreConfig(ccURL, ccSecretFile, ccCred)
 	var b strings.Builder
 	fmt.Fprintf(&b, "endpoint: %s\ntimezone: %s\n", endpoint, zone)
 	fmt.Fprintf(&b, "credentials:\n  access_key_id: %s\n  access_key_secret_file: %s\n", cred.AccessKeyID, secretFile)
@@ -197,6 +202,8 @@ func exporterConfig(t *testing.T, dir, endpoint, zone string, cred simulator.Cre
 		}
 	}
 	b.WriteString(callRecordsConfig(cfg))
+	b.WriteString(accounts)
+	b.WriteString(enterprises)
 	path := filepath.Join(dir, "exporter.yml")
 	writeFile(t, path, []byte(b.String()), 0o600)
 	return path
@@ -209,11 +216,16 @@ func shortFor(d time.Duration) time.Duration {
 	return min(max(d/60, 3*time.Second), 10*time.Second)
 }
 
-// adaptRules copies a rule file with every for: shortened (shortFor) and
-// every group interval set to 1 s; expressions, range windows, labels and
-// annotations are untouched. It returns the longest for: of the copy.
+// adaptRules copies a rule file with every for: shortened (shortFor),
+// every group interval set to 1 s, and the 15-minute ranges of the
+// call-centre rules (those that read what only an enterprises entry
+// exports, directly or through another such rule: callCentreRules, over
+// both rule files of src's directory) set to ccRange (shortenRanges);
+// every other expression, range window, label and annotation is untouched.
+// It returns the longest for: of the copy.
 func adaptRules(t *testing.T, src, dst string) time.Duration {
 	t.Helper()
+	cc := callCentreRules(t, readRuleFiles(t, filepath.Dir(src))...)
 	doc := readYAML(t, src)
 	groups, ok := doc["groups"].([]any)
 	if !ok || len(groups) == 0 {
@@ -227,6 +239,13 @@ func adaptRules(t *testing.T, src, dst string) time.Duration {
 		}
 		for _, r := range group["rules"].([]any) {
 			rule := r.(map[string]any)
+			name, _ := rule["record"].(string)
+			if a, ok := rule["alert"].(string); ok {
+				name = a
+			}
+			if expr, ok := rule["expr"].(string); ok && cc[name] {
+				rule["expr"] = shortenRanges(expr)
+			}
 			f, ok := rule["for"].(string)
 			if !ok {
 				continue
@@ -242,6 +261,20 @@ func adaptRules(t *testing.T, src, dst string) time.Duration {
 	}
 	writeYAML(t, dst, doc)
 	return longest
+}
+
+// readRuleFiles reads the two rule files of dir, recording rules first.
+func readRuleFiles(t *testing.T, dir string) []promqlcheck.RuleFile {
+	t.Helper()
+	var out []promqlcheck.RuleFile
+	for _, f := range []string{"dyvms.rules.yml", "dyvms.alerts.yml"} {
+		rf, err := promqlcheck.ReadRuleFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, *rf)
+	}
+	return out
 }
 
 // adaptAlertmanager copies the Alertmanager configuration with every

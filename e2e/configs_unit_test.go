@@ -42,6 +42,8 @@ func TestShortFor(t *testing.T) {
 func TestAdaptRules(t *testing.T) {
 	root := ".."
 	dir := t.TempDir()
+	cc := callCentreRules(t, readRuleFiles(t, filepath.Join(root, "rules"))...)
+	shortened := 0
 	for _, f := range []string{"dyvms.rules.yml", "dyvms.alerts.yml"} {
 		src, dst := filepath.Join(root, "rules", f), filepath.Join(dir, f)
 		longest := adaptRules(t, src, dst)
@@ -62,7 +64,17 @@ func TestAdaptRules(t *testing.T) {
 			}
 			for j, r := range g.Rules {
 				o := orig.Groups[i].Rules[j]
-				if r.Expr != o.Expr || r.Name() != o.Name() || !reflect.DeepEqual(r.Labels, o.Labels) || !reflect.DeepEqual(r.Annotations, o.Annotations) {
+				want := o.Expr
+				if cc[o.Name()] {
+					want = shortenRanges(o.Expr)
+					if strings.Contains(r.Expr, "[15m]") {
+						t.Errorf("%s: call-centre rule %s keeps a 15-minute range: %s", f, o.Name(), r.Expr)
+					}
+					if r.Expr != o.Expr {
+						shortened++
+					}
+				}
+				if r.Expr != want || r.Name() != o.Name() || !reflect.DeepEqual(r.Labels, o.Labels) || !reflect.DeepEqual(r.Annotations, o.Annotations) {
 					t.Errorf("%s: %s changed beyond for:", f, o.Name())
 				}
 				if o.For == "" {
@@ -77,6 +89,29 @@ func TestAdaptRules(t *testing.T) {
 		if f == "dyvms.alerts.yml" && longest != 10*time.Second {
 			t.Errorf("longest for: %v, want 10s", longest)
 		}
+	}
+	// The service-level rules are among the call-centre rules, and not a
+	// task rule is.
+	for _, name := range []string{"dyvms:queue_inbound_offered:increase15m", "dyvms:queue_service_level:ratio15m"} {
+		if !cc[name] {
+			t.Errorf("%s is not taken for a call-centre rule", name)
+		}
+	}
+	for name := range cc {
+		if strings.HasPrefix(name, "dyvms:task_") {
+			t.Errorf("%s is taken for a call-centre rule", name)
+		}
+	}
+	if shortened < 4 {
+		t.Errorf("only %d call-centre rules had their 15-minute range shortened", shortened)
+	}
+}
+
+func TestShortenRanges(t *testing.T) {
+	in := `sum without (le) (increase(dyvms_inbound_answer_wait_seconds_bucket{le=~"20|20[.]0"}[15m]) and on (queue) (x == 20)) / increase(y[1h])`
+	want := `sum without (le) (increase(dyvms_inbound_answer_wait_seconds_bucket{le=~"20|20[.]0"}[30s]) and on (queue) (x == 20)) / increase(y[1h])`
+	if got := shortenRanges(in); got != want {
+		t.Errorf("shortenRanges:\n got %s\nwant %s", got, want)
 	}
 }
 

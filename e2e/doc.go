@@ -16,6 +16,16 @@
 // receiver with DyvmsCustomersWaitingNoAgentAvailable and resolves when the
 // agents come back, and that nothing else fires.
 //
+// The run also reads a whole call centre (callcentre_test.go): an
+// enterprise of a second simulator, running in real time, through its
+// enterprises entry (online agents, inbound calls, queues) and an account
+// of its own. While burstTask's scenario runs, that call centre's whole
+// floor pauses: its inbound callers wait, abandon and overflow, the
+// queues' service level falls below 80 % and DyvmsQueueServiceLevelLow
+// reaches the team's webhook; when the floor resumes, it resolves. The
+// run's copy of the rules shortens for: and, in the call-centre rules
+// only, the 15-minute ranges (docs/call-centre.md, "End to end").
+//
 // The exporter also polls the simulator's call records (call_records).
 // calls_test.go runs a second, faster chain for them: when all agents of a
 // task pause its abandoned-call rate passes 3 % and DyvmsCallsAbandonedHigh

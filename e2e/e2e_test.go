@@ -35,6 +35,12 @@ const (
 const (
 	fireWithin    = 60 * time.Second
 	resolveWithin = 60 * time.Second
+	// The call centre's: from the floor's pause (the first calls to miss
+	// the threshold must end, be polled and fill a fifth of ccRange; then
+	// the shortened for:), and from its resume (the missed calls must
+	// leave ccRange).
+	slFireWithin    = 120 * time.Second
+	slResolveWithin = 90 * time.Second
 )
 
 // TestEndToEnd runs the scenario against each generation of Prometheus and
@@ -70,6 +76,12 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	}
 	t.Logf("simulator at %s, %d tasks, speed %v, call-centre zone %s (UTC%+d, local time %s)",
 		simURL, tasks, simSpeed, zone, offset, time.Now().In(mustZone(t, zone)).Format("15:04"))
+	// The call centre's simulator (callcentre_test.go), in real time.
+	ccCred := simulator.Credential{AccessKeyID: "LTAIcc" + randomHex(t, 8), AccessKeySecret: randomHex(t, 16)}
+	ccCfg := callCentreSimConfig(ccCred, zone)
+	_, ccURL := startSimulator(t, ccCfg)
+	warmUp(t, ccURL, zone, ccCred, ccCfg)
+	t.Logf("call-centre simulator at %s, enterprise %d, real time", ccURL, callCentreEnterprise)
 
 	// The webhook receiver Alertmanager notifies.
 	hook := &webhook{}
@@ -77,7 +89,7 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	t.Cleanup(hookSrv.Close)
 
 	// The exporter.
-	exporterCfg := exporterConfig(t, dir, simURL, zone, cred, simCfg)
+	exporterCfg := exporterConfig(t, dir, simURL, zone, cred, simCfg, ccURL, ccCred)
 	exporter, exporterAddr := startServer(t, dir, "exporter", exporterBin, func(addr string) []string {
 		return []string{"--config.file=" + exporterCfg, "--web.listen-address=" + addr, "--log.level=info",
 			// 0.9 s of Prometheus' 1 s scrape timeout for the API calls
@@ -93,10 +105,12 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 			"--web.listen-address=" + addr, "--cluster.listen-address=", "--log.level=info"}
 	}, "/-/ready")
 
-	// Prometheus with the repository's rules, for: shortened.
+	// Prometheus with the repository's rules, for: shortened, and the
+	// call-centre rules' 15-minute ranges too (adaptRules).
 	recordFile, alertFile := filepath.Join(dir, "dyvms.rules.yml"), filepath.Join(dir, "dyvms.alerts.yml")
 	adaptRules(t, filepath.Join(root, "rules", "dyvms.rules.yml"), recordFile)
 	longestFor := adaptRules(t, filepath.Join(root, "rules", "dyvms.alerts.yml"), alertFile)
+	requireAlerts(t, alertFile, wantAlert, slAlert)
 	// Prometheus scrapes through a recorder of the negotiation.
 	scrapeAddr, recorder := startScrapeRecorder(t, exporterAddr)
 	promCfg := prometheusConfig(t, dir, scrapeAddr, amAddr, recordFile, alertFile)
@@ -122,6 +136,10 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 			fmt.Sprintf("up = %v, %d of %d tasks read", up, len(ok), tasks)
 	})
 	phase("first successful scrape of every task", t0)
+
+	// The call centre's agents, queues and first inbound calls, meanwhile
+	// polled in the background.
+	awaitCallCentre(t, "http://"+exporterAddr+"/metrics")
 
 	// Metric names: everything the rules and dashboards read must be in a
 	// real scrape (or be recorded by a rule, or be Prometheus' own). The
@@ -157,8 +175,10 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	// Every dashboard query has data, and neither they nor the rules get
 	// a warning or an info from Prometheus.
 	t0 = time.Now()
-	checkDashboardQueries(t, prom, queries)
-	checkRecordedSeries(t, g, prom, root)
+	later := sinceMidnight(t, root)
+	queriesNow, queriesLater := splitSinceMidnight(t, queries, later)
+	checkDashboardQueries(t, prom, queriesNow)
+	checkRecordedSeries(t, g, prom, root, later)
 	checkNoAnnotations(t, g, prom, queries, ruleExprs(t, root))
 	phase("every dashboard query and recording rule has data, no annotation", t0)
 
@@ -177,6 +197,13 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	})
 	assertOnlyExpectedAlerts(t, prom, hook, false)
 	phase(fmt.Sprintf("steady state, no alert (%d scrapes, longest for: %v)", samples, longestFor), t0)
+
+	// The call centre's whole floor pauses: its callers wait, abandon and
+	// overflow. Its alert takes longer to come than burstTask's (the
+	// service level is over the last ccRange), so the floor pauses first
+	// and stays paused through burstTask's scenario.
+	floorPaused := time.Now()
+	floorScenario(t, ccURL, simulator.ScenarioAgentsPause)
 
 	// The operator's scenario: every agent of burstTask pauses while its
 	// customers are answering.
@@ -202,13 +229,51 @@ func testEndToEnd(t *testing.T, g generation, root, exporterBin string) {
 	})
 	phase("agents resume -> resolved at the webhook", t0)
 
+	// The call centre: its service level falls below the target and
+	// slAlert reaches the team's channel; when the floor resumes, the
+	// service level recovers and the alert resolves.
+	t0 = time.Now()
+	testutil.Eventually(t, max(slFireWithin-time.Since(floorPaused), 5*time.Second), 200*time.Millisecond, slAlert+" reaches the "+slReceiver+" webhook", func() (bool, string) {
+		return slNotified(t, hook, "firing")
+	})
+	slFired := time.Since(floorPaused)
+	paused, pausedText := serviceLevels(t, prom)
+	low := 0
+	for _, v := range paused {
+		if v < 0.8 {
+			low++
+		}
+	}
+	if low == 0 {
+		t.Fatalf("%s fired, yet no queue's service level is below 0.8: %s", slAlert, pausedText)
+	}
+	checkQueriesHaveData(t, prom, queries, withDataWhileFloorPaused)
+	phase("floor pauses -> "+slAlert+" at the webhook (since the pause)", floorPaused)
+	t0 = time.Now()
+	floorScenario(t, ccURL, simulator.ScenarioAgentsResume)
+	slResolved := testutil.Eventually(t, slResolveWithin, 200*time.Millisecond, slAlert+" resolved at the webhook for every queue it fired for", func() (bool, string) {
+		return slNotified(t, hook, "resolved")
+	})
+	recovered, recoveredText := serviceLevels(t, prom)
+	for q, v := range recovered {
+		if v < 0.8 {
+			t.Errorf("queue %s: service level %v after %s resolved, want at least 0.8 (%s)", q, v, slAlert, recoveredText)
+		}
+	}
+	phase("floor resumes -> "+slAlert+" resolved at the webhook", t0)
+	t.Logf("service level per queue: %s while paused; %s after the resume", pausedText, recoveredText)
+
+	// The call-centre rules since midnight have a minute of history by now.
+	checkSinceMidnight(t, prom, later, queriesLater)
+
 	assertOnlyExpectedAlerts(t, prom, hook, true)
 	checkSimulatorStats(t, simURL, simCfg)
+	checkCallCentreStats(t, ccURL)
 	if strings.Contains(exporter.log(), "WARNING: DATA RACE") {
 		t.Errorf("the exporter reported a data race:\n%s", exporter.tail(60))
 	}
-	t.Logf("fired %.1fs after the pause, resolved %.1fs after the resume; whole test %.1fs",
-		fired.Seconds(), resolved.Seconds(), time.Since(began).Seconds())
+	t.Logf("%s fired %.1fs after the pause, resolved %.1fs after the resume; %s fired %.1fs after the floor paused, resolved %.1fs after it resumed; whole test %.1fs",
+		wantAlert, fired.Seconds(), resolved.Seconds(), slAlert, slFired.Seconds(), slResolved.Seconds(), time.Since(began).Seconds())
 }
 
 func moduleRoot(t *testing.T, goBin string) string {
@@ -392,11 +457,13 @@ func scenario(t *testing.T, simURL, name string) {
 }
 
 // isExpected tells the alerts the run may raise: wantAlert for burstTask, and
-// callsAlert (calls_test.go), which the same pause of its agents can raise.
+// callsAlert (calls_test.go), which the same pause of its agents can raise;
+// and those of the call centre's floor (isCallCentreExpected).
 func isExpected(labels map[string]string) bool {
 	return (labels["alertname"] == wantAlert || labels["alertname"] == callsAlert) &&
 		labels["enterprise_id"] == strconv.Itoa(burstEnterprise) &&
-		labels["task_id"] == strconv.Itoa(burstTask)
+		labels["task_id"] == strconv.Itoa(burstTask) ||
+		isCallCentreExpected(labels)
 }
 
 // notified reports whether the webhook received wantAlert for burstTask
@@ -411,7 +478,7 @@ func notified(t *testing.T, hook *webhook, status string) (bool, string) {
 	for _, n := range got {
 		for _, a := range n.Alerts {
 			seen = append(seen, fmt.Sprintf("%s %s %s/%s via %s", a.Status, a.Labels["alertname"], a.Labels["enterprise_id"], a.Labels["task_id"], n.Path))
-			if !isExpected(a.Labels) || a.Status != status {
+			if a.Labels["alertname"] != wantAlert || !isExpected(a.Labels) || a.Status != status {
 				continue
 			}
 			if n.Receiver != wantReceiver || n.Path != "/"+wantReceiver {

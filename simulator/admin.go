@@ -174,7 +174,9 @@ PUT    /admin/faults    replace them, e.g. {"rules":[{"kind":"throttle","probabi
                         truncated oversize strings duplicate_cno; {"rules":[]} clears
 POST   /admin/scenario  switch a task now, e.g. {"enterprise":7000002,"task":19,"name":"agents_pause"}
                         names: agents_pause agents_resume agents_offline agents_online
-                        task_pause task_run task_finish
+                        task_pause task_run task_finish; an agents_* scenario with
+                        "task":0 switches every task of the enterprise (its whole
+                        floor, which also serves its inbound queues)
 GET    /admin/stats     request counters
 DELETE /admin/stats     zero them
 `

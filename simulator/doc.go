@@ -189,7 +189,9 @@
 // Scenarios (Config.Scenarios, Scenario, /admin/scenario) switch a task at
 // once: agents_pause / agents_resume (customers then wait and overflow to
 // the IVR), agents_offline / agents_online, task_pause, task_run,
-// task_finish.
+// task_finish. The agents_* scenarios with task 0 switch every task of the
+// enterprise: its whole floor, so that its inbound callers wait, abandon
+// and overflow too (the queues' service level falls).
 //
 // # Admin endpoints
 //

@@ -181,11 +181,27 @@ func (s *Simulator) Faults() Faults {
 	return s.faults.clone()
 }
 
-// Scenario switches a scenario in one task now.
+// Scenario switches a scenario in one task now, or, for the agent
+// scenarios with task 0, in every task of the enterprise at the same
+// second (the whole floor: the agents the inbound queues share).
 func (s *Simulator) Scenario(sc Scenario) error {
 	e := s.enterprises[sc.Enterprise]
 	if e == nil {
 		return fmt.Errorf("no enterprise %d", sc.Enterprise)
+	}
+	if sc.Task == 0 {
+		if !isAgentScenario(sc.Name) {
+			return fmt.Errorf("scenario %s needs a task (only the agent scenarios apply to a whole enterprise)", sc.Name)
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.advance(s.simNow(s.clock.Now()))
+		for _, k := range e.tasks {
+			if err := k.apply(sc.Name, e.now); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	k := e.byID[sc.Task]
 	if k == nil {

@@ -561,10 +561,23 @@ const (
 )
 
 // Scenario switches something in one task at the moment it is applied.
+// The agent scenarios (agents_pause, agents_resume, agents_offline,
+// agents_online) with Task 0 switch every task of the enterprise at once:
+// its whole floor, which also serves its inbound queues, so that callers
+// then wait, abandon and overflow (the queues' service level falls).
 type Scenario struct {
 	Enterprise int64  `yaml:"enterprise" json:"enterprise"`
 	Task       int64  `yaml:"task" json:"task"`
 	Name       string `yaml:"name" json:"name"`
+}
+
+// isAgentScenario tells the scenarios that may apply to a whole enterprise.
+func isAgentScenario(name string) bool {
+	switch name {
+	case ScenarioAgentsPause, ScenarioAgentsResume, ScenarioAgentsOffline, ScenarioAgentsOnline:
+		return true
+	}
+	return false
 }
 
 func (sc Scenario) validate(c *Config) error {
@@ -577,6 +590,12 @@ func (sc Scenario) validate(c *Config) error {
 	for _, e := range c.Enterprises {
 		if e.ID != sc.Enterprise {
 			continue
+		}
+		if sc.Task == 0 {
+			if !isAgentScenario(sc.Name) {
+				return fmt.Errorf("scenario %s needs a task (only the agent scenarios apply to a whole enterprise)", sc.Name)
+			}
+			return nil
 		}
 		for _, t := range e.Tasks {
 			if t.ID == sc.Task {

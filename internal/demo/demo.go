@@ -9,6 +9,10 @@
 // it would load an operator's, so the demo exercises the real code paths,
 // reload included.
 //
+// The call centre as a whole is on too (enterprises:): every enterprise's
+// online agents, and the inbound calls and queues of the one with inbound
+// traffic (simulator.DemoInbound).
+//
 // It shows two accounts: the default one, read with the key pair, and
 // simulator.DemoAccountName, whose enterprise is read through a RAM role
 // that the default key assumes from the simulator's STS endpoint. That
@@ -120,6 +124,16 @@ func Start(speed float64) (*Demo, error) {
 	fmt.Fprintf(&b, "call_records:\n")
 	for _, e := range cfg.Enterprises {
 		fmt.Fprintf(&b, "  - enterprise_id: %d\n    interval: 15s\n    lateness: 2m\n    settle: 5s\n", e.ID)
+	}
+	// The whole call centre: every enterprise's online agents, and the
+	// inbound calls and queues of those with inbound traffic (7000002),
+	// polled often enough for a demo.
+	fmt.Fprintf(&b, "enterprises:\n")
+	for _, e := range cfg.Enterprises {
+		fmt.Fprintf(&b, "  - enterprise_id: %d\n    online_agents: true\n", e.ID)
+		if e.Inbound != nil {
+			fmt.Fprintf(&b, "    inbound_calls:\n      interval: 15s\n      lateness: 2m\n      settle: 5s\n    queues:\n      refresh_interval: 1m\n")
+		}
 	}
 	d.ConfigFile = filepath.Join(d.dir, "config.yml")
 	if err := os.WriteFile(d.ConfigFile, []byte(b.String()), 0o600); err != nil {

@@ -361,9 +361,9 @@ var CallRecordMetrics = []string{
 // CallCentreMetrics are the call-centre series the rules read that only an
 // enterprise's inbound_calls (callrecords' inbound poller), queues
 // (CloudListQueue) and online_agents (CloudListOnlineAgent) export, with the
-// histograms' sample names. The end-to-end run configures none of them:
-// service's TestCallCentreAPICost checks every name here against a real
-// scrape.
+// histograms' sample names. They are not in the golden exposition;
+// service's TestCallCentreAPICost and the end-to-end run (which configures
+// an enterprises entry) check every name here against a real scrape.
 var CallCentreMetrics = []string{
 	"dyvms_enterprise_agents",
 	"dyvms_inbound_calls_total",
