@@ -148,7 +148,6 @@ func (st *roleState) credentials(ctx context.Context) (apiclient.Credentials, er
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer func() { <-st.sem }()
 		var r result
 		func() {
 			defer func() {
@@ -158,6 +157,10 @@ func (st *roleState) credentials(ctx context.Context) (apiclient.Credentials, er
 			}()
 			r.c, r.err = st.get()
 		}()
+		// Free the lookup before answering: a call that follows this
+		// answer must find no lookup in flight, or it takes the key in
+		// hand without the renewal it is due.
+		<-st.sem
 		done <- r
 	}()
 	// With a valid key in hand, a lookup that takes longer than a cached
@@ -189,8 +192,9 @@ func (st *roleState) credentials(ctx context.Context) (apiclient.Credentials, er
 
 // renewPatience is how long a request with a valid key in hand waits for
 // a lookup: far more than the vendor's cached answer takes, far less than
-// a scrape's deadline.
-const renewPatience = 50 * time.Millisecond
+// a scrape's deadline. A variable only so that a test of renewals can wait
+// for each one on a loaded machine.
+var renewPatience = 50 * time.Millisecond
 
 // inHand is the key in hand when it is known valid now.
 func (st *roleState) inHand() (apiclient.Credentials, bool) {
