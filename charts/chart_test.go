@@ -105,6 +105,7 @@ var valuesSets = []valuesSet{
 	{name: "accounts", file: "accounts.yaml", want: expect{
 		rrsaWebhook: "dyvms-exporter-reader", jobSelector: "dyvms.*", accountSecrets: []string{"client-b"}}},
 	{name: "bigid", file: "bigid.yaml", want: expect{jobSelector: "dyvms.*"}},
+	{name: "callcentre", file: "callcentre.yaml", want: expect{jobSelector: "dyvms.*"}},
 }
 
 func (v valuesSet) args() []string {

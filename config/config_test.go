@@ -36,13 +36,13 @@ var badCases = []struct {
 	want []string // one line each, in order
 }{
 	{"empty.yml", []string{
-		"testdata/bad/empty.yml:1: nothing to scrape: no tasks and no discovery entries; list tasks, or discovery entries, or both",
+		"testdata/bad/empty.yml:1: nothing to scrape: no tasks, discovery, enterprises or call_records entries; list at least one",
 	}},
 	{"comments_only.yml", []string{
-		"testdata/bad/comments_only.yml:1: nothing to scrape: no tasks and no discovery entries; list tasks, or discovery entries, or both",
+		"testdata/bad/comments_only.yml:1: nothing to scrape: no tasks, discovery, enterprises or call_records entries; list at least one",
 	}},
 	{"no_tasks.yml", []string{
-		"testdata/bad/no_tasks.yml:2: tasks: nothing to scrape: no tasks and no discovery entries; list tasks, or discovery entries, or both",
+		"testdata/bad/no_tasks.yml:2: tasks: nothing to scrape: no tasks, discovery, enterprises or call_records entries; list at least one",
 	}},
 	{"syntax.yml", []string{
 		"testdata/bad/syntax.yml:3: invalid YAML: mapping values are not allowed in this context; check the indentation of this line against the lines above it",
@@ -514,6 +514,25 @@ func TestHTTPOnlyForLoopback(t *testing.T) {
 			}
 			if cfg.Endpoint != "http://"+host+":8080" {
 				t.Errorf("endpoint %q", cfg.Endpoint)
+			}
+		})
+	}
+}
+
+// A call-centre view or call outcomes alone are something to scrape: an
+// exporter may watch only the inbound side of a call centre.
+func TestViewsAloneAreSomethingToScrape(t *testing.T) {
+	for name, src := range map[string]string{
+		"enterprises":  "enterprises:\n  - {enterprise_id: 7000002, online_agents: true}\n",
+		"call_records": "call_records:\n  - enterprise_id: 7000002\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Parse([]byte(src), "v.yml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Tasks) != 0 || len(cfg.Enterprises)+len(cfg.CallRecords) != 1 {
+				t.Errorf("tasks %v, enterprises %v, call_records %v", cfg.Tasks, cfg.Enterprises, cfg.CallRecords)
 			}
 		})
 	}

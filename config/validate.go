@@ -36,14 +36,20 @@ func (p *parser) validate(c *Config, filename string) {
 	// Deliberately an error, not a warning: a file with nothing to scrape
 	// is far more often truncated or half-edited than intended, and
 	// refusing it keeps a working configuration in force on reload.
-	if discovery == 0 && tasks == 0 && !p.isPoisoned("tasks") && !p.isPoisoned("discovery") {
+	// An enterprises entry (the call-centre view) or a call_records entry
+	// is a workload of its own: an exporter may watch only the inbound side
+	// of a call centre, or only call outcomes.
+	views := len(p.ix.items("enterprises")) + len(p.ix.items("call_records"))
+	if discovery == 0 && tasks == 0 && views == 0 && !p.isPoisoned("tasks") && !p.isPoisoned("discovery") &&
+		!p.isPoisoned("enterprises") && !p.isPoisoned("call_records") {
 		at := ""
-		if p.ix.node("tasks") != nil {
-			at = "tasks"
-		} else if p.ix.node("discovery") != nil {
-			at = "discovery"
+		for _, key := range []string{"tasks", "discovery", "enterprises", "call_records"} {
+			if p.ix.node(key) != nil {
+				at = key
+				break
+			}
 		}
-		p.addAt(at, "nothing to scrape: no tasks and no discovery entries; list tasks, or discovery entries, or both")
+		p.addAt(at, "nothing to scrape: no tasks, discovery, enterprises or call_records entries; list at least one")
 	}
 }
 

@@ -27,13 +27,11 @@ import (
 // the agents resume, it recovers and the alert resolves.
 //
 // The call centre has a simulator of its own, read through the account
-// callCentreAccount (its own endpoint and key pair), because it must run
-// in real time: the inbound poller reads windows of the exporter's clock
-// and refuses a record that ends after its window (invalid_total
-// reason="after_window", what a faster simulated clock gives) or counts
-// nothing before it started (what the outbound scenario's slower clock,
-// simSpeed, gives). Its call centre is therefore sized in real seconds:
-// short calls, many of them.
+// callCentreAccount (its own endpoint and key pair), because it runs in
+// real time while the outbound scenario's runs at simSpeed: the waits the
+// service level judges against its thresholds are then real seconds, as
+// the shortened rule ranges are. Its call centre is therefore sized in
+// real seconds: short calls, many of them.
 const (
 	callCentreEnterprise = 7100003
 	callCentreTask       = 13

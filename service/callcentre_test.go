@@ -152,3 +152,47 @@ enterprises:
 		t.Errorf("%d call-centre families exposed, want 5", seen)
 	}
 }
+
+// An exporter that watches only the call centre (no task, no discovery)
+// loads and serves it: the enterprise's agents on /metrics, no task series.
+func TestCallCentreViewWithoutTasks(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	n := func(v int) *int { return &v }
+	sim, err := simulator.New(simulator.Config{
+		Seed:        5,
+		Credentials: []simulator.Credential{{AccessKeyID: simKeyID, AccessKeySecret: simSecret}},
+		Enterprises: []simulator.Enterprise{{ID: 7000002, Channels: 20, Tasks: []simulator.Task{
+			{ID: 19, Agents: n(8), Numbers: n(1_000_000), DialRatio: 2},
+		}}},
+	}, simulator.NewFakeClock(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	cfgPath := filepath.Join(t.TempDir(), "config.yml")
+	cfg := fmt.Sprintf("endpoint: %s\ncredentials: {access_key_id: %s, access_key_secret: %s}\nenterprises:\n  - {enterprise_id: 7000002, online_agents: true}\n",
+		srv.URL, simKeyID, simSecret)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	svc, err := New(Options{ConfigFile: cfgPath, Registerer: reg, Gatherer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &testEnv{t: t, sim: sim, svc: svc, reg: reg}
+	if e.handler, err = svc.Handler(HTTPOptions{}, make(chan chan error)); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body := e.get("/metrics", nil)
+	if code != 200 {
+		t.Fatalf("/metrics answered %d", code)
+	}
+	if ls := lines(body, `dyvms_enterprise_agents{enterprise_id="7000002"`); len(ls) != 8 {
+		t.Errorf("%d agent state series, want 8:\n%s", len(ls), body)
+	}
+	if ls := lines(body, `dyvms_task_`); len(ls) != 0 {
+		t.Errorf("task series without a task: %v", ls)
+	}
+}

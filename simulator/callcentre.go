@@ -540,7 +540,6 @@ func (s *Simulator) queryIbCdr(w *jw, e *enterprise, q query, reqID string, now 
 		return fail(businessError("StartTime and EndTime must be in the same month."))
 	}
 	target := s.simNow(now)
-	lo, hi := s.simNow(time.Unix(from, 0)), s.simNow(time.Unix(to+1, 0))-1
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -553,7 +552,8 @@ func (s *Simulator) queryIbCdr(w *jw, e *enterprise, q query, reqID string, now 
 			if rangeType == 2 {
 				key = r.end
 			}
-			if r.end > target || key < lo || key > hi {
+			// On the requester's clock, as the times written are.
+			if key = s.clockSecond(key); r.end > target || key < from || key > to {
 				continue
 			}
 			found = append(found, r)
@@ -586,7 +586,7 @@ func (s *Simulator) queryIbCdr(w *jw, e *enterprise, q query, reqID string, now 
 	w.key("List")
 	w.open('[')
 	for _, r := range page {
-		e.appendIbCdr(w, r)
+		e.appendIbCdr(w, r, r.end-s.clockSecond(r.end))
 	}
 	w.close(']')
 	w.close('}')
@@ -598,8 +598,11 @@ func (s *Simulator) queryIbCdr(w *jw, e *enterprise, q query, reqID string, now 
 // appendIbCdr writes one inbound record the way the vendor's SDK types
 // it: times strings of Unix seconds ("" for a moment that never came),
 // LeaveQueueCode a number. The personal fields hold made-up values, so the
-// exporter's tests can prove it never shows them. The caller holds e.mu.
-func (e *enterprise) appendIbCdr(w *jw, r *ibCdr) {
+// exporter's tests can prove it never shows them. shift is subtracted from
+// every time written, as for predictive records (see clockSecond): at a
+// speed other than 1 a record's EndTime is then in the window of the
+// requester's clock that found it. The caller holds e.mu.
+func (e *enterprise) appendIbCdr(w *jw, r *ibCdr, shift int64) {
 	h := splitmix64(uint64(e.id)<<40 ^ 0x1b<<32 ^ uint64(r.seq))
 	digits := func(n int, x uint64) string {
 		b := make([]byte, n)
@@ -613,7 +616,7 @@ func (e *enterprise) appendIbCdr(w *jw, r *ibCdr) {
 		if v == 0 {
 			w.str(key, "")
 		} else {
-			w.intString(key, v)
+			w.intString(key, v-shift)
 		}
 	}
 	qno, hotline := "-1", "4008000000"

@@ -410,3 +410,46 @@ func TestInboundConfig(t *testing.T) {
 		}
 	}
 }
+
+// At another speed an inbound window is read on the requester's clock, as
+// a predictive one is: polling consecutive windows of the clock sees every
+// record once, each with its EndTime inside the window that found it (the
+// exporter's poller does not count a record ending after its window).
+func TestInboundRecordWindowsFollowTheClockAtAnySpeed(t *testing.T) {
+	for _, speed := range []float64{0.25, 4} {
+		t.Run(fmt.Sprint(speed), func(t *testing.T) {
+			cfg := callCentreConfig()
+			cfg.Speed = speed
+			begin := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)
+			clock := NewFakeClock(begin)
+			s, err := New(cfg, clock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			lo := clock.Now()
+			for range 40 {
+				clock.Advance(30 * time.Second)
+				hi := clock.Now().Add(-2 * time.Second)
+				recs, _ := ibAll(t, s, clock, lo.Unix(), hi.Unix(), 1000)
+				for _, r := range recs {
+					seen[r.UniqueId]++
+					start, end := unixOf(t, r.StartTime), unixOf(t, r.EndTime)
+					if end < lo.Unix() || end > hi.Unix() || unixOf(t, r.TotalDuration) != end-start {
+						t.Fatalf("record %s ends at %d, window [%d, %d]; %s s long from %d", r.UniqueId, end, lo.Unix(), hi.Unix(), r.TotalDuration, start)
+					}
+				}
+				lo = hi.Add(time.Second)
+			}
+			all, _ := ibAll(t, s, clock, begin.Unix(), clock.Now().Add(-2*time.Second).Unix(), 1000)
+			if len(all) == 0 || len(seen) != len(all) {
+				t.Fatalf("windows saw %d distinct records, the whole span has %d", len(seen), len(all))
+			}
+			for id, n := range seen {
+				if n != 1 {
+					t.Fatalf("record %s seen %d times", id, n)
+				}
+			}
+		})
+	}
+}

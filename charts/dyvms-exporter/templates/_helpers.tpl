@@ -149,8 +149,8 @@ given inline as credentials.secret.accessKeyId), and the accounts. */}}
 {{- if hasKey $cfg "accounts" }}
 {{- fail "config.accounts: list the accounts under accounts (top level of the values), which mounts their Secrets; a secret must not be written to the ConfigMap" }}
 {{- end }}
-{{- if not (or (get $cfg "tasks") (get $cfg "discovery")) }}
-{{- fail "config: nothing to monitor: add at least one task (config.tasks: [{enterprise_id: ..., task_id: ...}]) or discovery entry (config.discovery: [{enterprise_id: ..., types: [...]}]); the chart ships no example workload" }}
+{{- if not (or (get $cfg "tasks") (get $cfg "discovery") (get $cfg "enterprises") (get $cfg "call_records")) }}
+{{- fail "config: nothing to monitor: add at least one task (config.tasks: [{enterprise_id: ..., task_id: ...}]), discovery entry (config.discovery: [{enterprise_id: ..., types: [...]}]), call-centre view (config.enterprises: [{enterprise_id: ..., online_agents: true}]) or call_records entry; the chart ships no example workload" }}
 {{- end }}
 {{- $c := .Values.credentials }}
 {{- if eq $c.source "secret" }}
