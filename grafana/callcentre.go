@@ -46,6 +46,11 @@ const (
 	noAgentSeries  = "no per-agent series (metrics.enterprise_agents: true, and online_agents for the enterprise)"
 	// The service level needs both, and a threshold that is a bucket edge.
 	noServiceLevel = "no service level: needs inbound_calls and queues for the enterprise (and a queue threshold that is a bucket edge)"
+	// The wait panels are also empty, with inbound_calls on, while no call
+	// of their kind ended in the interval (no caller abandons while agents
+	// are free).
+	noAnswered  = "no answered call in the interval (or inbound_calls not configured for this enterprise)"
+	noAbandoned = "no caller abandoned in the interval (or inbound_calls not configured for this enterprise)"
 )
 
 // perQueue is one series per queue: the highest over the exporters and jobs
@@ -290,12 +295,12 @@ func callCentreDashboard() Dashboard {
 			[]q{
 				{queueQuantile("0.5", answerWait, answerCount), queueLegend + " p50"},
 				{queueQuantile("0.9", answerWait, answerCount), queueLegend + " p90"},
-			}, withWidth(8, 8), withMinMax(0, nil), withNoValue(noInbound)),
+			}, withWidth(8, 8), withMinMax(0, nil), withNoValue(noAnswered)),
 		timeseries("Abandon wait", "Per queue, how long callers who hung up in the queue had waited (EndTime - StartTime; dyvms_inbound_abandon_wait_seconds), median and 90th percentile of the calls abandoned in the interval."+ivr, "s",
 			[]q{
 				{queueQuantile("0.5", abandonWait, abandonCount), queueLegend + " p50"},
 				{queueQuantile("0.9", abandonWait, abandonCount), queueLegend + " p90"},
-			}, withWidth(8, 8), withMinMax(0, nil), withNoValue(noInbound)),
+			}, withWidth(8, 8), withMinMax(0, nil), withNoValue(noAbandoned)),
 	}
 
 	health := []Panel{
