@@ -105,7 +105,6 @@ func callCentreLabels(e parser.Expr) []string {
 		switch {
 		case strings.HasPrefix(n, "dyvms:queue_"):
 			queue = true
-		case strings.HasPrefix(n, "dyvms_enterprise_agents"), strings.HasPrefix(n, "dyvms_inbound_"), strings.HasPrefix(n, "dyvms_queue_"):
 		case promqlcheck.TaskScoped(n):
 			task = true
 		}

@@ -513,8 +513,8 @@ func Sorted(m map[string]bool) []string {
 // least enterprise_id (those, the enterprise-level recording rules and the
 // discovery metrics, one series per discovery entry).
 func TaskScoped(name string) bool {
-	if strings.HasPrefix(name, "dyvms_call_records_") {
-		return false // the poller's health: per enterprise
+	if strings.HasPrefix(name, "dyvms_call_records_") || callCentreFamily(name) {
+		return false // the poller's health, the call centre's: per enterprise
 	}
 	for _, p := range []string{"dyvms_task_", "dyvms_agent_", "dyvms_enterprise_", "dyvms_calls_", "dyvms_call_", "dyvms:task_", "dyvms:agent_"} {
 		if strings.HasPrefix(name, p) {
@@ -527,5 +527,18 @@ func TaskScoped(name string) bool {
 // EnterpriseScoped: see TaskScoped.
 func EnterpriseScoped(name string) bool {
 	return TaskScoped(name) || strings.HasPrefix(name, "dyvms:enterprise_") || strings.HasPrefix(name, "dyvms_discovery_") ||
-		strings.HasPrefix(name, "dyvms_call_records_")
+		strings.HasPrefix(name, "dyvms_call_records_") || callCentreFamily(name) || strings.HasPrefix(name, "dyvms:queue_")
+}
+
+// callCentreFamily reports whether a family is one of the call-centre
+// view's (enterprises:): per enterprise, and per queue or agent, never per
+// task, although dyvms_enterprise_agents shares the prefix of the task
+// families' dyvms_enterprise_channels.
+func callCentreFamily(name string) bool {
+	for _, p := range []string{"dyvms_enterprise_agent", "dyvms_inbound_", "dyvms_queue_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
