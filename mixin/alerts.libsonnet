@@ -152,9 +152,18 @@ local text = import 'lib/text.libsonnet';
             },
             {
               alert: 'DyvmsApiCredentialsRejected',
+              // The second arm: calls that never became a request because
+              // the key could not be had. STS refused to let the account's
+              // identity assume its role (its code: NoPermission,
+              // EntityNotExist.Role, ...), or the credentials could not be
+              // read at all ("credentials"). Counted per call, after retries.
               expr: |||
                 sum by (job, instance, code) (
                   increase(dyvms_api_requests_total{code=~"InvalidAccessKeyId.*|SignatureDoesNotMatch|IncompleteSignature|Forbidden.*|isp.RAM_PERMISSION_DENY|InvalidTimeStamp.Expired"}[5m])
+                ) > 0
+                or
+                sum by (job, instance, code) (
+                  increase(dyvms_api_calls_total{code=~"NoPermission|EntityNotExist.Role|InvalidParameter.RoleArn|InvalidSecurityToken.*|credentials"}[5m])
                 ) > 0
               |||,
               'for': cfg.alertFor.DyvmsApiCredentialsRejected,
@@ -164,7 +173,7 @@ local text = import 'lib/text.libsonnet';
               },
               annotations: {
                 summary: "The Voice Messaging API rejects the exporter's credentials or permissions.",
-                description: 'The API answered {{ $labels.code }} to about {{ $value | humanize }} requests of {{ $labels.instance }} (job {{ $labels.job }}) in the last 5 minutes: the AccessKey, its RAM permissions or the clock is wrong, and retrying will not help.',
+                description: 'The API (or STS, for an assumed role) answered {{ $labels.code }} to about {{ $value | humanize }} requests or calls of {{ $labels.instance }} (job {{ $labels.job }}) in the last 5 minutes: the AccessKey, its RAM permissions, the role or the clock is wrong, and retrying will not help.',
               },
             },
             {
