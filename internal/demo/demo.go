@@ -10,8 +10,9 @@
 // reload included.
 //
 // The call centre as a whole is on too (enterprises:): every enterprise's
-// online agents, and the inbound calls and queues of the one with inbound
-// traffic (simulator.DemoInbound).
+// online agents, one by one as well (metrics.enterprise_agents), and the
+// inbound calls and queues of the one with inbound traffic
+// (simulator.DemoInbound).
 //
 // It shows two accounts: the default one, read with the key pair, and
 // simulator.DemoAccountName, whose enterprise is read through a RAM role
@@ -113,6 +114,9 @@ func Start(speed float64) (*Demo, error) {
 	}
 	fmt.Fprintf(&b, "]\n    credentials:\n      role_arn: %s\n      external_id: %s\n      sts_endpoint: %s\n",
 		simulator.DemoRoleARN(), externalID, d.STSEndpoint)
+	// Every family the exporter has, the call centre's per-agent series
+	// included (the "Call centre" board's agent table reads them).
+	fmt.Fprintf(&b, "metrics:\n  enterprise_agents: true\n")
 	fmt.Fprintf(&b, "tasks:\n")
 	for _, e := range cfg.Enterprises {
 		for _, t := range e.Tasks {

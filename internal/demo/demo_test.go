@@ -52,8 +52,8 @@ func TestDemoIsARealConfiguration(t *testing.T) {
 	}
 	// The whole call centre: agents everywhere, inbound calls and queues
 	// where there is inbound traffic.
-	if len(cfg.Enterprises) != 3 {
-		t.Fatalf("the demo reads the call centre of %d enterprises, want all 3", len(cfg.Enterprises))
+	if len(cfg.Enterprises) != 3 || !cfg.Metrics.EnterpriseAgents {
+		t.Fatalf("the demo reads the call centre of %d enterprises, want all 3, per agent too (%v)", len(cfg.Enterprises), cfg.Metrics.EnterpriseAgents)
 	}
 	for _, e := range cfg.Enterprises {
 		inbound := e.EnterpriseID == 7000002
@@ -114,6 +114,8 @@ func TestDemoIsARealConfiguration(t *testing.T) {
 	}
 	if online := sumOf(body, `dyvms_enterprise_agents{enterprise_id="7000002",`); online < 10 {
 		t.Errorf("%v agents online in enterprise 7000002, want those of its tasks", online)
+	} else if perAgent := sumOf(grep(body, `enterprise_id="7000002"`), `dyvms_enterprise_agent_state{`); perAgent != online {
+		t.Errorf("%v agents in the per-agent state series of enterprise 7000002, %v online", perAgent, online)
 	}
 	// The queues and the inbound calls, once their pollers have run.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
