@@ -277,20 +277,13 @@ func callCentreDashboard() Dashboard {
 			` and on (enterprise_id, queue) (sum by (enterprise_id, queue) (` + rateOf(count) + `) > 0)`)
 	}
 	ivr := " The wait runs from the call's start (StartTime), so it includes the time in the IVR: a Cloud inbound record has no queue-join time."
-	heat := basePanel("heatmap", "Answer wait (heatmap)", "Answered calls per interval by the caller's wait until an agent answered (BridgeTime - StartTime; dyvms_inbound_answer_wait_seconds buckets, 1 s to 10 min), the selected queues together."+ivr, "s", 8, 8)
-	heat.Options = map[string]any{
-		"calculate": false, "cellGap": 1, "yAxis": map[string]any{"unit": "s", "axisPlacement": "left"},
-		"color":     map[string]any{"mode": "scheme", "scheme": "Oranges", "exponent": 0.5, "steps": 64},
-		"legend":    map[string]any{"show": true},
-		"tooltip":   map[string]any{"mode": "single", "yHistogram": true},
-		"rowsFrame": map[string]any{"layout": "auto"},
-	}
-	// One exporter's buckets: two exporters (or jobs) reading one enterprise
-	// count the same calls, so the highest per queue and bucket, summed.
-	heat.Targets = targets(false, "heatmap", q{`sum by (le) (max by (enterprise_id, queue, le) (increase(` + answerWait + `[$__rate_interval])))`, "{{le}}"})
 	waits := []Panel{
 		row("Waits"),
-		apply(heat, []opt{withNoValue(noInbound)}),
+		// One exporter's buckets: two exporters (or jobs) reading one
+		// enterprise count the same calls, so the highest per queue and
+		// bucket, summed.
+		heatmap("Answer wait (heatmap)", "Answered calls per interval by the caller's wait until an agent answered (BridgeTime - StartTime; dyvms_inbound_answer_wait_seconds buckets, 1 s to 10 min), the selected queues together."+ivr, 8, 8,
+			`sum by (le) (max by (enterprise_id, queue, le) (increase(`+answerWait+`[$__rate_interval])))`, withNoValue(noInbound)),
 		timeseries("Answer wait", "Per queue, the caller's wait until an agent answered, of the calls answered in the interval: median and 90th percentile (dyvms_inbound_answer_wait_seconds)."+ivr+" Interpolated within buckets (1, 2, 5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 300, 600 s).", "s",
 			[]q{
 				{queueQuantile("0.5", answerWait, answerCount), queueLegend + " p50"},

@@ -65,16 +65,8 @@ func callOutcomes(perTask bool) []Panel {
 			}, noRecords),
 	}
 	if perTask {
-		heat := basePanel("heatmap", "Wait for an agent (heatmap)", "Connected calls per interval by the customer's wait from the live answer to the agent (dyvms_call_answer_to_agent_wait_seconds buckets: 0.5, 1, 2, 3, 5, 10, 30, 60 s).", "s", 12, 8)
-		heat.Options = map[string]any{
-			"calculate": false, "cellGap": 1, "yAxis": map[string]any{"unit": "s", "axisPlacement": "left"},
-			"color":     map[string]any{"mode": "scheme", "scheme": "Oranges", "exponent": 0.5, "steps": 64},
-			"legend":    map[string]any{"show": true},
-			"tooltip":   map[string]any{"mode": "single", "yHistogram": true},
-			"rowsFrame": map[string]any{"layout": "auto"},
-		}
-		heat.Targets = targets(false, "heatmap", q{`sum by (le) (increase(` + wait + `[$__rate_interval]))`, "{{le}}"})
-		panels = append(panels, apply(heat, []opt{noRecords}),
+		panels = append(panels, heatmap("Wait for an agent (heatmap)", "Connected calls per interval by the customer's wait from the live answer to the agent (dyvms_call_answer_to_agent_wait_seconds buckets: 0.5, 1, 2, 3, 5, 10, 30, 60 s).", 12, 8,
+			`sum by (le) (increase(`+wait+`[$__rate_interval]))`, noRecords),
 			timeseries("Talk time", "Talk time with the agent of the calls connected in the interval: median and 90th percentile (dyvms_call_talk_duration_seconds), and the total call time's median (dyvms_call_duration_seconds).", "s",
 				[]q{
 					{`histogram_quantile(0.5, sum by (task_id, le) (` + rateOf(taskSel("dyvms_call_talk_duration_seconds_bucket")) + `)) and on (task_id) (sum by (task_id) (` + rateOf(taskSel("dyvms_call_talk_duration_seconds_count")) + `) > 0)`, "{{task_id}} talk p50"},

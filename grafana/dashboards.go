@@ -444,6 +444,22 @@ func barGauge(title, desc, unit string, qs []q, opts ...opt) Panel {
 	return apply(p, opts)
 }
 
+// heatmap shows a histogram's buckets over time: the increase of each
+// bucket per interval (expr, already summed by le), as Prometheus gives it
+// (Grafana does not re-bucket).
+func heatmap(title, desc string, w, h int, expr string, opts ...opt) Panel {
+	p := basePanel("heatmap", title, desc, "s", w, h)
+	p.Options = map[string]any{
+		"calculate": false, "cellGap": 1, "yAxis": map[string]any{"unit": "s", "axisPlacement": "left"},
+		"color":     map[string]any{"mode": "scheme", "scheme": "Oranges", "exponent": 0.5, "steps": 64},
+		"legend":    map[string]any{"show": true},
+		"tooltip":   map[string]any{"mode": "single", "yHistogram": true},
+		"rowsFrame": map[string]any{"layout": "auto"},
+	}
+	p.Targets = targets(false, "heatmap", q{expr, "{{le}}"})
+	return apply(p, opts)
+}
+
 func stateTimeline(title, desc, unit string, qs []q, opts ...opt) Panel {
 	p := basePanel("state-timeline", title, desc, unit, 24, 8)
 	p.FieldConfig.Defaults["color"] = map[string]any{"mode": "thresholds"}
