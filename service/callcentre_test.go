@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -39,30 +36,13 @@ func TestCallCentreView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	cfgPath := filepath.Join(t.TempDir(), "config.yml")
-	cfg := fmt.Sprintf(`endpoint: %s
-credentials: {access_key_id: %s, access_key_secret: %s}
-tasks:
+	e := newSimEnv(t, sim, `tasks:
   - {enterprise_id: 7000002, task_id: 19}
 enterprises:
   - enterprise_id: 7000002
     online_agents: true
     queues:
-`, srv.URL, simKeyID, simSecret)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	svc, err := New(Options{ConfigFile: cfgPath, Registerer: reg, Gatherer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &testEnv{t: t, sim: sim, svc: svc, reg: reg}
-	if e.handler, err = svc.Handler(HTTPOptions{}, make(chan chan error)); err != nil {
-		t.Fatal(err)
-	}
+`, nil)
 	total := func(body string) (int, []string) {
 		t.Helper()
 		ls := lines(body, `dyvms_enterprise_agents{enterprise_id="7000002"`)
@@ -93,7 +73,7 @@ enterprises:
 	// Read from the registry after the scrape: within a scrape the request
 	// counter may be gathered before the agents' request has finished.
 	var listed float64
-	got, err := reg.Gather()
+	got, err := e.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +94,7 @@ enterprises:
 	if len(lines(body, "dyvms_queue_info")) != 0 {
 		t.Fatal("queues before the first listing")
 	}
-	svc.RefreshQueues(context.Background())
+	e.svc.RefreshQueues(context.Background())
 	_, _, body = e.get("/metrics", nil)
 	for _, want := range []string{
 		`dyvms_queue_info{enterprise_id="7000002",queue="1000",queue_name="售后"} 1`,
@@ -168,23 +148,7 @@ func TestCallCentreViewWithoutTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	cfgPath := filepath.Join(t.TempDir(), "config.yml")
-	cfg := fmt.Sprintf("endpoint: %s\ncredentials: {access_key_id: %s, access_key_secret: %s}\nenterprises:\n  - {enterprise_id: 7000002, online_agents: true}\n",
-		srv.URL, simKeyID, simSecret)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	svc, err := New(Options{ConfigFile: cfgPath, Registerer: reg, Gatherer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &testEnv{t: t, sim: sim, svc: svc, reg: reg}
-	if e.handler, err = svc.Handler(HTTPOptions{}, make(chan chan error)); err != nil {
-		t.Fatal(err)
-	}
+	e := newSimEnv(t, sim, "enterprises:\n  - {enterprise_id: 7000002, online_agents: true}\n", nil)
 	code, _, body := e.get("/metrics", nil)
 	if code != 200 {
 		t.Fatalf("/metrics answered %d", code)

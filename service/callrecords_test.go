@@ -2,16 +2,10 @@ package service
 
 import (
 	"context"
-	"fmt"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/simulator"
 )
@@ -34,28 +28,12 @@ func TestCallRecordsBesideTheScrapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	cfgPath := filepath.Join(t.TempDir(), "config.yml")
-	cfg := fmt.Sprintf(`endpoint: %s
-credentials: {access_key_id: %s, access_key_secret: %s}
-tasks:
+	e := newSimEnv(t, sim, `tasks:
   - {enterprise_id: 7000002, task_id: 19}
 call_records:
   - {enterprise_id: 7000002, interval: 10s, lateness: 1m, settle: 1s}
-`, srv.URL, simKeyID, simSecret)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	svc, err := New(Options{ConfigFile: cfgPath, Registerer: reg, Gatherer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &testEnv{t: t, sim: sim, svc: svc, reg: reg}
-	if e.handler, err = svc.Handler(HTTPOptions{}, make(chan chan error)); err != nil {
-		t.Fatal(err)
-	}
+`, nil)
+	svc := e.svc
 
 	_, _, body := e.get("/metrics", nil)
 	if l := lines(body, `dyvms_calls_abandoned_total{enterprise_id="7000002",task_id="19"} 0`); len(l) != 1 {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -61,11 +62,25 @@ func newTestEnv(t *testing.T, exporterConfig string, ho HTTPOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startTestEnv(t, sim, exporterConfig, ho, nil)
+}
+
+// newSimEnv is a Service reading sim (whose credentials must include
+// simKeyID) with exporterConfig after the endpoint and key; now, when
+// given, is the clock of the background pollers.
+func newSimEnv(t *testing.T, sim *simulator.Simulator, exporterConfig string, now func() time.Time) *testEnv {
+	t.Helper()
+	return startTestEnv(t, sim, exporterConfig, HTTPOptions{}, now)
+}
+
+func startTestEnv(t *testing.T, sim *simulator.Simulator, exporterConfig string, ho HTTPOptions, now func() time.Time) *testEnv {
+	t.Helper()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	e := &testEnv{t: t, sim: sim, simURL: srv.URL, cfgPath: filepath.Join(t.TempDir(), "config.yml"), reg: prometheus.NewRegistry()}
 	e.writeConfig(exporterConfig)
-	e.svc, err = New(Options{ConfigFile: e.cfgPath, Registerer: e.reg, Gatherer: e.reg})
+	var err error
+	e.svc, err = New(Options{ConfigFile: e.cfgPath, Registerer: e.reg, Gatherer: e.reg, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -119,14 +116,7 @@ func TestExcludeCallCentreFamilies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	cfgPath := filepath.Join(t.TempDir(), "config.yml")
-	write := func(metrics string) {
-		t.Helper()
-		cfg := fmt.Sprintf(`endpoint: %s
-credentials: {access_key_id: %s, access_key_secret: %s}
-tasks: [{enterprise_id: 7000002, task_id: 19}]
+	const base = `tasks: [{enterprise_id: 7000002, task_id: 19}]
 enterprises:
   - enterprise_id: 7000002
     online_agents: true
@@ -134,21 +124,10 @@ enterprises:
     queues: {refresh_interval: 10m}
 metrics:
   enterprise_agents: true
-%s`, srv.URL, simKeyID, simSecret, metrics)
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("")
-	reg := prometheus.NewRegistry()
-	svc, err := New(Options{ConfigFile: cfgPath, Registerer: reg, Gatherer: reg, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &testEnv{t: t, sim: sim, svc: svc, reg: reg}
-	if e.handler, err = svc.Handler(HTTPOptions{}, make(chan chan error)); err != nil {
-		t.Fatal(err)
-	}
+`
+	e := newSimEnv(t, sim, base, clock.Now)
+	svc := e.svc
+	write := func(metrics string) { e.writeConfig(base + metrics) }
 	ctx := context.Background()
 	svc.RefreshQueues(ctx)
 	for range 10 {
