@@ -90,58 +90,27 @@ func callCentreKey(name string) string {
 // its series (directly or through recording rules) names, in place of "No
 // data", a key it needs; the exporter's own series need none.
 func TestCallCentrePanelsNameTheirConfigKey(t *testing.T) {
-	rf, err := promqlcheck.ReadRuleFile(filepath.Join(repoRoot, promqlcheck.RecordingRulesFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exprs := map[string]string{}
-	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			if r.Record != "" {
-				exprs[r.Record] = r.Expr
-			}
-		}
-	}
-	var keys func(expr string, depth int, into map[string]bool)
-	keys = func(expr string, depth int, into map[string]bool) {
-		names, err := promqlcheck.MetricsRead(expr)
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		for _, n := range names {
-			if k := callCentreKey(n); k != "" {
-				into[k] = true
-			} else if e, ok := exprs[n]; ok && depth < 5 {
-				keys(e, depth+1, into)
-			}
-		}
-	}
 	checked := 0
-	for _, d := range Dashboards() {
-		var walk func([]Panel)
-		walk = func(ps []Panel) {
-			for _, p := range ps {
-				walk(p.Panels)
-				need := map[string]bool{}
-				for _, tg := range p.Targets {
-					keys(tg.Expr, 0, need)
-				}
-				if len(need) == 0 {
-					continue
-				}
-				checked++
-				noValue, _ := p.FieldConfig.Defaults["noValue"].(string)
-				named := false
-				for k := range need {
-					named = named || strings.Contains(noValue, k)
-				}
-				if !named {
-					t.Errorf("%s: panel %q reads series of %v but its no-value text %q names none of them", d.File, p.Title, promqlcheck.Sorted(need), noValue)
-				}
+	eachQueryPanel(func(file string, p Panel, read map[string]bool) {
+		need := map[string]bool{}
+		for n := range read {
+			if k := callCentreKey(n); k != "" {
+				need[k] = true
 			}
 		}
-		walk(d.Panels)
-	}
+		if len(need) == 0 {
+			return
+		}
+		checked++
+		noValue, _ := p.FieldConfig.Defaults["noValue"].(string)
+		named := false
+		for k := range need {
+			named = named || strings.Contains(noValue, k)
+		}
+		if !named {
+			t.Errorf("%s: panel %q reads series of %v but its no-value text %q names none of them", file, p.Title, promqlcheck.Sorted(need), noValue)
+		}
+	}, sourceReader(t))
 	if checked < 15 {
 		t.Errorf("only %d call-centre panels found", checked)
 	}
