@@ -569,7 +569,7 @@ func TestLinterCatchesMistakes(t *testing.T) {
 	}
 	rate := `sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[$__rate_interval]))`
 	waiting := `sum(dyvms_task_channels_waiting_agent{job=~\"$job\", instance=~\"$instance\", enterprise_id=~\"$enterprise_id\", task_id=~\"$task_id\", cluster=~\"$cluster\"})`
-	for _, c := range []struct{ name, from, to, want string }{
+	checkLintCatches(t, goodDashboard, known, []lintMistake{
 		{"fixed rate range", `[$__rate_interval]`, `[5m]`, "does not use $__rate_interval"},
 		{"increase over the range", `(rate(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[$__rate_interval])`, `(increase(dyvms_api_requests_total{job=~\"$job\", instance=~\"$instance\", cluster=~\"$cluster\"}[$__range])`, "increase() does not use $__rate_interval"},
 		{"broken PromQL", rate, `sum by (code) (rate(dyvms_api_requests_total{job=~\"$job\"}[$__rate_interval])`, "does not parse"},
@@ -603,13 +603,21 @@ func TestLinterCatchesMistakes(t *testing.T) {
 		{"duplicate panel id", `{"id": 3, "type": "stat"`, `{"id": 2, "type": "stat"`, "duplicate panel id"},
 		{"bad uid", `"uid": "dyvms-lint"`, `"uid": "Dyvms Lint!"`, "uid"},
 		{"off the grid", `"w": 4, "x": 12`, `"w": 14, "x": 12`, "gridPos"},
-	} {
+	})
+}
+
+// lintMistake is one mistake put into a board that the lint passes: the
+// first from replaced by to must give a problem mentioning want.
+type lintMistake struct{ name, from, to, want string }
+
+func checkLintCatches(t *testing.T, board string, known map[string]bool, mistakes []lintMistake) {
+	t.Helper()
+	for _, c := range mistakes {
 		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(goodDashboard, c.from) {
-				t.Fatalf("the good dashboard does not contain %q", c.from)
+			if !strings.Contains(board, c.from) {
+				t.Fatalf("the board does not contain %q", c.from)
 			}
-			bad := strings.Replace(goodDashboard, c.from, c.to, 1)
-			problems := lintDashboard([]byte(bad), known)
+			problems := lintDashboard([]byte(strings.Replace(board, c.from, c.to, 1)), known)
 			for _, p := range problems {
 				if strings.Contains(p, c.want) {
 					return
