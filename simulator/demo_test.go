@@ -60,9 +60,11 @@ func serviceLevels(t *testing.T, s *Simulator, clock *FakeClock, cfg *Inbound, f
 	return out
 }
 
-func demoSim(t *testing.T) (*Simulator, *FakeClock, *Inbound) {
+// demoSim is the demo's call centre drawn with seed, on a fake clock.
+func demoSim(t *testing.T, seed int64) (*Simulator, *FakeClock, *Inbound) {
 	t.Helper()
 	cfg := DemoConfig(testCred)
+	cfg.Seed = seed
 	if err := cfg.normalize(); err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +78,7 @@ func demoSim(t *testing.T) (*Simulator, *FakeClock, *Inbound) {
 // seed (the demo draws a new one each run).
 func TestDemoServiceLevel(t *testing.T) {
 	for seed := int64(1); seed <= 8; seed++ {
-		cfg := DemoConfig(testCred)
-		cfg.Seed = seed
-		s, clock := newTestSim(t, cfg)
-		in := cfg.Enterprises[0].Inbound
+		s, clock, in := demoSim(t, seed)
 		clock.Advance(15 * time.Minute)
 		from := clock.Now().Unix()
 		for q := range 4 {
@@ -107,10 +106,7 @@ func TestDemoServiceLevel(t *testing.T) {
 // again.
 func TestDemoFloorPauseLowersServiceLevel(t *testing.T) {
 	for seed := int64(1); seed <= 5; seed++ {
-		cfg := DemoConfig(testCred)
-		cfg.Seed = seed
-		s, clock := newTestSim(t, cfg)
-		in := cfg.Enterprises[0].Inbound
+		s, clock, in := demoSim(t, seed)
 		clock.Advance(30 * time.Minute)
 		if err := s.Scenario(Scenario{Enterprise: 7000002, Name: ScenarioAgentsPause}); err != nil {
 			t.Fatal(err)
@@ -144,7 +140,7 @@ func TestDemoFloorPauseLowersServiceLevel(t *testing.T) {
 
 // Only the agent scenarios apply to a whole enterprise (task 0).
 func TestWholeFloorScenarios(t *testing.T) {
-	s, _, _ := demoSim(t)
+	s, _, _ := demoSim(t, DemoConfig(testCred).Seed)
 	if err := s.Scenario(Scenario{Enterprise: 7000002, Name: ScenarioTaskPause}); err == nil || !strings.Contains(err.Error(), "needs a task") {
 		t.Errorf("task_pause of a whole enterprise: %v, want refused", err)
 	}
