@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/labelvalue"
 )
 
 // A kind is what differs between the record kinds a Manager polls: the
@@ -59,9 +60,6 @@ type InboundReader interface {
 // 45 series each). A record of a further queue is not counted
 // (dyvms_inbound_call_records_invalid_total{reason="too_many_queues"}).
 const MaxQueues = 200
-
-// maxQnoLen bounds a queue label's length: a Qno is a short number.
-const maxQnoLen = 32
 
 // predictive is CloudQueryPredictiveCallCdr, counted per task.
 type predictive struct {
@@ -215,7 +213,7 @@ func (*inboundKind) page(ctx context.Context, reader any, q apiclient.CdrQuery, 
 	for i := range list {
 		rec := &list[i]
 		it := item{ids: [3]apiclient.Text{rec.UniqueID}, end: rec.EndTime, rec: rec}
-		if qn := InboundQueue(rec); validQueue(qn) {
+		if qn := InboundQueue(rec); labelvalue.Identifier(qn) {
 			it.series = qn
 		} else {
 			it.invalid = "bad_queue"
@@ -223,21 +221,6 @@ func (*inboundKind) page(ctx context.Context, reader any, q apiclient.CdrQuery, 
 		out[i] = it
 	}
 	return out, err
-}
-
-// validQueue: a queue label is a short run of letters, digits, '-' and
-// '_' (a Qno is a number): nothing the server sends can put text of its
-// choosing, or a long label, into a series.
-func validQueue(q string) bool {
-	if q == "" || len(q) > maxQnoLen {
-		return false
-	}
-	for _, c := range q {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func (k *inboundKind) create(ent, queue string) {

@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/dyvms-community/dyvms_exporter/apiclient"
+	"github.com/dyvms-community/dyvms_exporter/internal/labelvalue"
 )
 
 // The enterprise view (issue 20): every online agent of a call centre by
@@ -123,27 +124,6 @@ func stateDuration(a *apiclient.OnlineAgent, from int) (float64, bool) {
 // the rest are counted in dyvms_enterprise_agents_without_series
 // {reason="too_many"}; dyvms_enterprise_agents still counts every agent.
 const MaxEnterpriseAgentSeries = 2000
-
-// maxCnoLen bounds a cno label: a Cno is an agent number of a few digits.
-const maxCnoLen = 32
-
-// validCno: a cno label is a short run of letters, digits, '.', '-' and
-// '_', as a queue label is (callrecords). A task's agent cnos are only
-// made valid UTF-8, since they are per task and bounded by the task's
-// agent list; the enterprise's list has no such bound and is what the
-// vendor sends, so nothing it sends can put text of its choosing, or a
-// long label, into a series.
-func validCno(c apiclient.Text) bool {
-	if c == "" || len(c) > maxCnoLen {
-		return false
-	}
-	for _, r := range c {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
-}
 
 // Reasons an online agent has no per-agent series, the values of
 // dyvms_enterprise_agents_without_series' reason label.
@@ -312,7 +292,7 @@ func (e *enterpriseAgents) write(ch chan<- prometheus.Metric, ent string, got *a
 		switch a := &rows[i]; {
 		case a.Cno == "":
 			without[withoutNoCno]++
-		case !validCno(a.Cno):
+		case !labelvalue.Identifier(string(a.Cno)):
 			without[withoutBadCno]++
 		default:
 			labelled = append(labelled, a)
