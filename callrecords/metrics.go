@@ -67,8 +67,18 @@ func newMetrics(mgr *Manager, k kind) *metrics {
 	return m
 }
 
+// health are the poller's own counters, never excluded.
+func (m *metrics) health() []*prometheus.CounterVec {
+	return []*prometheus.CounterVec{m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired, m.errors, m.invalid}
+}
+
+// vecs are every vector: the health counters and the kind's series.
 func (m *metrics) vecs() []prometheus.Collector {
-	return append([]prometheus.Collector{m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired, m.errors, m.invalid}, m.series.collectors()...)
+	var out []prometheus.Collector
+	for _, c := range m.health() {
+		out = append(out, c)
+	}
+	return append(out, m.series.collectors()...)
 }
 
 // Describe implements prometheus.Collector.
@@ -119,7 +129,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	mgr.mu.Unlock()
-	for _, c := range []*prometheus.CounterVec{m.read, m.pages, m.duplicates, m.late, m.evicted, m.clockSteps, m.retired, m.errors, m.invalid} {
+	for _, c := range m.health() {
 		c.Collect(ch)
 	}
 	var skip map[string]bool
