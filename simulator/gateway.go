@@ -189,10 +189,10 @@ func (s *Simulator) Scenario(sc Scenario) error {
 	if e == nil {
 		return fmt.Errorf("no enterprise %d", sc.Enterprise)
 	}
+	if err := sc.checkWholeFloor(); err != nil {
+		return err
+	}
 	if sc.Task == 0 {
-		if !isAgentScenario(sc.Name) {
-			return fmt.Errorf("scenario %s needs a task (only the agent scenarios apply to a whole enterprise)", sc.Name)
-		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.advance(s.simNow(s.clock.Now()))

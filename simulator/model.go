@@ -571,13 +571,17 @@ type Scenario struct {
 	Name       string `yaml:"name" json:"name"`
 }
 
-// isAgentScenario tells the scenarios that may apply to a whole enterprise.
-func isAgentScenario(name string) bool {
-	switch name {
-	case ScenarioAgentsPause, ScenarioAgentsResume, ScenarioAgentsOffline, ScenarioAgentsOnline:
-		return true
+// checkWholeFloor refuses task 0 (every task of the enterprise) for the
+// scenarios other than the agents' ones: a whole floor pauses, a whole
+// enterprise's tasks are not finished at once.
+func (sc Scenario) checkWholeFloor() error {
+	switch {
+	case sc.Task != 0:
+	case sc.Name == ScenarioAgentsPause, sc.Name == ScenarioAgentsResume, sc.Name == ScenarioAgentsOffline, sc.Name == ScenarioAgentsOnline:
+	default:
+		return fmt.Errorf("scenario %s needs a task (only the agent scenarios apply to a whole enterprise)", sc.Name)
 	}
-	return false
+	return nil
 }
 
 func (sc Scenario) validate(c *Config) error {
@@ -592,10 +596,7 @@ func (sc Scenario) validate(c *Config) error {
 			continue
 		}
 		if sc.Task == 0 {
-			if !isAgentScenario(sc.Name) {
-				return fmt.Errorf("scenario %s needs a task (only the agent scenarios apply to a whole enterprise)", sc.Name)
-			}
-			return nil
+			return sc.checkWholeFloor()
 		}
 		for _, t := range e.Tasks {
 			if t.ID == sc.Task {
