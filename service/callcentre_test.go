@@ -21,21 +21,7 @@ import (
 // leave the count, and the queues with their thresholds once listed.
 func TestCallCentreView(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	n := func(v int) *int { return &v }
-	sim, err := simulator.New(simulator.Config{
-		Seed:        5,
-		Credentials: []simulator.Credential{{AccessKeyID: simKeyID, AccessKeySecret: simSecret}},
-		Enterprises: []simulator.Enterprise{{ID: 7000002, Channels: 20, Tasks: []simulator.Task{
-			{ID: 19, Agents: n(8), Numbers: n(1_000_000), DialRatio: 2},
-			{ID: 20, Agents: n(3), Numbers: n(1_000_000)},
-		}, Inbound: &simulator.Inbound{Queues: []simulator.InboundQueue{
-			{Qno: "1000", Name: "售后", CallsPerHour: 600, ServiceLevel: simulator.Duration(15 * time.Second)},
-			{Qno: "1001", Name: "投诉", CallsPerHour: 60},
-		}}}},
-	}, simulator.NewFakeClock(time.Now())) // time stands still: task 20's agents are not on a call when they go offline
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim := callCentreSim(t) // time stands still: task 20's agents are not on a call when they go offline
 	e := newSimEnv(t, sim, `tasks:
   - {enterprise_id: 7000002, task_id: 19}
 enterprises:
@@ -137,17 +123,7 @@ enterprises:
 // loads and serves it: the enterprise's agents on /metrics, no task series.
 func TestCallCentreViewWithoutTasks(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	n := func(v int) *int { return &v }
-	sim, err := simulator.New(simulator.Config{
-		Seed:        5,
-		Credentials: []simulator.Credential{{AccessKeyID: simKeyID, AccessKeySecret: simSecret}},
-		Enterprises: []simulator.Enterprise{{ID: 7000002, Channels: 20, Tasks: []simulator.Task{
-			{ID: 19, Agents: n(8), Numbers: n(1_000_000), DialRatio: 2},
-		}}},
-	}, simulator.NewFakeClock(time.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim := callCentreSim(t)
 	e := newSimEnv(t, sim, "enterprises:\n  - {enterprise_id: 7000002, online_agents: true}\n", nil)
 	code, _, body := e.get("/metrics", nil)
 	if code != 200 {
@@ -159,4 +135,26 @@ func TestCallCentreViewWithoutTasks(t *testing.T) {
 	if ls := lines(body, `dyvms_task_`); len(ls) != 0 {
 		t.Errorf("task series without a task: %v", ls)
 	}
+}
+
+// callCentreSim is enterprise 7000002 with two tasks (8 and 3 agents) and
+// two inbound queues, on a clock that stands still.
+func callCentreSim(t *testing.T) *simulator.Simulator {
+	t.Helper()
+	n := func(v int) *int { return &v }
+	sim, err := simulator.New(simulator.Config{
+		Seed:        5,
+		Credentials: []simulator.Credential{{AccessKeyID: simKeyID, AccessKeySecret: simSecret}},
+		Enterprises: []simulator.Enterprise{{ID: 7000002, Channels: 20, Tasks: []simulator.Task{
+			{ID: 19, Agents: n(8), Numbers: n(1_000_000), DialRatio: 2},
+			{ID: 20, Agents: n(3), Numbers: n(1_000_000)},
+		}, Inbound: &simulator.Inbound{Queues: []simulator.InboundQueue{
+			{Qno: "1000", Name: "售后", CallsPerHour: 600, ServiceLevel: simulator.Duration(15 * time.Second)},
+			{Qno: "1001", Name: "投诉", CallsPerHour: 60},
+		}}}},
+	}, simulator.NewFakeClock(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim
 }
